@@ -1,0 +1,1 @@
+"""Hélio — YSH's PV sizing-and-quoting assistant."""
