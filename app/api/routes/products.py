@@ -1,0 +1,68 @@
+"""Product catalog: list with filters, and one product by id."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
+
+from app.api.deps import CatalogDep
+from app.catalog.models import Category, Phase, Product, ProductPage, ProductQuery
+from app.core.errors import InvalidInput, NotFound
+
+router = APIRouter(prefix="/v1/products", tags=["produtos"])
+
+
+def _check_range(name: str, low: float | None, high: float | None) -> None:
+    if low is not None and high is not None and low > high:
+        raise InvalidInput(
+            f"Faixa inválida em '{name}': mínimo ({low:g}) maior que o máximo ({high:g}).",
+            hint=f"Envie min_{name} ≤ max_{name}.",
+        )
+
+
+@router.get("", response_model=ProductPage, summary="Lista produtos do catálogo com filtros")
+async def list_products(
+    catalog: CatalogDep,
+    category: Category | None = None,
+    subtype: Annotated[str | None, Query(description="tipo de inversor (grid_tie, hybrid, off_grid, micro) ou de telhado (ceramic, fiber_cement, metal, slab, ground)")] = None,
+    manufacturer: Annotated[str | None, Query(max_length=100)] = None,
+    min_power_w: Annotated[float | None, Query(ge=0)] = None,
+    max_power_w: Annotated[float | None, Query(ge=0)] = None,
+    phase: Phase | None = None,
+    min_price_brl: Annotated[float | None, Query(ge=0)] = None,
+    max_price_brl: Annotated[float | None, Query(ge=0)] = None,
+    in_stock: bool | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="texto livre: nome, modelo, fabricante")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ProductPage:
+    _check_range("power_w", min_power_w, max_power_w)
+    _check_range("price_brl", min_price_brl, max_price_brl)
+    query = ProductQuery(
+        category=category,
+        subtype=subtype,
+        manufacturer=manufacturer,
+        min_power_w=min_power_w,
+        max_power_w=max_power_w,
+        phase=phase,
+        min_price_brl=min_price_brl,
+        max_price_brl=max_price_brl,
+        in_stock=in_stock,
+        q=q,
+        limit=limit,
+        offset=offset,
+    )
+    return await run_in_threadpool(catalog.search, query)
+
+
+@router.get("/{product_id}", response_model=Product, summary="Um produto pelo id")
+async def get_product(product_id: str, catalog: CatalogDep) -> Product:
+    product = await run_in_threadpool(catalog.get, product_id)
+    if product is None:
+        raise NotFound(
+            f"Produto '{product_id}' não encontrado no catálogo.",
+            hint="Use GET /v1/products?q=<nome ou modelo> para achar o id certo.",
+        )
+    return product

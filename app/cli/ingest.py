@@ -1,0 +1,63 @@
+"""``helio ingest …`` — build the typed catalog and the knowledge index."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from app.core.settings import get_settings
+
+app = typer.Typer(help="Ingestão: catálogo tipado, fichas técnicas, financiamento e regulação.", no_args_is_help=True)
+console = Console()
+
+
+def run_catalog(quiet: bool = False):
+    """Clean the upstream export into the typed store; returns the report."""
+    from app.main import open_catalog
+    from ingest.catalog.pipeline import run_catalog_ingest
+
+    settings = get_settings()
+    store = open_catalog(settings)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=quiet,
+    ) as progress:
+        tasks: dict[str, int] = {}
+
+        def on_progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        report = run_catalog_ingest(settings.catalog.source_dir, store, settings.catalog.report_dir, progress=on_progress)
+    return report
+
+
+@app.command("catalog")
+def catalog() -> None:
+    """Limpa o export do catálogo (data/catalog) e grava os produtos tipados no SQLite."""
+    report = run_catalog()
+    table = Table(title="Catálogo: relatório de limpeza")
+    table.add_column("métrica")
+    table.add_column("valor", justify="right")
+    rows = {
+        "linhas lidas": report.rows_in,
+        "produtos gerados": report.products_out,
+        "mesclados (ofertas)": report.merged,
+        "descartados": report.dropped,
+        "recategorizados": report.recategorised,
+        "com especificações": report.with_specs,
+        "com parâmetros CEC": report.with_cec,
+        **{f"prontos p/ strings: {k}": v for k, v in report.string_sizing_ready.items()},
+        **{f"categoria {k}": v for k, v in sorted(report.per_category.items())},
+    }
+    for key, value in rows.items():
+        table.add_row(key, str(value))
+    console.print(table)
+    console.print(f"Relatório completo em [bold]{get_settings().catalog.report_dir}[/bold]")

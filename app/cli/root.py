@@ -1,0 +1,30 @@
+"""``helio`` — the command line. Each sub-command module stays small; this file wires them."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from app.cli import ingest as ingest_cli
+from app.cli import serve as serve_cli
+
+
+def build_cli() -> typer.Typer:
+    cli = typer.Typer(
+        name="helio",
+        help="Hélio: dimensionamento fotovoltaico, catálogo e orçamentos da YSH.",
+        no_args_is_help=True,
+        rich_markup_mode="rich",
+        pretty_exceptions_show_locals=False,
+    )
+    cli.add_typer(ingest_cli.app, name="ingest")
+    cli.command("serve")(serve_cli.serve)
+
+    @cli.callback()
+    def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Logs detalhados.")) -> None:
+        logging.basicConfig(
+            level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+
+    return cli

@@ -1,0 +1,61 @@
+"""FastAPI application factory. Nothing is built at import time: settings, stores and
+clients are opened in the lifespan and stored on ``app.state`` for the dependencies."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.api.errors import install_error_handlers
+from app.api.routes import health, products
+from app.core.cache import make_cache
+from app.core.settings import Settings, get_settings
+
+log = logging.getLogger("helio")
+
+DESCRIPTION = """
+Hélio dimensiona sistemas fotovoltaicos, consulta o catálogo da YSH e prepara orçamentos.
+Todos os números (kWp, kWh, R$, meses) vêm do motor de cálculo, nunca do modelo de linguagem.
+Erros seguem o formato `{"error": {"code", "message", "hint"}}`.
+"""
+
+
+def open_catalog(settings: Settings):
+    from app.catalog.store import SQLiteCatalogStore
+
+    return SQLiteCatalogStore(settings.catalog.db_path)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    state = app.state
+    state.cache = make_cache(settings.redis.url)
+    try:
+        state.catalog = open_catalog(settings)
+    except Exception as exc:  # noqa: BLE001 - reported by /readyz, the process stays up
+        log.exception("Catálogo indisponível")
+        state.catalog, state.catalog_error = None, f"falha ao abrir o catálogo: {exc}"
+    state.searcher = None
+    state.llm = None
+    yield
+    close = getattr(state.cache, "close", None)
+    if callable(close):
+        close()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    app = FastAPI(
+        title="Hélio — API",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=_lifespan,
+    )
+    app.state.settings = settings or get_settings()
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(products.router)
+    return app
