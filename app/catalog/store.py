@@ -1,0 +1,195 @@
+"""SQLite catalog store: each product as JSON plus indexed columns and a free-text index.
+
+- One connection per call, so FastAPI worker threads never share a connection.
+- WAL journal: readers keep serving the old catalog while :meth:`replace_all` writes.
+- ``replace_all`` runs in one transaction: if the product iterable raises half-way, the
+  transaction is rolled back and the previous catalog is still there.
+- Free text uses FTS5 (``unicode61 remove_diacritics 2``) over an accent-folded copy of
+  name/model/manufacturer/description, so "trifasico" finds "Trifásico"; without FTS5 it
+  falls back to ``LIKE`` on the same folded text.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import unicodedata
+from collections.abc import Iterable, Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+
+from app.catalog.models import Category, Product, ProductPage, ProductQuery
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS products (
+    id TEXT PRIMARY KEY,
+    category TEXT NOT NULL,
+    subtype TEXT,
+    manufacturer TEXT,
+    manufacturer_fold TEXT,
+    power_w REAL,
+    phase TEXT,
+    price_brl REAL,
+    in_stock INTEGER NOT NULL,
+    search_text TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_products_category ON products(category, subtype);
+CREATE INDEX IF NOT EXISTS ix_products_power ON products(power_w);
+CREATE INDEX IF NOT EXISTS ix_products_price ON products(price_brl);
+"""
+_FTS = "CREATE VIRTUAL TABLE IF NOT EXISTS products_fts USING fts5(id UNINDEXED, search_text, " \
+       "tokenize='unicode61 remove_diacritics 2')"
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def _subtype(p: Product) -> str | None:
+    if p.inverter and p.inverter.inverter_type:
+        return p.inverter.inverter_type.value
+    if p.structure and p.structure.roof_type:
+        return p.structure.roof_type.value
+    return None
+
+
+def _search_text(p: Product) -> str:
+    parts = [p.name, p.model or "", p.manufacturer or "", p.description or "", p.category.value]
+    parts += [c.description for c in p.components]
+    return _fold(" ".join(parts))
+
+
+class SQLiteCatalogStore:
+    """:class:`~app.catalog.repository.CatalogRepository` on one SQLite file at ``path``."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(_SCHEMA)
+            try:
+                conn.execute(_FTS)
+                self.has_fts = True
+            except sqlite3.OperationalError:  # SQLite built without FTS5
+                self.has_fts = False
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as conn:
+            yield conn
+
+    # -- writes ---------------------------------------------------------------
+
+    def _write(self, conn: sqlite3.Connection, products: Iterable[Product]) -> int:
+        n = 0
+        for p in products:
+            conn.execute(
+                "INSERT OR REPLACE INTO products VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (p.id, p.category.value, _subtype(p), p.manufacturer, _fold(p.manufacturer or ""), p.power_w,
+                 p.phase.value if p.phase else None, p.price_brl, int(p.in_stock), _search_text(p),
+                 p.model_dump_json()),
+            )
+            if self.has_fts:
+                conn.execute("DELETE FROM products_fts WHERE id = ?", (p.id,))
+                conn.execute("INSERT INTO products_fts(id, search_text) VALUES (?, ?)", (p.id, _search_text(p)))
+            n += 1
+        return n
+
+    def replace_all(self, products: Iterable[Product]) -> int:
+        """Atomically replace the whole catalog; on any error the old one stays."""
+        with self._connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("DELETE FROM products")
+                if self.has_fts:
+                    conn.execute("DELETE FROM products_fts")
+                n = self._write(conn, products)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return n
+
+    def upsert(self, products: Iterable[Product]) -> int:
+        with self._connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                n = self._write(conn, products)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return n
+
+    # -- reads ----------------------------------------------------------------
+
+    def get(self, product_id: str) -> Product | None:
+        with self._connect() as conn:
+            row = conn.execute("SELECT data FROM products WHERE id = ?", (product_id,)).fetchone()
+        return Product.model_validate_json(row[0]) if row else None
+
+    def count(self, category: Category | None = None) -> int:
+        with self._connect() as conn:
+            if category is None:
+                return conn.execute("SELECT count(*) FROM products").fetchone()[0]
+            return conn.execute("SELECT count(*) FROM products WHERE category = ?", (category.value,)).fetchone()[0]
+
+    def iter_products(self, category: Category | None = None) -> Iterator[Product]:
+        sql, args = "SELECT data FROM products", ()
+        if category is not None:
+            sql, args = sql + " WHERE category = ?", (category.value,)
+        with self._connect() as conn:
+            rows = conn.execute(sql + " ORDER BY id", args).fetchall()
+        for (data,) in rows:
+            yield Product.model_validate_json(data)
+
+    def _where(self, q: ProductQuery) -> tuple[str, list[object]]:
+        clauses: list[str] = []
+        args: list[object] = []
+        if q.category is not None:
+            clauses.append("category = ?")
+            args.append(q.category.value)
+        if q.subtype:
+            clauses.append("subtype = ?")
+            args.append(q.subtype)
+        if q.manufacturer:
+            clauses.append("manufacturer_fold = ?")
+            args.append(_fold(q.manufacturer.strip()))
+        for col, op, val in (("power_w", ">=", q.min_power_w), ("power_w", "<=", q.max_power_w),
+                             ("price_brl", ">=", q.min_price_brl), ("price_brl", "<=", q.max_price_brl)):
+            if val is not None:
+                clauses.append(f"{col} {op} ?")
+                args.append(val)
+        if q.phase is not None:
+            clauses.append("phase = ?")
+            args.append(q.phase.value)
+        if q.in_stock is not None:
+            clauses.append("in_stock = ?")
+            args.append(int(q.in_stock))
+        tokens = re.findall(r"\w+", _fold(q.q or ""))
+        if tokens:
+            if self.has_fts:
+                match = " ".join(f'"{t}"*' for t in tokens)
+                clauses.append("id IN (SELECT id FROM products_fts WHERE products_fts MATCH ?)")
+                args.append(match)
+            else:
+                for t in tokens:
+                    clauses.append("search_text LIKE ?")
+                    args.append(f"%{t}%")
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+    def search(self, query: ProductQuery) -> ProductPage:
+        """Filtered page ordered by price (unknown prices last), then id; ``total`` ignores paging."""
+        where, args = self._where(query)
+        limit, offset = max(0, query.limit), max(0, query.offset)
+        with self._connect() as conn:
+            total = conn.execute(f"SELECT count(*) FROM products{where}", args).fetchone()[0]
+            rows = conn.execute(
+                f"SELECT data FROM products{where} ORDER BY price_brl IS NULL, price_brl, id LIMIT ? OFFSET ?",
+                [*args, limit, offset],
+            ).fetchall()
+        return ProductPage(items=[Product.model_validate_json(r[0]) for r in rows], total=total, limit=limit,
+                           offset=offset)

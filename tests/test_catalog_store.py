@@ -1,0 +1,104 @@
+"""SQLiteCatalogStore: filters, accent-insensitive free text, paging and atomic replace."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.catalog.models import (
+    Category,
+    InverterSpecs,
+    InverterType,
+    Offer,
+    Phase,
+    Product,
+    ProductQuery,
+    RoofType,
+    StructureSpecs,
+)
+from app.catalog.store import SQLiteCatalogStore
+
+
+def inverter(pid, power_w, phase, price, in_stock=True, name=None, itype=InverterType.GRID_TIE, brand="Growatt"):
+    return Product(
+        id=pid, category=Category.INVERTER, name=name or f"Inversor {brand} {power_w:g}W", manufacturer=brand,
+        power_w=power_w, phase=phase, price_brl=price, in_stock=in_stock,
+        inverter=InverterSpecs(inverter_type=itype, phase=phase, ac_power_w=power_w),
+        offers=[Offer(distributor="ODEX", source_id=pid, price_brl=price, available=in_stock)],
+    )
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = SQLiteCatalogStore(tmp_path / "c.sqlite3")
+    s.replace_all([
+        inverter("inv-3k", 3000, Phase.SINGLE, 1499.0, name="Inversor Grid-Tie Growatt MIN 3000TL-X Monofásico"),
+        inverter("inv-10k", 10000, Phase.THREE, 4499.0, name="Inversor Grid-Tie Growatt MOD 10KTL3-XH Trifásico"),
+        inverter("inv-15k", 15000, Phase.THREE, 5999.0, in_stock=False, brand="SAJ",
+                 name="Inversor Grid-Tie SAJ R5-15K-T2 Trifásico"),
+        inverter("inv-hyb", 5000, Phase.SINGLE, 4299.0, itype=InverterType.HYBRID, brand="Deye",
+                 name="Inversor Híbrido Deye SUN-5K-SG05LP1-EU Monofásico"),
+        Product(id="est-fibro", category=Category.STRUCTURE, name="Estrutura Pratyc Fibrocimento Grande PRF-60",
+                manufacturer="Pratyc", price_brl=107.0, in_stock=True,
+                structure=StructureSpecs(roof_type=RoofType.FIBER_CEMENT)),
+    ])
+    return s
+
+
+def ids(page):
+    return [p.id for p in page.items]
+
+
+def test_get_and_count(store):
+    assert store.get("inv-10k").inverter.ac_power_w == 10000
+    assert store.get("nope") is None
+    assert store.count() == 5
+    assert store.count(Category.INVERTER) == 4
+
+
+def test_filters(store):
+    assert ids(store.search(ProductQuery(category=Category.INVERTER, min_power_w=5000, max_power_w=12000))) == [
+        "inv-hyb", "inv-10k"]
+    assert set(ids(store.search(ProductQuery(phase=Phase.THREE)))) == {"inv-10k", "inv-15k"}
+    assert ids(store.search(ProductQuery(max_price_brl=1500, category=Category.INVERTER))) == ["inv-3k"]
+    assert "inv-15k" not in ids(store.search(ProductQuery(in_stock=True)))
+    assert ids(store.search(ProductQuery(subtype="hybrid"))) == ["inv-hyb"]
+    assert ids(store.search(ProductQuery(subtype="fiber_cement"))) == ["est-fibro"]
+    assert set(ids(store.search(ProductQuery(manufacturer="growatt")))) == {"inv-3k", "inv-10k"}
+
+
+def test_free_text_ignores_accents_and_case(store):
+    assert set(ids(store.search(ProductQuery(q="trifasico")))) == {"inv-10k", "inv-15k"}
+    assert ids(store.search(ProductQuery(q="hibrido deye"))) == ["inv-hyb"]
+    assert ids(store.search(ProductQuery(q="FIBROCIMENTO"))) == ["est-fibro"]
+    assert ids(store.search(ProductQuery(q="fibrocimento", category=Category.INVERTER))) == []
+
+
+def test_pagination_reports_total(store):
+    first = store.search(ProductQuery(category=Category.INVERTER, limit=2, offset=0))
+    second = store.search(ProductQuery(category=Category.INVERTER, limit=2, offset=2))
+    assert first.total == second.total == 4
+    assert len(first.items) == len(second.items) == 2
+    assert not set(ids(first)) & set(ids(second))
+
+
+def test_failed_replace_keeps_the_old_catalog(store):
+    def broken():
+        yield inverter("new-1", 1000, Phase.SINGLE, 500.0)
+        raise RuntimeError("ingest died half-way")
+
+    with pytest.raises(RuntimeError):
+        store.replace_all(broken())
+    assert store.count() == 5
+    assert store.get("new-1") is None
+    assert ids(store.search(ProductQuery(q="trifasico", limit=1))) == ["inv-10k"]
+
+
+def test_replace_all_replaces(store):
+    assert store.replace_all([inverter("only", 2000, Phase.SINGLE, 900.0)]) == 1
+    assert [p.id for p in store.iter_products()] == ["only"]
+    assert store.search(ProductQuery(q="trifasico")).total == 0
+
+
+def test_a_second_store_on_the_same_file_sees_the_data(store):
+    other = SQLiteCatalogStore(store.path)
+    assert other.count() == 5
