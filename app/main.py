@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.api.errors import install_error_handlers
-from app.api.routes import health, products
+from app.api.routes import health, products, sizing
 from app.core.cache import make_cache
 from app.core.settings import Settings, get_settings
 
@@ -58,4 +58,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(products.router)
+    app.include_router(sizing.router)
     return app

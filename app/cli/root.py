@@ -8,6 +8,7 @@ import typer
 
 from app.cli import ingest as ingest_cli
 from app.cli import serve as serve_cli
+from app.cli import size as size_cli
 
 
 def build_cli() -> typer.Typer:
@@ -20,6 +21,7 @@ def build_cli() -> typer.Typer:
     )
     cli.add_typer(ingest_cli.app, name="ingest")
     cli.command("serve")(serve_cli.serve)
+    cli.command("size")(size_cli.size)
 
     @cli.callback()
     def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Logs detalhados.")) -> None:

@@ -1,0 +1,122 @@
+"""``helio size``: dimensiona um sistema pela linha de comando (resumo em tabela ou ``--json``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from app.catalog.models import Phase, RoofType
+from app.core.errors import HelioError
+
+
+def _brl(v: float | None) -> str:
+    if v is None:
+        return "—"
+    return "R$ " + f"{v:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+
+
+def _num(v: float | None, digits: int = 0) -> str:
+    if v is None:
+        return "—"
+    return f"{v:,.{digits}f}".replace(",", "X").replace(".", ",").replace("X", ".")
+
+
+def size(
+    municipality: str | None = typer.Option(None, "--municipality", "-m", help="Município (ex.: Uberlândia)."),
+    uf: str | None = typer.Option(None, "--uf", help="UF (ex.: MG)."),
+    ibge_code: int | None = typer.Option(None, "--ibge-code", help="Código IBGE do município."),
+    lat: float | None = typer.Option(None, "--lat", help="Latitude [graus, sul negativa]."),
+    lon: float | None = typer.Option(None, "--lon", help="Longitude [graus, oeste negativa]."),
+    monthly_kwh: list[float] | None = typer.Option(None, "--monthly-kwh",
+                                                   help="Consumo médio mensal [kWh], ou 12 valores (repita a opção)."),
+    bill_brl: float | None = typer.Option(None, "--bill-brl", help="Conta média [R$/mês]."),
+    tariff_brl_per_kwh: float | None = typer.Option(None, "--tariff-brl-per-kwh", help="Tarifa para converter a conta."),
+    connection: Phase = typer.Option(..., "--connection", help="single_phase | two_phase | three_phase."),
+    roof_type: RoofType = typer.Option(RoofType.CERAMIC, "--roof-type"),
+    roof_area_m2: float | None = typer.Option(None, "--roof-area-m2"),
+    azimuth_deg: float = typer.Option(0.0, "--azimuth-deg", help="0 = norte."),
+    tilt_deg: float | None = typer.Option(None, "--tilt-deg", help="Padrão: ≈ latitude."),
+    module_id: str | None = typer.Option(None, "--module-id"),
+    inverter_id: str | None = typer.Option(None, "--inverter-id"),
+    max_dc_ac_ratio: float = typer.Option(1.30, "--max-dc-ac-ratio"),
+    target_offset_pct: float = typer.Option(100.0, "--target-offset-pct"),
+    budget_brl: float | None = typer.Option(None, "--budget-brl"),
+    energy_brl_per_kwh: float | None = typer.Option(None, "--energy-brl-per-kwh", help="TE+TUSD [R$/kWh]."),
+    fio_b_brl_per_kwh: float | None = typer.Option(None, "--fio-b-brl-per-kwh"),
+    escalation_pct_per_year: float = typer.Option(5.0, "--escalation-pct-per-year"),
+    connection_year: int = typer.Option(2026, "--connection-year"),
+    weather: Path | None = typer.Option(None, "--weather", help="Arquivo EPW/TMY2/TMY3 no lugar do recurso padrão."),
+    as_json: bool = typer.Option(False, "--json", help="Resultado completo em JSON."),
+) -> None:
+    """Dimensiona um sistema FV com equipamentos do catálogo em estoque."""
+    from app.catalog.store import SQLiteCatalogStore
+    from app.core.settings import get_settings
+    from app.sizing.engine import size_system
+    from app.sizing.models import ConsumptionInput, Preferences, RoofInput, SiteInput, SizingRequest, TariffInput
+    from app.sizing.resource import load_weather_file
+
+    console = Console()
+    try:
+        monthly: float | tuple[float, ...] | None = None
+        if monthly_kwh:
+            monthly = monthly_kwh[0] if len(monthly_kwh) == 1 else tuple(monthly_kwh)
+        request = SizingRequest(
+            site=SiteInput(municipality=municipality, uf=uf, ibge_code=ibge_code, lat=lat, lon=lon),
+            consumption=ConsumptionInput(monthly_kwh=monthly, bill_brl=bill_brl, tariff_brl_per_kwh=tariff_brl_per_kwh),
+            connection=connection,
+            roof=RoofInput(type=roof_type, area_m2=roof_area_m2, azimuth_deg=azimuth_deg, tilt_deg=tilt_deg),
+            preferences=Preferences(module_id=module_id, inverter_id=inverter_id, max_dc_ac_ratio=max_dc_ac_ratio,
+                                    target_offset_pct=target_offset_pct, budget_brl=budget_brl),
+            tariff=TariffInput(energy_brl_per_kwh=energy_brl_per_kwh, fio_b_brl_per_kwh=fio_b_brl_per_kwh,
+                               escalation_pct_per_year=escalation_pct_per_year, connection_year=connection_year),
+        )
+        settings = get_settings()
+        if not Path(settings.catalog.db_path).exists():
+            console.print(f"[red]Catálogo não encontrado em {settings.catalog.db_path}.[/red] Rode 'helio ingest catalog'.")
+            raise typer.Exit(2)
+        store = SQLiteCatalogStore(settings.catalog.db_path)
+        wy = load_weather_file(weather) if weather else None
+        result = size_system(request, store, weather=wy)
+    except HelioError as exc:
+        console.print(f"[red]Erro:[/red] {exc.message}")
+        if exc.hint:
+            console.print(f"[yellow]Dica:[/yellow] {exc.hint}")
+        raise typer.Exit(1) from exc
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    _print_summary(console, result)
+
+
+def _print_summary(console: Console, r) -> None:  # r: SizingResult
+    console.print(f"[bold]Hélio — dimensionamento[/bold]: {r.site.municipality}/{r.site.uf} "
+                  f"({r.site.latitude_deg:.3f}, {r.site.longitude_deg:.3f})")
+    console.print(f"Consumo {_num(r.consumption.annual_kwh)} kWh/ano; meta {_num(r.consumption.target_annual_kwh)} "
+                  f"kWh/ano; irradiação {_num(r.resource.annual_ghi_kwh_m2)} kWh/m²/ano "
+                  f"(±{_num(r.resource.ghi_uncertainty_pct, 1)} %); plano {r.tilt_deg:.0f}° / {r.azimuth_deg:.0f}°")
+    table = Table(title="Projetos")
+    for col in ("", "módulos", "inversor", "kWp", "CC/CA", "kWh/ano (P50)", "P90", "kWh/kWp", "investimento",
+                "payback", "TIR"):
+        table.add_column(col)
+    for d in [r.best, *r.alternatives]:
+        e = d.economics
+        table.add_row(
+            d.label, f"{d.module.quantity} × {d.module.name}", f"{d.inverter.quantity} × {d.inverter.name}",
+            _num(d.dc_kwp, 2), _num(d.dc_ac_ratio, 2), _num(d.energy.annual_kwh), _num(d.energy.p90_annual_kwh),
+            _num(d.energy.specific_yield_kwh_per_kwp), _brl(e.capex_brl),
+            f"{_num(e.simple_payback_years, 1)} anos", f"{_num(e.irr_pct, 1)} %")
+    console.print(table)
+    b = r.best
+    s = b.strings
+    console.print(f"Strings: {s.strings_total} × {s.modules_in_series} módulos; Voc a {_num(s.min_temp_c, 1)} °C "
+                  f"{_num(s.voc_cold_string_v)} V ≤ {_num(s.max_dc_voltage_v)} V; Vmp a 70 °C "
+                  f"{_num(s.vmp_hot_string_v)} V ≥ {_num(s.mppt_min_v)} V")
+    console.print(f"Economia no 1º ano {_brl(b.economics.first_year_savings_brl)}; VPL {_brl(b.economics.npv_brl)}; "
+                  f"payback descontado {_num(b.economics.discounted_payback_years, 1)} anos")
+    console.print(f"[dim]{r.usable_modules} módulos e {r.usable_inverters} inversores utilizáveis; "
+                  f"{len(r.skipped_products)} produtos ignorados por falta de specs ou preço.[/dim]")
+    for a in r.assumptions:
+        console.print(f"[dim]• {a}[/dim]")

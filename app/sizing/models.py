@@ -1,0 +1,202 @@
+"""Request and result of a sizing, units in field names.
+
+``SizingRequest`` is frozen, forbids unknown fields and dumps deterministically
+(``model_dump_json()``), so the service layer can key a cache on it.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.catalog.models import Phase, RoofType
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SiteInput(_Frozen):
+    municipality: str | None = Field(None, description="nome do município (sem acento ou caixa)")
+    uf: str | None = Field(None, description="sigla do estado; desfaz ambiguidades como 'Santa Maria'")
+    ibge_code: int | None = None
+    lat: float | None = Field(None, description="latitude [graus], sul negativa")
+    lon: float | None = Field(None, description="longitude [graus], oeste negativa")
+
+
+class ConsumptionInput(_Frozen):
+    monthly_kwh: float | tuple[float, ...] | None = Field(
+        None, description="consumo médio mensal [kWh] ou doze valores, janeiro a dezembro")
+    bill_brl: float | None = Field(None, description="valor médio da conta [R$/mês]")
+    tariff_brl_per_kwh: float | None = Field(None, description="tarifa usada para converter a conta [R$/kWh]")
+
+
+class RoofInput(_Frozen):
+    type: RoofType = RoofType.CERAMIC
+    area_m2: float | None = Field(None, description="área útil [m²]; None = sem limite")
+    azimuth_deg: float = Field(0.0, description="0 = norte, 90 = leste, 180 = sul, 270 = oeste")
+    tilt_deg: float | None = Field(None, description="inclinação [graus]; None = ≈ latitude")
+
+
+class Preferences(_Frozen):
+    module_id: str | None = None
+    inverter_id: str | None = None
+    max_dc_ac_ratio: float = 1.30
+    target_offset_pct: float = Field(100.0, description="parcela do consumo compensável a gerar [%]")
+    budget_brl: float | None = None
+    installation_brl_per_kwp: float = Field(
+        1200.0, description="estrutura, proteção, cabos e mão de obra por kWp [R$/kWp] (ilustrativo)")
+
+
+class TariffInput(_Frozen):
+    energy_brl_per_kwh: float | None = Field(None, description="TE + TUSD [R$/kWh], sem impostos")
+    fio_b_brl_per_kwh: float | None = Field(None, description="TUSD Fio B [R$/kWh]")
+    escalation_pct_per_year: float = 5.0
+    connection_year: int = Field(2026, description="ano de conexão do sistema (define a parcela do Fio B)")
+    fio_b_share_2029_on_pct: float = Field(100.0, description="parcela do Fio B de 2029 em diante [%] (cenário)")
+    grandfathered: bool = Field(False, description="acesso pedido antes de 7/1/2023 (art. 26): sem Fio B até 2045")
+    simultaneity: float = Field(0.30, description="fração da geração consumida no instante (0–1)")
+    discount_rate_pct: float = 10.0
+
+
+class SizingRequest(_Frozen):
+    site: SiteInput
+    consumption: ConsumptionInput
+    connection: Phase
+    roof: RoofInput = RoofInput()
+    preferences: Preferences = Preferences()
+    tariff: TariffInput = TariffInput()
+
+
+# ---------------------------------------------------------------- result
+
+
+class SiteOut(BaseModel):
+    municipality: str
+    uf: str
+    ibge_code: int
+    latitude_deg: float
+    longitude_deg: float
+    timezone: str
+    distance_to_seat_km: float
+
+
+class ResourceOut(BaseModel):
+    source: str
+    provenance: list[str]
+    annual_ghi_kwh_m2: float
+    ghi_uncertainty_pct: float = Field(description="1σ da irradiação anual [%]")
+    mean_temp_air_c: float
+    design_min_temp_c: float = Field(description="temperatura mínima de projeto para Voc [°C]")
+    notes: list[str] = []
+
+
+class ConsumptionOut(BaseModel):
+    monthly_kwh: list[float]
+    annual_kwh: float
+    availability_kwh_per_month: float
+    target_annual_kwh: float
+
+
+class EquipmentLine(BaseModel):
+    product_id: str
+    name: str
+    manufacturer: str | None
+    quantity: int
+    unit_power_w: float
+    unit_price_brl: float
+    total_brl: float
+
+
+class StringCheckOut(BaseModel):
+    modules_in_series: int
+    strings_total: int
+    strings_per_mppt: int
+    voc_cold_string_v: float
+    max_dc_voltage_v: float
+    vmp_hot_string_v: float
+    mppt_min_v: float
+    string_current_design_a: float
+    max_current_per_mppt_a: float
+    min_temp_c: float
+    hot_cell_temp_c: float
+
+
+class EnergyOut(BaseModel):
+    annual_kwh: float
+    monthly_kwh: list[float]
+    specific_yield_kwh_per_kwp: float
+    performance_ratio_pct: float
+    p50_annual_kwh: float
+    p90_annual_kwh: float
+    p90_method: str
+    offset_pct: float = Field(description="geração / consumo anual [%]")
+    dc_model: str
+    losses_pct: dict[str, float]
+    clipping_loss_pct: float
+    annual_poa_kwh_m2: float
+
+
+class YearOut(BaseModel):
+    year: int
+    calendar_year: int
+    generation_kwh: float
+    compensated_kwh: float
+    self_consumed_kwh: float
+    credits_expired_kwh: float
+    fio_b_share: float
+    bill_without_pv_brl: float
+    bill_with_pv_brl: float
+    savings_brl: float
+    om_brl: float
+    replacement_brl: float
+    net_cash_flow_brl: float
+    cumulative_brl: float
+
+
+class EconomicsOut(BaseModel):
+    capex_brl: float
+    equipment_brl: float
+    installation_brl: float
+    npv_brl: float
+    irr_pct: float | None
+    simple_payback_years: float | None
+    discounted_payback_years: float | None
+    first_year_savings_brl: float
+    energy_brl_per_kwh: float
+    fio_b_brl_per_kwh: float
+    years: list[YearOut]
+
+
+class DesignOut(BaseModel):
+    label: str
+    module: EquipmentLine
+    inverter: EquipmentLine
+    dc_kwp: float
+    ac_kw: float
+    dc_ac_ratio: float
+    roof_area_used_m2: float | None
+    strings: StringCheckOut
+    energy: EnergyOut
+    economics: EconomicsOut
+    notes: list[str] = []
+
+
+class SkippedOut(BaseModel):
+    product_id: str
+    name: str
+    category: str
+    reason: str
+
+
+class SizingResult(BaseModel):
+    site: SiteOut
+    resource: ResourceOut
+    consumption: ConsumptionOut
+    tilt_deg: float
+    azimuth_deg: float
+    best: DesignOut
+    alternatives: list[DesignOut]
+    usable_modules: int
+    usable_inverters: int
+    skipped_products: list[SkippedOut]
+    assumptions: list[str]

