@@ -70,6 +70,8 @@ def _validation_handler(_: Request, exc: RequestValidationError) -> JSONResponse
     fields = []
     for err in exc.errors():
         allowed = (err.get("ctx") or {}).get("expected")
+        if isinstance(allowed, str):
+            allowed = allowed.replace(" or ", " ou ")
         fields.append(
             {
                 "field": _field_name(tuple(err.get("loc", ()))),
