@@ -102,3 +102,71 @@ def test_replace_all_replaces(store):
 def test_a_second_store_on_the_same_file_sees_the_data(store):
     other = SQLiteCatalogStore(store.path)
     assert other.count() == 5
+
+
+# -- fingerprint (cache keys depend on it) ---------------------------------------------
+
+
+def test_fingerprint_changes_with_one_price_and_comes_back_with_it(store):
+    before = store.fingerprint()
+    assert len(before) == 64 and before == store.fingerprint()
+    p = store.get("inv-3k")
+    store.upsert([p.model_copy(update={"price_brl": 1599.0})])
+    changed = store.fingerprint()
+    assert changed != before
+    store.upsert([p])
+    assert store.fingerprint() == before
+
+
+def test_fingerprint_changes_with_stock_and_specs(store):
+    before = store.fingerprint()
+    p = store.get("inv-10k")
+    store.upsert([p.model_copy(update={"in_stock": False})])
+    out_of_stock = store.fingerprint()
+    store.upsert([p.model_copy(update={"inverter": p.inverter.model_copy(update={"mppt_min_v": 160.0})})])
+    assert len({before, out_of_stock, store.fingerprint()}) == 3
+
+
+def test_replacing_with_the_same_products_keeps_the_fingerprint_in_any_order(store, tmp_path):
+    before = store.fingerprint()
+    products = list(store.iter_products())
+    store.replace_all(reversed(products))
+    assert store.fingerprint() == before
+    other = SQLiteCatalogStore(tmp_path / "other.sqlite3")
+    other.replace_all(products)
+    assert other.fingerprint() == before
+
+
+def test_a_failed_replace_keeps_the_old_fingerprint(store):
+    before = store.fingerprint()
+
+    def broken():
+        yield store.get("inv-3k").model_copy(update={"price_brl": 1.0})
+        raise RuntimeError("export truncado")
+
+    with pytest.raises(RuntimeError):
+        store.replace_all(broken())
+    assert store.fingerprint() == before
+
+
+def test_store_written_before_fingerprints_gets_one_on_first_read(store):
+    expected = store.fingerprint()
+    with store._connect() as conn:
+        conn.execute("DELETE FROM meta")
+    reopened = SQLiteCatalogStore(store.path)
+    assert reopened.fingerprint() == expected
+
+
+def test_reingesting_the_same_export_keeps_the_fingerprint(tmp_path):
+    from pathlib import Path
+
+    from ingest.catalog.pipeline import run_catalog_ingest
+
+    source = Path(__file__).resolve().parents[1] / "data" / "catalog"
+    if not source.is_dir():
+        pytest.skip("no catalog export available")
+    s = SQLiteCatalogStore(tmp_path / "real.sqlite3")
+    run_catalog_ingest(source, s, tmp_path / "r1")
+    first = s.fingerprint()
+    run_catalog_ingest(source, s, tmp_path / "r2")
+    assert s.fingerprint() == first

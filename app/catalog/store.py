@@ -4,6 +4,8 @@
 - WAL journal: readers keep serving the old catalog while :meth:`replace_all` writes.
 - ``replace_all`` runs in one transaction: if the product iterable raises half-way, the
   transaction is rolled back and the previous catalog is still there.
+- Every write recomputes the catalog's content fingerprint in the same transaction and
+  keeps it in ``meta``, so :meth:`fingerprint` is one indexed read (caches key on it).
 - Free text uses FTS5 (``unicode61 remove_diacritics 2``) over an accent-folded copy of
   name/model/manufacturer/description, so "trifasico" finds "Trifásico"; without FTS5 it
   falls back to ``LIKE`` on the same folded text.
@@ -11,6 +13,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sqlite3
 import unicodedata
@@ -37,6 +40,7 @@ CREATE TABLE IF NOT EXISTS products (
 CREATE INDEX IF NOT EXISTS ix_products_category ON products(category, subtype);
 CREATE INDEX IF NOT EXISTS ix_products_power ON products(power_w);
 CREATE INDEX IF NOT EXISTS ix_products_price ON products(price_brl);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 _FTS = "CREATE VIRTUAL TABLE IF NOT EXISTS products_fts USING fts5(id UNINDEXED, search_text, " \
        "tokenize='unicode61 remove_diacritics 2')"
@@ -98,6 +102,20 @@ class SQLiteCatalogStore:
             n += 1
         return n
 
+    @staticmethod
+    def _store_fingerprint(conn: sqlite3.Connection) -> str:
+        # Over each product's full JSON (price, stock, offers, specs) in id order: any change
+        # a sizing or a quote could see changes it; the same export re-ingested does not.
+        h = hashlib.sha256()
+        for pid, data in conn.execute("SELECT id, data FROM products ORDER BY id"):
+            h.update(pid.encode())
+            h.update(b"\x00")
+            h.update(data.encode())
+            h.update(b"\x00")
+        value = h.hexdigest()
+        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('fingerprint', ?)", (value,))
+        return value
+
     def replace_all(self, products: Iterable[Product]) -> int:
         """Atomically replace the whole catalog; on any error the old one stays."""
         with self._connect() as conn:
@@ -107,6 +125,7 @@ class SQLiteCatalogStore:
                 if self.has_fts:
                     conn.execute("DELETE FROM products_fts")
                 n = self._write(conn, products)
+                self._store_fingerprint(conn)
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -118,6 +137,7 @@ class SQLiteCatalogStore:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 n = self._write(conn, products)
+                self._store_fingerprint(conn)
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -125,6 +145,24 @@ class SQLiteCatalogStore:
             return n
 
     # -- reads ----------------------------------------------------------------
+
+    def fingerprint(self) -> str:
+        """sha256 [hex] of the catalog's content, as of the last write (cheap: one row read).
+
+        A store written before fingerprints existed gets one computed and kept on first call.
+        """
+        with self._connect() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
+            if row:
+                return row[0]
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                value = self._store_fingerprint(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return value
 
     def get(self, product_id: str) -> Product | None:
         with self._connect() as conn:

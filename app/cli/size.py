@@ -6,7 +6,6 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from app.catalog.models import Phase, RoofType
 from app.core.errors import HelioError
@@ -53,10 +52,12 @@ def size(
 ) -> None:
     """Dimensiona um sistema FV com equipamentos do catálogo em estoque."""
     from app.catalog.store import SQLiteCatalogStore
+    from app.core.cache import make_cache
     from app.core.settings import get_settings
     from app.sizing.engine import size_system
     from app.sizing.models import ConsumptionInput, Preferences, RoofInput, SiteInput, SizingRequest, TariffInput
     from app.sizing.resource import load_weather_file
+    from app.sizing.service import size_and_store
 
     console = Console()
     try:
@@ -78,8 +79,12 @@ def size(
             console.print(f"[red]Catálogo não encontrado em {settings.catalog.db_path}.[/red] Rode 'helio ingest catalog'.")
             raise typer.Exit(2)
         store = SQLiteCatalogStore(settings.catalog.db_path)
-        wy = load_weather_file(weather) if weather else None
-        result = size_system(request, store, weather=wy)
+        if weather:
+            # A user's weather file is not part of the request: no sizing_id, nothing stored.
+            result = size_system(request, store, weather=load_weather_file(weather))
+        else:
+            result = size_and_store(request, store, make_cache(settings.redis.url),
+                                    settings.redis.sizing_cache_ttl_s)[0]
     except HelioError as exc:
         console.print(f"[red]Erro:[/red] {exc.message}")
         if exc.hint:
@@ -91,32 +96,64 @@ def size(
     _print_summary(console, result)
 
 
+def _print_design(console: Console, n: int, d) -> None:  # d: DesignOut
+    e, en = d.economics, d.energy
+    console.print(f"\n[bold]{n}. {d.label}[/bold]")
+    if d.kind == "kit" and d.kit is not None:
+        k = d.kit
+        console.print(f"   {k.quantity} × {k.name}")
+        console.print(f"   id {k.product_id}; {_brl(k.unit_price_brl)} cada (catálogo, {k.distributor or '—'}); "
+                      f"estrutura: {_ROOF.get(k.roof_type or '', 'não informada')}")
+    else:
+        for line in (d.module, d.inverter):
+            console.print(f"   {line.quantity} × {line.name} (id {line.product_id}; {_brl(line.unit_price_brl)} cada)")
+    console.print(f"   {_num(d.dc_kwp, 2)} kWp CC / {_num(d.ac_kw, 2)} kW CA (CC/CA {_num(d.dc_ac_ratio, 2)}); "
+                  f"{_num(en.annual_kwh)} kWh/ano P50, {_num(en.p90_annual_kwh)} P90; "
+                  f"{_num(en.specific_yield_kwh_per_kwp)} kWh/kWp; {_num(en.offset_pct)} % do consumo")
+    console.print(f"   Investimento {_brl(e.capex_brl)} (equipamentos {_brl(e.equipment_brl)} + instalação "
+                  f"{_brl(e.installation_brl)}); economia no 1º ano {_brl(e.first_year_savings_brl)}; "
+                  f"payback {_num(e.simple_payback_years, 1)} anos; TIR {_num(e.irr_pct, 1)} %")
+    if d.string_check == "verified" and d.strings is not None:
+        s = d.strings
+        console.print(f"   Strings verificadas: {s.strings_total} × {s.modules_in_series} módulos; Voc a "
+                      f"{_num(s.min_temp_c, 1)} °C {_num(s.voc_cold_string_v)} V ≤ {_num(s.max_dc_voltage_v)} V; "
+                      f"Vmp a 70 °C {_num(s.vmp_hot_string_v)} V ≥ {_num(s.mppt_min_v)} V")
+    else:
+        console.print(f"   [yellow]Verificação elétrica: não verificável[/yellow] — {d.string_check_reason}")
+    for note in d.notes:
+        console.print(f"   [dim]obs.: {note}[/dim]")
+
+
+_ROOF = {"ceramic": "telhado cerâmico", "fiber_cement": "fibrocimento", "metal": "metálico", "slab": "laje",
+         "ground": "solo"}
+_CATEGORY_PT = {"module": "módulos", "inverter": "inversores", "kit": "kits"}
+
+
 def _print_summary(console: Console, r) -> None:  # r: SizingResult
     console.print(f"[bold]Hélio — dimensionamento[/bold]: {r.site.municipality}/{r.site.uf} "
                   f"({r.site.latitude_deg:.3f}, {r.site.longitude_deg:.3f})")
     console.print(f"Consumo {_num(r.consumption.annual_kwh)} kWh/ano; meta {_num(r.consumption.target_annual_kwh)} "
                   f"kWh/ano; irradiação {_num(r.resource.annual_ghi_kwh_m2)} kWh/m²/ano "
                   f"(±{_num(r.resource.ghi_uncertainty_pct, 1)} %); plano {r.tilt_deg:.0f}° / {r.azimuth_deg:.0f}°")
-    table = Table(title="Projetos")
-    for col in ("", "módulos", "inversor", "kWp", "CC/CA", "kWh/ano (P50)", "P90", "kWh/kWp", "investimento",
-                "payback", "TIR"):
-        table.add_column(col)
-    for d in [r.best, *r.alternatives]:
-        e = d.economics
-        table.add_row(
-            d.label, f"{d.module.quantity} × {d.module.name}", f"{d.inverter.quantity} × {d.inverter.name}",
-            _num(d.dc_kwp, 2), _num(d.dc_ac_ratio, 2), _num(d.energy.annual_kwh), _num(d.energy.p90_annual_kwh),
-            _num(d.energy.specific_yield_kwh_per_kwp), _brl(e.capex_brl),
-            f"{_num(e.simple_payback_years, 1)} anos", f"{_num(e.irr_pct, 1)} %")
-    console.print(table)
-    b = r.best
-    s = b.strings
-    console.print(f"Strings: {s.strings_total} × {s.modules_in_series} módulos; Voc a {_num(s.min_temp_c, 1)} °C "
-                  f"{_num(s.voc_cold_string_v)} V ≤ {_num(s.max_dc_voltage_v)} V; Vmp a 70 °C "
-                  f"{_num(s.vmp_hot_string_v)} V ≥ {_num(s.mppt_min_v)} V")
-    console.print(f"Economia no 1º ano {_brl(b.economics.first_year_savings_brl)}; VPL {_brl(b.economics.npv_brl)}; "
-                  f"payback descontado {_num(b.economics.discounted_payback_years, 1)} anos")
-    console.print(f"[dim]{r.usable_modules} módulos e {r.usable_inverters} inversores utilizáveis; "
-                  f"{len(r.skipped_products)} produtos ignorados por falta de specs ou preço.[/dim]")
+    for n, d in enumerate([r.best, *r.alternatives], 1):
+        _print_design(console, n, d)
+    labels = tuple(d.label for d in [r.best, *r.alternatives])
+    general = [w for w in r.warnings if not w.startswith(labels)]
+    if general:
+        console.print()
+        for w in general:
+            console.print(f"[yellow]Atenção:[/yellow] {w}")
+    by_cat: dict[str, int] = {}
+    reasons: dict[str, int] = {}
+    for x in r.skipped_products:
+        by_cat[x.category] = by_cat.get(x.category, 0) + 1
+        reasons[x.reason] = reasons.get(x.reason, 0) + 1
+    console.print(f"\n{r.usable_modules} módulos, {r.usable_inverters} inversores e {r.usable_kits} kits "
+                  f"utilizáveis; {len(r.skipped_products)} produtos ignorados ("
+                  + ", ".join(f"{v} {_CATEGORY_PT.get(k, k)}" for k, v in sorted(by_cat.items())) + ").")
+    for reason, count in sorted(reasons.items(), key=lambda kv: -kv[1])[:6]:
+        console.print(f"[dim]  {count} × {reason}[/dim]")
+    if r.sizing_id:
+        console.print(f"Id do dimensionamento: {r.sizing_id}")
     for a in r.assumptions:
         console.print(f"[dim]• {a}[/dim]")

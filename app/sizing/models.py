@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.catalog.models import Phase, RoofType
@@ -98,13 +100,51 @@ class ConsumptionOut(BaseModel):
 
 
 class EquipmentLine(BaseModel):
-    product_id: str
+    """Module or inverter of a design. In a kit design the line is part of the kit: no own
+    price (``unit_price_brl``/``total_brl`` None), ``product_id`` only when the catalog links it."""
+
+    product_id: str | None
     name: str
     manufacturer: str | None
     quantity: int
     unit_power_w: float
+    unit_price_brl: float | None
+    total_brl: float | None
+    included_in_kit: str | None = Field(None, description="id do kit que inclui este item")
+
+
+class QuoteLine(BaseModel):
+    """One priced catalog line to put on a quote: id, quantity, unit price from the catalog."""
+
+    product_id: str
+    category: str
+    name: str
+    quantity: int
     unit_price_brl: float
     total_brl: float
+
+
+class KitBomLine(BaseModel):
+    category: str
+    description: str
+    manufacturer: str | None
+    quantity: int = Field(description="quantidade total no projeto (por kit × número de kits)")
+    power_w: float | None
+    product_id: str | None
+
+
+class KitOut(BaseModel):
+    product_id: str
+    name: str
+    distributor: str | None
+    quantity: int = Field(description="número de kits iguais no projeto")
+    unit_price_brl: float
+    total_brl: float
+    unit_dc_w: float
+    unit_ac_w: float
+    roof_type: str | None = Field(description="telhado da estrutura do kit; None = estrutura não informada")
+    microinverter: bool
+    bill_of_materials: list[KitBomLine]
 
 
 class StringCheckOut(BaseModel):
@@ -169,13 +209,20 @@ class EconomicsOut(BaseModel):
 
 class DesignOut(BaseModel):
     label: str
+    kind: Literal["components", "kit"] = Field(
+        "components", description="módulo + inversor avulsos com specs completas, ou kit do catálogo")
     module: EquipmentLine
     inverter: EquipmentLine
+    kit: KitOut | None = None
+    lines: list[QuoteLine] = Field(default_factory=list, description="itens do catálogo para o orçamento")
     dc_kwp: float
     ac_kw: float
     dc_ac_ratio: float
     roof_area_used_m2: float | None
-    strings: StringCheckOut
+    area_check: str = Field("verified", description="verified | not_verified | no_limit")
+    string_check: Literal["verified", "not_verifiable"] = "verified"
+    string_check_reason: str | None = None
+    strings: StringCheckOut | None
     energy: EnergyOut
     economics: EconomicsOut
     notes: list[str] = []
@@ -189,6 +236,8 @@ class SkippedOut(BaseModel):
 
 
 class SizingResult(BaseModel):
+    sizing_id: str | None = Field(
+        None, description="id estável (pedido + catálogo); GET /v1/sizing/{sizing_id} devolve este resultado")
     site: SiteOut
     resource: ResourceOut
     consumption: ConsumptionOut
@@ -198,5 +247,7 @@ class SizingResult(BaseModel):
     alternatives: list[DesignOut]
     usable_modules: int
     usable_inverters: int
+    usable_kits: int = 0
     skipped_products: list[SkippedOut]
+    warnings: list[str] = []
     assumptions: list[str]
