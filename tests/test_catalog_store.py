@@ -170,3 +170,12 @@ def test_reingesting_the_same_export_keeps_the_fingerprint(tmp_path):
     first = s.fingerprint()
     run_catalog_ingest(source, s, tmp_path / "r2")
     assert s.fingerprint() == first
+
+
+def test_listing_sees_a_price_change_made_by_another_writer(store):
+    """iter_products is memoised per fingerprint: a write through another store object on
+    the same file (another worker, a re-ingest) must still show up in the next listing."""
+    assert {p.id: p.price_brl for p in store.iter_products()}["inv-3k"] != 1599.0
+    other = SQLiteCatalogStore(store.path)
+    other.upsert([other.get("inv-3k").model_copy(update={"price_brl": 1599.0})])
+    assert {p.id: p.price_brl for p in store.iter_products()}["inv-3k"] == 1599.0

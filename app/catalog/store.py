@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sqlite3
+import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
@@ -71,6 +72,8 @@ class SQLiteCatalogStore:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._memo: dict[str | None, tuple[str, list[Product]]] = {}
+        self._memo_lock = threading.Lock()
         with self._connect() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(_SCHEMA)
@@ -176,13 +179,22 @@ class SQLiteCatalogStore:
             return conn.execute("SELECT count(*) FROM products WHERE category = ?", (category.value,)).fetchone()[0]
 
     def iter_products(self, category: Category | None = None) -> Iterator[Product]:
-        sql, args = "SELECT data FROM products", ()
-        if category is not None:
-            sql, args = sql + " WHERE category = ?", (category.value,)
-        with self._connect() as conn:
-            rows = conn.execute(sql + " ORDER BY id", args).fetchall()
-        for (data,) in rows:
-            yield Product.model_validate_json(data)
+        """Products in id order. Treat them as read-only: parsed lists are memoised per
+        catalog fingerprint, since every sizing scans the stock (parsing 682 rows ≈ 60 ms)."""
+        fingerprint = self.fingerprint()
+        key = category.value if category is not None else None
+        with self._memo_lock:
+            memo = self._memo.get(key)
+        if memo is None or memo[0] != fingerprint:
+            sql, args = "SELECT data FROM products", ()
+            if category is not None:
+                sql, args = sql + " WHERE category = ?", (category.value,)
+            with self._connect() as conn:
+                rows = conn.execute(sql + " ORDER BY id", args).fetchall()
+            memo = (fingerprint, [Product.model_validate_json(data) for (data,) in rows])
+            with self._memo_lock:
+                self._memo[key] = memo
+        return iter(memo[1])
 
     def _where(self, q: ProductQuery) -> tuple[str, list[object]]:
         clauses: list[str] = []
