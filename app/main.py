@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.api.errors import install_error_handlers
-from app.api.routes import health, products, sizing
+from app.api.routes import financing, health, products, quotes, sizing
 from app.core.cache import make_cache
 from app.core.settings import Settings, get_settings
 
@@ -39,6 +39,15 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     except Exception as exc:  # noqa: BLE001 - reported by /readyz, the process stays up
         log.exception("Catálogo indisponível")
         state.catalog, state.catalog_error = None, f"falha ao abrir o catálogo: {exc}"
+    state.commerce = None
+    if state.catalog is not None:
+        from app.commerce.factory import make_commerce
+
+        try:
+            state.commerce = make_commerce(settings, state.catalog)
+        except Exception as exc:  # noqa: BLE001 - reported by /readyz
+            log.exception("Backend de comércio indisponível")
+            state.commerce_error = f"falha ao abrir o comércio: {exc}"
     state.searcher = None
     state.llm = None
     yield
@@ -59,4 +68,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(products.router)
     app.include_router(sizing.router)
+    app.include_router(financing.router)
+    app.include_router(quotes.router)
     return app

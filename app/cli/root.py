@@ -7,6 +7,7 @@ import logging
 import typer
 
 from app.cli import ingest as ingest_cli
+from app.cli import sales as sales_cli
 from app.cli import serve as serve_cli
 from app.cli import size as size_cli
 
@@ -22,6 +23,8 @@ def build_cli() -> typer.Typer:
     cli.add_typer(ingest_cli.app, name="ingest")
     cli.command("serve")(serve_cli.serve)
     cli.command("size")(size_cli.size)
+    cli.add_typer(sales_cli.financing_app, name="financing")
+    cli.add_typer(sales_cli.keys_app, name="keys")
 
     @cli.callback()
     def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Logs detalhados.")) -> None:

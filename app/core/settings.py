@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +33,10 @@ class QdrantSettings(BaseModel):
     edge_path: Path = Field(PROJECT_ROOT / "var" / "qdrant-edge", description="qdrant-edge shard directory")
     hnsw_ef: int = Field(128, description="HNSW search beam (edge/server); higher = better recall, slower")
     prefetch_limit: int = Field(40, description="candidates per retriever (dense, sparse) before RRF fusion")
-    rrf_k: int = Field(60, description="RRF constant: fused score = sum 1/(rrf_k + rank)")
+    rrf_k: int = Field(2, description="RRF constant: fused score = sum weight/(rrf_k + rank)")
+    rrf_sparse_weight: float = Field(
+        3.0, description="weight of the sparse (lexical) ranking in RRF; dense weighs 1 (chosen on evals/retrieval)"
+    )
 
 
 class EmbeddingSettings(BaseModel):
@@ -74,6 +77,31 @@ class CommerceSettings(BaseModel):
     backend: Literal["local", "medusa"] = "local"
     url: str | None = Field(None, description="Medusa backend URL; set with backend=medusa")
     publishable_key: str | None = None
+    admin_api_key: SecretStr | None = Field(None, description="Medusa secret API key (admin: send/reject quotes)")
+    customer_token: SecretStr | None = Field(None, description="JWT of the B2B customer the store calls act for")
+    region_id: str | None = Field(None, description="Medusa region for BRL prices")
+    timeout_s: float = 10.0
+    retries: int = Field(2, description="extra attempts for idempotent calls (GET) on timeouts/5xx")
+    db_path: Path = Field(PROJECT_ROOT / "var" / "commerce.sqlite3", description="local backend store")
+    quotes_db_path: Path = Field(PROJECT_ROOT / "var" / "quotes.sqlite3", description="Hélio quote records, idempotency keys")
+    quote_validity_days: int = Field(15, description="days a draft quote's prices hold")
+    default_spending_limit_brl: float | None = Field(None, description="local backend: limit for new employees; None = none")
+
+
+class FinancingSettings(BaseModel):
+    credit_lines_path: Path = Field(PROJECT_ROOT / "data" / "knowledge" / "financing" / "credit_lines.yaml")
+    iof_rates_path: Path = Field(PROJECT_ROOT / "app" / "financing" / "iof_rates.yaml",
+                                 description="IOF rates by customer type (data, they change by decree)")
+
+
+class AuthSettings(BaseModel):
+    pepper: SecretStr | None = Field(None, description="server secret for HMAC of API keys; required in prod")
+    db_path: Path = Field(PROJECT_ROOT / "var" / "auth.sqlite3", description="SQLite table of hashed API keys")
+    keys: list[dict] = Field(default_factory=list,
+                             description='extra keys as hashes: [{"hash": "...", "role": "widget", "origins": [...]}]')
+    widget_origins: list[str] = Field(default_factory=list, description="origins allowed for widget keys without their own list")
+    public_chat: bool = Field(True, description="no key on chat routes = anonymous widget session (origin still checked)")
+    dev_open: bool = Field(False, description="dev only (ignored in prod): no key = admin session")
 
 
 class Settings(BaseSettings):
@@ -91,6 +119,8 @@ class Settings(BaseSettings):
     redis: RedisSettings = RedisSettings()
     llm: LLMSettings = LLMSettings()
     commerce: CommerceSettings = CommerceSettings()
+    financing: FinancingSettings = FinancingSettings()
+    auth: AuthSettings = AuthSettings()
 
 
 @lru_cache

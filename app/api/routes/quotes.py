@@ -1,0 +1,128 @@
+"""Draft quotes for sales reps: create (idempotent), read, move through the quote states,
+approve, and download the customer proposal (PDF)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from app.api.deps import CacheDep, SettingsDep
+from app.api.routes.financing import credit_book
+from app.auth.deps import Admin, SalesRep
+from app.commerce.base import CommerceBackend
+from app.commerce.factory import make_commerce
+from app.commerce.states import QuoteAction
+from app.proposal.render import render_proposal
+from app.quotes.models import CreateQuoteRequest, DraftQuote, QuotePreview
+from app.quotes.service import QuoteService
+from app.quotes.sizing_link import cache_sizing_lookup
+from app.quotes.store import QuoteRecordStore
+
+router = APIRouter(prefix="/v1/quotes", tags=["orçamentos"])
+_lock = threading.Lock()
+
+
+def get_commerce(request: Request) -> CommerceBackend:
+    """``app.state.commerce`` (set by the lifespan), else built once from settings."""
+    state = request.app.state
+    commerce = getattr(state, "commerce", None)
+    if commerce is None:
+        with _lock:
+            commerce = getattr(state, "commerce", None)
+            if commerce is None:
+                commerce = state.commerce = make_commerce(state.settings, getattr(state, "catalog", None))
+    return commerce
+
+
+def get_quote_records(request: Request) -> QuoteRecordStore:
+    state = request.app.state
+    records = getattr(state, "quote_records", None)
+    if records is None:
+        with _lock:
+            records = getattr(state, "quote_records", None)
+            if records is None:
+                records = state.quote_records = QuoteRecordStore(state.settings.commerce.quotes_db_path)
+    return records
+
+
+def get_quote_service(request: Request, settings: SettingsDep, cache: CacheDep) -> QuoteService:
+    return QuoteService(get_commerce(request), get_quote_records(request), lambda: credit_book(settings),
+                        cache_sizing_lookup(cache), validity_days=settings.commerce.quote_validity_days)
+
+
+ServiceDep = Annotated[QuoteService, Depends(get_quote_service)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255,
+                                              description="repetir com a mesma chave devolve o mesmo orçamento")]
+
+
+@router.post("", response_model=DraftQuote, status_code=201, summary="Cria um orçamento rascunho")
+async def create_quote(body: CreateQuoteRequest, service: ServiceDep, response: Response, _: SalesRep,
+                       idempotency_key: IdempotencyKey = None) -> DraftQuote:
+    """A partir de um `sizing_id` (ou de itens explícitos) e do comprador. Acima do limite de
+    gastos do comprador, o orçamento é criado aguardando aprovação."""
+    quote, created = await run_in_threadpool(service.create, body, idempotency_key)
+    if not created:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Location"] = f"/v1/quotes/{quote.id}"
+    return quote
+
+
+@router.post("/preview", response_model=QuotePreview, summary="Prévia do orçamento (nada é criado)")
+async def preview_quote(body: CreateQuoteRequest, service: ServiceDep, _: SalesRep) -> QuotePreview:
+    return await run_in_threadpool(service.preview, body)
+
+
+@router.get("/{quote_id}", response_model=DraftQuote, summary="Um orçamento, com a situação atual")
+async def get_quote(quote_id: str, service: ServiceDep, _: SalesRep) -> DraftQuote:
+    return await run_in_threadpool(service.get, quote_id)
+
+
+class TransitionBody(BaseModel):
+    action: Literal["send", "accept", "reject", "merchant_reject"]
+
+
+@router.post("/{quote_id}/transitions", response_model=DraftQuote, summary="Muda a situação do orçamento")
+async def transition(quote_id: str, body: TransitionBody, service: ServiceDep, _: SalesRep) -> DraftQuote:
+    """`send` (YSH → cliente), `accept` / `reject` (cliente), `merchant_reject` (YSH).
+    Transições fora de ordem → 409."""
+    return await run_in_threadpool(service.transition, quote_id, QuoteAction(body.action))
+
+
+def _action_route(action: QuoteAction, path: str, summary: str) -> None:
+    async def endpoint(quote_id: str, service: ServiceDep, _: SalesRep) -> DraftQuote:
+        return await run_in_threadpool(service.transition, quote_id, action)
+
+    endpoint.__name__ = f"quote_{action.value}"
+    router.add_api_route(f"/{{quote_id}}/{path}", endpoint, methods=["POST"], response_model=DraftQuote,
+                         summary=summary)
+
+
+_action_route(QuoteAction.SEND, "send", "Envia ao cliente (pending_merchant → pending_customer)")
+_action_route(QuoteAction.ACCEPT, "accept", "Cliente aceita (pending_customer → accepted)")
+_action_route(QuoteAction.REJECT, "reject", "Cliente recusa (pending_customer → customer_rejected)")
+_action_route(QuoteAction.MERCHANT_REJECT, "merchant-reject", "YSH recusa (→ merchant_rejected)")
+
+
+class ApprovalBody(BaseModel):
+    approve: bool
+
+
+@router.post("/{quote_id}/approval", response_model=DraftQuote, summary="Aprova ou reprova a compra (admin)")
+async def decide_approval(quote_id: str, body: ApprovalBody, service: ServiceDep, principal: Admin) -> DraftQuote:
+    return await run_in_threadpool(service.decide_approval, quote_id, body.approve, principal.key_id)
+
+
+@router.get("/{quote_id}/proposal.pdf", summary="Proposta em PDF para o cliente final",
+            response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+async def proposal_pdf(quote_id: str, service: ServiceDep, _: SalesRep) -> Response:
+    def build() -> bytes:
+        return render_proposal(service.get(quote_id))
+
+    pdf = await run_in_threadpool(build)
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="proposta-{quote_id}.pdf"'})

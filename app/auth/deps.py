@@ -1,0 +1,60 @@
+"""FastAPI dependencies for access control: ``require_role("sales_rep")`` and aliases.
+
+The key store comes from ``app.state.auth_keys`` when the lifespan set it, else it is
+built from settings on first use and kept there. 401/403 are raised as domain errors and
+rendered by ``app.api.errors`` in the house JSON shape.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from app.auth.keys import ApiKeyStore, Principal, Role, authenticate, key_from_headers, pepper_from
+from app.core.settings import Settings
+
+_build_lock = threading.Lock()
+
+
+def make_key_store(settings: Settings) -> ApiKeyStore:
+    return ApiKeyStore(settings.auth.db_path, pepper_from(settings.auth, settings.env), settings.auth.keys)
+
+
+def get_key_store(request: Request) -> ApiKeyStore:
+    store = getattr(request.app.state, "auth_keys", None)
+    if store is None:
+        with _build_lock:
+            store = getattr(request.app.state, "auth_keys", None)
+            if store is None:
+                store = request.app.state.auth_keys = make_key_store(request.app.state.settings)
+    return store
+
+
+def require_role(role: Role) -> Callable[[Request], Awaitable[Principal]]:
+    """Dependency admitting callers whose role includes ``role`` (admin ⊇ sales_rep ⊇ widget);
+    widget keys must also come from one of their allowed origins."""
+
+    async def dependency(request: Request) -> Principal:
+        settings: Settings = request.app.state.settings
+        key = key_from_headers(request.headers.get("authorization"), request.headers.get("x-api-key"))
+        origin = request.headers.get("origin")
+
+        def check() -> Principal:
+            store = get_key_store(request) if key is not None else None
+            return authenticate(store, key, role, origin, settings.auth, settings.env)  # type: ignore[arg-type]
+
+        principal = await run_in_threadpool(check)
+        request.state.principal = principal
+        return principal
+
+    dependency.__name__ = f"require_{role}"
+    return dependency
+
+
+WidgetSession = Annotated[Principal, Depends(require_role("widget"))]
+SalesRep = Annotated[Principal, Depends(require_role("sales_rep"))]
+Admin = Annotated[Principal, Depends(require_role("admin"))]

@@ -1,0 +1,103 @@
+"""``helio keys …`` (API keys) and ``helio financing simulate`` — sales-side commands.
+
+The lead wires them in ``app.cli.root``: ``cli.add_typer(sales.keys_app, name="keys")`` and
+``cli.add_typer(sales.financing_app, name="financing")``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from app.core.settings import get_settings
+
+keys_app = typer.Typer(help="Chaves de API (widget, sales_rep, admin), guardadas como hash.", no_args_is_help=True)
+financing_app = typer.Typer(help="Simulação de financiamento pelas linhas de crédito cadastradas.",
+                            no_args_is_help=True)
+console = Console()
+
+
+@financing_app.callback()
+def _financing() -> None:
+    """Keeps ``simulate`` a sub-command (typer collapses single-command apps)."""
+
+
+def _store():
+    from app.auth.deps import make_key_store
+
+    return make_key_store(get_settings())
+
+
+@keys_app.command("create")
+def create_key(
+    role: str = typer.Option(..., "--role", help="widget | sales_rep | admin"),
+    label: str = typer.Option(None, "--label", help="quem usa a chave"),
+    origin: list[str] = typer.Option(None, "--origin", help="origem permitida (widget); repita para várias"),
+) -> None:
+    """Cria uma chave e a mostra UMA vez (só o hash fica guardado)."""
+    issued = _store().create(role, label, origin or [])  # type: ignore[arg-type]
+    console.print(f"[bold]Chave ({issued.role}, id {issued.key_id}):[/bold] {issued.key}")
+    console.print("Guarde agora: ela não pode ser recuperada depois.")
+
+
+@keys_app.command("list")
+def list_keys() -> None:
+    """Lista as chaves (prefixo, papel, origens; nunca a chave)."""
+    table = Table("id", "prefixo", "papel", "rótulo", "origens", "criada", "revogada")
+    for k in _store().list_keys():
+        table.add_row(k["id"], k["prefix"], k["role"], k["label"] or "", ", ".join(k["origins"]), k["created_at"],
+                      k["revoked_at"] or "")
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def revoke_key(key_id: str = typer.Argument(..., help="id mostrado em 'helio keys list'")) -> None:
+    """Revoga uma chave."""
+    if not _store().revoke(key_id):
+        raise typer.BadParameter(f"chave '{key_id}' não encontrada ou já revogada")
+    console.print(f"Chave {key_id} revogada.")
+
+
+@keys_app.command("hash")
+def hash_key_cmd(key: str = typer.Argument(..., help="chave a transformar em hash para AUTH__KEYS")) -> None:
+    """Mostra o HMAC da chave com o pepper atual (para AUTH__KEYS)."""
+    from app.auth.keys import hash_key, pepper_from
+
+    settings = get_settings()
+    console.print(hash_key(pepper_from(settings.auth, settings.env), key))
+
+
+@financing_app.command("simulate")
+def simulate(
+    amount: float = typer.Option(..., "--amount", help="valor do sistema [R$]"),
+    term: int = typer.Option(60, "--term", help="parcelas"),
+    down: float = typer.Option(0.0, "--down", help="entrada [R$]"),
+    grace: int = typer.Option(0, "--grace", help="carência [meses]"),
+    system: str = typer.Option("price", "--system", help="price | sac"),
+    customer: str = typer.Option("pf", "--customer", help="pf | pj"),
+    as_json: bool = typer.Option(False, "--json", help="saída JSON"),
+) -> None:
+    """Compara as linhas de crédito para um valor."""
+    from app.financing.rules import cached_book
+    from app.financing.simulate import FinancingRequest, simulate_financing
+
+    s = get_settings()
+    result = simulate_financing(
+        FinancingRequest(amount_brl=amount, term_months=term, down_payment_brl=down, grace_months=grace,
+                         system=system, customer_type=customer, include_schedule=False),  # type: ignore[arg-type]
+        cached_book(s.financing.credit_lines_path, s.financing.iof_rates_path))
+    if as_json:
+        console.print_json(json.dumps(result.model_dump(mode="json"), ensure_ascii=False))
+        return
+    from app.financing.money import brl, pct
+
+    table = Table("#", "linha", "taxa a.m.", "1ª parcela", "total pago", "IOF", "CET a.m.", "CET a.a.")
+    for o in result.options:
+        table.add_row(str(o.rank), o.line_name, pct(o.rate_monthly_pct), brl(o.first_payment_brl),
+                      brl(o.total_paid_brl), brl(o.iof_brl), pct(o.cet_monthly_pct), pct(o.cet_annual_pct))
+    console.print(table)
+    for line in result.ineligible:
+        console.print(f"[yellow]{line.line_name}[/yellow]: {'; '.join(line.reasons)}")

@@ -1,0 +1,100 @@
+"""Draft quotes as Hélio sees them: the commerce quote plus the sizing, financing and terms."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from app.commerce.models import QuoteStatus
+from app.financing.simulate import FinancingComparison
+
+
+class QuoteItemIn(BaseModel):
+    sku: str = Field(min_length=1, max_length=200, description="SKU (no backend local: o id do produto no catálogo)")
+    quantity: int = Field(ge=1, le=100_000)
+
+
+class BuyerIn(BaseModel):
+    company_id: str = Field(min_length=1, description="empresa compradora (integrador) no backend de comércio")
+    employee_id: str | None = Field(None, description="funcionário comprador: o limite de gastos dele é verificado")
+    end_customer_name: str | None = Field(None, max_length=200, description="cliente final, para a proposta")
+
+
+class FinancingIn(BaseModel):
+    amount_brl: float | None = Field(None, gt=0, description="valor a financiar; vazio = valor do sistema")
+    down_payment_brl: float = Field(0.0, ge=0)
+    term_months: int = Field(60, ge=1, le=480)
+    grace_months: int = Field(0, ge=0, le=24)
+    system: Literal["price", "sac"] = "price"
+    customer_type: Literal["pf", "pj"] = "pf"
+    line_ids: list[str] | None = None
+    rate_overrides_pct: dict[str, float] = Field(default_factory=dict)
+
+
+class CreateQuoteRequest(BaseModel):
+    sizing_id: str | None = Field(None, description="id devolvido por POST /v1/sizing")
+    design: str = Field("best", description="'best' ou o rótulo de uma alternativa do dimensionamento")
+    items: list[QuoteItemIn] | None = Field(None, description="itens explícitos (substituem os do dimensionamento)")
+    buyer: BuyerIn
+    financing: FinancingIn | None = Field(default_factory=FinancingIn, description="null = sem simulação")
+    allow_unavailable: bool = Field(False, description="orçar mesmo com itens sem estoque")
+    note: str | None = Field(None, max_length=2000, description="mensagem ao cliente no orçamento")
+
+
+class QuoteLine(BaseModel):
+    sku: str
+    title: str
+    quantity: int
+    unit_price_brl: float
+    total_brl: float
+    available: bool
+    sizing_unit_price_brl: float | None = Field(None, description="preço usado no dimensionamento, quando difere")
+
+
+class ApprovalInfo(BaseModel):
+    required: bool
+    reasons: list[str] = []
+    approval_id: str | None = None
+    status: str | None = None
+    spending_limit_brl: float | None = None
+
+
+class DraftQuote(BaseModel):
+    id: str
+    status: QuoteStatus
+    status_label: str
+    backend: str
+    cart_id: str
+    company_id: str
+    company_name: str | None = None
+    employee_id: str | None = None
+    end_customer_name: str | None = None
+    items: list[QuoteLine]
+    equipment_total_brl: float
+    installation_brl: float | None = Field(None, description="instalação estimada pelo dimensionamento (não faturada)")
+    system_total_brl: float = Field(description="equipamentos + instalação estimada")
+    currency: str = "BRL"
+    valid_until: date
+    created_at: str
+    approval: ApprovalInfo
+    sizing_id: str | None = None
+    design_label: str | None = None
+    sizing: dict[str, Any] | None = Field(None, description="instantâneo do SizingResult usado")
+    financing: FinancingComparison | None = None
+    warnings: list[str] = []
+    note: str | None = None
+
+
+class QuotePreview(BaseModel):
+    """What a quote would contain, before anything is created (shown for confirmation)."""
+
+    items: list[QuoteLine]
+    equipment_total_brl: float
+    installation_brl: float | None
+    system_total_brl: float
+    approval: ApprovalInfo
+    warnings: list[str]
+    sizing_id: str | None
+    design_label: str | None

@@ -1,0 +1,227 @@
+"""Turn a sizing (or explicit items) into a draft quote in the commerce backend.
+
+Steps: items from the chosen design → price and availability from the backend → the
+buyer's spending limit (over it, or a company that requires it → the quote is created
+*needing approval*, as Medusa B2B does) → cart with bulk items → quote → financing
+simulation on the system's value → record with validity date, sizing snapshot and terms.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+
+from app.commerce.base import CommerceBackend
+from app.commerce.models import ApprovalStatus, Company, Employee, Variant
+from app.commerce.states import STATUS_LABEL, QuoteAction
+from app.core.errors import Conflict, InvalidInput
+from app.financing.money import brl
+from app.financing.rules import CreditLineBook
+from app.financing.simulate import FinancingRequest, simulate_financing
+from app.quotes.models import (
+    ApprovalInfo, CreateQuoteRequest, DraftQuote, QuoteItemIn, QuoteLine, QuotePreview,
+)
+from app.quotes.sizing_link import SizingLookup, load_sizing, pick_design
+from app.quotes.store import QuoteRecordStore
+from app.sizing.models import SizingResult
+
+log = logging.getLogger("helio.quotes")
+
+
+def request_hash(request: CreateQuoteRequest) -> str:
+    return hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+
+
+class QuoteService:
+    def __init__(self, commerce: CommerceBackend, records: QuoteRecordStore, book: Callable[[], CreditLineBook],
+                 get_sizing: SizingLookup, validity_days: int = 15,
+                 today: Callable[[], date] = lambda: datetime.now(UTC).date()) -> None:
+        self.commerce = commerce
+        self.records = records
+        self.book = book
+        self.get_sizing = get_sizing
+        self.validity_days = validity_days
+        self.today = today
+
+    # -- preview (nothing is created) ------------------------------------------------------
+
+    def _items_and_sizing(self, req: CreateQuoteRequest) -> tuple[list[QuoteItemIn], SizingResult | None,
+                                                                  str | None, dict[str, float]]:
+        sizing = load_sizing(self.get_sizing, req.sizing_id) if req.sizing_id else None
+        design = pick_design(sizing, req.design) if sizing else None
+        sizing_prices: dict[str, float] = {}
+        if req.items:
+            items = req.items
+        elif design is not None:
+            # ``lines`` holds the priced catalog items of any design kind (components or a kit).
+            items = [QuoteItemIn(sku=line.product_id, quantity=line.quantity) for line in design.lines]
+            sizing_prices = {line.product_id: line.unit_price_brl for line in design.lines}
+        else:
+            raise InvalidInput("Orçamento sem itens.", hint="Informe sizing_id (de POST /v1/sizing) ou items.")
+        merged: dict[str, int] = {}
+        for item in items:
+            merged[item.sku] = merged.get(item.sku, 0) + item.quantity
+        return ([QuoteItemIn(sku=s, quantity=q) for s, q in merged.items()], sizing,
+                design.label if design else None, sizing_prices)
+
+    def _price(self, items: list[QuoteItemIn], sizing_prices: dict[str, float],
+               allow_unavailable: bool) -> tuple[list[tuple[Variant, QuoteLine]], list[str]]:
+        priced, missing, unpriced, unavailable, warnings = [], [], [], [], []
+        for item in items:
+            variant = self.commerce.get_variant_by_sku(item.sku)
+            if variant is None:
+                missing.append(item.sku)
+                continue
+            if variant.price_brl is None:
+                unpriced.append(variant.title)
+                continue
+            if not variant.available:
+                unavailable.append(variant.title)
+            sizing_price = sizing_prices.get(item.sku)
+            if sizing_price is not None and abs(sizing_price - variant.price_brl) >= 0.01:
+                warnings.append(f"{variant.title}: preço atual {brl(variant.price_brl)} difere do usado no "
+                                f"dimensionamento ({brl(sizing_price)})")
+            priced.append((variant, QuoteLine(
+                sku=variant.sku, title=variant.title, quantity=item.quantity, unit_price_brl=variant.price_brl,
+                total_brl=round(variant.price_brl * item.quantity, 2), available=variant.available,
+                sizing_unit_price_brl=sizing_price if sizing_price != variant.price_brl else None)))
+        if missing:
+            raise InvalidInput(f"SKU não encontrado no backend de comércio: {', '.join(missing)}.",
+                               hint="Confira os SKUs (GET /v1/products) ou refaça o dimensionamento.")
+        if unpriced:
+            raise InvalidInput(f"Itens sem preço: {', '.join(unpriced)}.", hint="Escolha produtos com preço.")
+        if unavailable:
+            if not allow_unavailable:
+                raise Conflict(f"Sem estoque: {', '.join(unavailable)}.",
+                               hint="Troque os itens, ou envie allow_unavailable=true para orçar mesmo assim.",
+                               unavailable=unavailable)
+            warnings.append(f"sem estoque no momento: {', '.join(unavailable)}")
+        return priced, warnings
+
+    def _approval_needed(self, company: Company, employee: Employee | None, total: float) -> ApprovalInfo:
+        reasons = []
+        limit = employee.spending_limit_brl if employee else None
+        if limit is not None and total > limit:
+            reasons.append(f"total de {brl(total)} acima do limite de gastos do comprador ({brl(limit)})")
+        if company.requires_admin_approval:
+            reasons.append("a empresa exige aprovação de um administrador em toda compra")
+        return ApprovalInfo(required=bool(reasons), reasons=reasons, spending_limit_brl=limit)
+
+    def preview(self, req: CreateQuoteRequest) -> QuotePreview:
+        """Everything a quote would contain, checked against the backend, without creating it."""
+        items, sizing, label, sizing_prices = self._items_and_sizing(req)
+        priced, warnings = self._price(items, sizing_prices, req.allow_unavailable)
+        company = self.commerce.get_company(req.buyer.company_id)
+        employee = self.commerce.get_employee(company.id, req.buyer.employee_id) if req.buyer.employee_id else None
+        lines = [line for _, line in priced]
+        equipment = round(sum(l.total_brl for l in lines), 2)
+        installation = self._installation(sizing, req.design)
+        return QuotePreview(items=lines, equipment_total_brl=equipment, installation_brl=installation,
+                            system_total_brl=round(equipment + (installation or 0.0), 2),
+                            approval=self._approval_needed(company, employee, equipment), warnings=warnings,
+                            sizing_id=req.sizing_id, design_label=label)
+
+    @staticmethod
+    def _installation(sizing: SizingResult | None, design: str) -> float | None:
+        return round(pick_design(sizing, design).economics.installation_brl, 2) if sizing else None
+
+    # -- create -------------------------------------------------------------------------------
+
+    def create(self, req: CreateQuoteRequest, idempotency_key: str | None = None) -> tuple[DraftQuote, bool]:
+        """Create the draft quote; ``(quote, created)`` — ``created`` is False on an idempotent replay."""
+        if idempotency_key:
+            existing = self.records.claim(idempotency_key, request_hash(req))
+            if existing is not None:
+                return self.get(existing), False
+        try:
+            quote = self._create(req)
+        except BaseException:
+            if idempotency_key:
+                self.records.release(idempotency_key)
+            raise
+        if idempotency_key:
+            self.records.complete(idempotency_key, quote.id)
+        return quote, True
+
+    def _create(self, req: CreateQuoteRequest) -> DraftQuote:
+        items, sizing, label, sizing_prices = self._items_and_sizing(req)
+        priced, warnings = self._price(items, sizing_prices, req.allow_unavailable)
+        company = self.commerce.get_company(req.buyer.company_id)
+        employee = self.commerce.get_employee(company.id, req.buyer.employee_id) if req.buyer.employee_id else None
+        valid_until = self.today() + timedelta(days=self.validity_days)
+        metadata = {"helio_valid_until": valid_until.isoformat()}
+        if req.sizing_id:
+            metadata["helio_sizing_id"] = req.sizing_id
+        cart = self.commerce.create_cart(company_id=company.id, customer_id=employee.customer_id if employee else None,
+                                         metadata=metadata)
+        cart = self.commerce.add_line_items(cart.id, [(v.id, line.quantity) for v, line in priced])
+        approval = self._approval_needed(company, employee, cart.total_brl)
+        if approval.required:
+            requested = self.commerce.request_approval(cart.id)
+            approval = approval.model_copy(update={"approval_id": requested.id, "status": requested.status.value})
+        quote = self.commerce.create_quote(cart.id)
+        if req.note:
+            quote = self.commerce.add_quote_message(quote.id, req.note)
+        lines = [line for _, line in priced]
+        installation = self._installation(sizing, req.design)
+        system_total = round(cart.total_brl + (installation or 0.0), 2)
+        financing = None
+        if req.financing is not None:
+            f = req.financing
+            financing = simulate_financing(FinancingRequest(
+                amount_brl=f.amount_brl or system_total, down_payment_brl=f.down_payment_brl,
+                term_months=f.term_months, grace_months=f.grace_months, system=f.system,
+                customer_type=f.customer_type, line_ids=f.line_ids, rate_overrides_pct=f.rate_overrides_pct,
+                include_schedule=False), self.book())
+        record = DraftQuote(
+            id=quote.id, status=quote.status, status_label=STATUS_LABEL[quote.status], backend=self.commerce.name,
+            cart_id=cart.id, company_id=company.id, company_name=company.name,
+            employee_id=employee.id if employee else None, end_customer_name=req.buyer.end_customer_name,
+            items=lines, equipment_total_brl=cart.total_brl, installation_brl=installation,
+            system_total_brl=system_total, valid_until=valid_until,
+            created_at=datetime.now(UTC).isoformat(timespec="seconds"), approval=approval, sizing_id=req.sizing_id,
+            design_label=label, sizing=sizing.model_dump(mode="json") if sizing else None, financing=financing,
+            warnings=warnings, note=req.note,
+        )
+        self.records.save(record)
+        log.info("Orçamento %s criado (%s, %s, aprovação=%s)", record.id, self.commerce.name,
+                 brl(record.equipment_total_brl), approval.required)
+        return record
+
+    # -- read and transitions ---------------------------------------------------------------
+
+    def get(self, quote_id: str) -> DraftQuote:
+        """The record with the live status (and approval status) from the backend."""
+        record = self.records.get(quote_id)
+        status = self.commerce.get_quote(quote_id).status
+        approval = record.approval
+        if approval.approval_id:
+            current = next((a for a in self.commerce.list_approvals(record.cart_id) if a.id == approval.approval_id),
+                           None)
+            if current is not None:
+                approval = approval.model_copy(update={"status": current.status.value})
+        if status != record.status or approval != record.approval:
+            record = record.model_copy(update={"status": status, "status_label": STATUS_LABEL[status],
+                                               "approval": approval})
+            self.records.save(record)
+        return record
+
+    def transition(self, quote_id: str, action: QuoteAction) -> DraftQuote:
+        record = self.get(quote_id)
+        if action == QuoteAction.ACCEPT and record.approval.required:
+            if record.approval.status == ApprovalStatus.PENDING:
+                raise Conflict("O orçamento aguarda aprovação da empresa compradora (limite de gastos).",
+                               hint="Um administrador aprova em POST /v1/quotes/{id}/approval.")
+            if record.approval.status == ApprovalStatus.REJECTED:
+                raise Conflict("A compra foi reprovada pela empresa compradora.", hint="Revise itens ou valores.")
+        self.commerce.transition_quote(quote_id, action)
+        return self.get(quote_id)
+
+    def decide_approval(self, quote_id: str, approve: bool, handled_by: str | None = None) -> DraftQuote:
+        record = self.get(quote_id)
+        if not record.approval.approval_id:
+            raise Conflict("Este orçamento não precisa de aprovação.", hint="Nada a aprovar.")
+        self.commerce.decide_approval(record.approval.approval_id, approve, handled_by)
+        return self.get(quote_id)

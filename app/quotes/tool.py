@@ -1,0 +1,74 @@
+"""``create_draft_quote`` for the assistant: a plain function with the two guards that matter.
+
+Only a sales-rep (or admin) session may create a quote, whatever the conversation says, and
+only after the user confirmed the summary: without ``confirmed=True`` it returns the summary
+to show and creates nothing. Errors come back as short messages, never as exceptions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.core.errors import HelioError
+from app.quotes.models import BuyerIn, CreateQuoteRequest, FinancingIn, QuoteItemIn
+from app.quotes.service import QuoteService
+
+ALLOWED_ROLES = ("sales_rep", "admin")
+
+
+def create_draft_quote_for_chat(
+    service: QuoteService,
+    role: str,
+    confirmed: bool,
+    company_id: str,
+    sizing_id: str | None = None,
+    items: list[dict[str, Any]] | None = None,
+    employee_id: str | None = None,
+    end_customer_name: str | None = None,
+    term_months: int = 60,
+    down_payment_brl: float = 0.0,
+    idempotency_key: str | None = None,
+) -> dict[str, Any]:
+    """Create a draft quote in the commerce backend from a sizing (``sizing_id``) or explicit
+    ``items`` ([{"sku", "quantity"}]) for the buying ``company_id``. First call with
+    ``confirmed=False``: returns the summary (items, totals in R$, approval needed) to show
+    the user. Call again with ``confirmed=True`` only after the user explicitly agrees.
+    Sales-rep sessions only."""
+    if role not in ALLOWED_ROLES:
+        return {"ok": False, "error": "Só um representante de vendas pode criar orçamentos. "
+                                      "Posso dimensionar o sistema e simular o financiamento."}
+    try:
+        request = CreateQuoteRequest(
+            sizing_id=sizing_id, items=[QuoteItemIn(**i) for i in items] if items else None,
+            buyer=BuyerIn(company_id=company_id, employee_id=employee_id, end_customer_name=end_customer_name),
+            financing=FinancingIn(term_months=term_months, down_payment_brl=down_payment_brl),
+        )
+        if not confirmed:
+            preview = service.preview(request)
+            return {"ok": True, "created": False, "needs_confirmation": True,
+                    "message": "Mostre este resumo e peça confirmação explícita antes de criar o orçamento.",
+                    "summary": {
+                        "items": [{"sku": l.sku, "title": l.title, "quantity": l.quantity,
+                                   "unit_price_brl": l.unit_price_brl, "total_brl": l.total_brl} for l in preview.items],
+                        "equipment_total_brl": preview.equipment_total_brl,
+                        "installation_brl": preview.installation_brl,
+                        "system_total_brl": preview.system_total_brl,
+                        "approval_required": preview.approval.required,
+                        "approval_reasons": preview.approval.reasons,
+                        "warnings": preview.warnings,
+                    }}
+        quote, created = service.create(request, idempotency_key)
+    except HelioError as exc:
+        return {"ok": False, "error": exc.message, "hint": exc.hint}
+    best = quote.financing.options[0] if quote.financing and quote.financing.options else None
+    return {
+        "ok": True, "created": created, "quote_id": quote.id, "status": quote.status.value,
+        "status_label": quote.status_label, "equipment_total_brl": quote.equipment_total_brl,
+        "system_total_brl": quote.system_total_brl, "valid_until": quote.valid_until.isoformat(),
+        "approval_required": quote.approval.required, "approval_reasons": quote.approval.reasons,
+        "proposal_url": f"/v1/quotes/{quote.id}/proposal.pdf",
+        "best_financing": None if best is None else {
+            "lender": best.lender, "first_payment_brl": best.first_payment_brl, "n_installments": best.n_installments,
+            "cet_annual_pct": best.cet_annual_pct},
+        "warnings": quote.warnings,
+    }
