@@ -175,3 +175,24 @@ def test_a_price_change_in_the_catalog_gives_a_new_sizing(client, store):
     finally:
         store.upsert([kit.model_copy(update={"price_brl": original})])
     assert client.post("/v1/sizing", json=BODY).json()["sizing_id"] == before["sizing_id"]
+
+
+@pytest.mark.redis
+def test_sizing_is_shared_by_replicas_through_real_redis(store, redis_url):
+    """Two API processes on one Redis: a sizing made on one is served, cached, by the other,
+    and kept for the configured 30 days."""
+    import redis as redis_lib
+
+    def replica():
+        return TestClient(create_app(Settings(
+            _env_file=None, catalog=CatalogSettings(db_path=store.path, report_dir=store.path.parent),
+            redis=RedisSettings(url=redis_url))))
+
+    with replica() as a, replica() as b:
+        first = a.post("/v1/sizing", json=BODY)
+        sid = first.json()["sizing_id"]
+        assert b.get(f"/v1/sizing/{sid}").json() == first.json()
+        again = b.post("/v1/sizing", json=BODY)
+        assert again.headers["X-Cache"] == "hit" and again.json()["sizing_id"] == sid
+    ttl = redis_lib.Redis.from_url(redis_url).ttl(f"helio:sizing:{sid}")
+    assert 29 * 86400 < ttl <= 30 * 86400
