@@ -8,9 +8,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 
 from app.api.errors import install_error_handlers
-from app.api.routes import financing, health, products, quotes, sizing
+from app.api.routes import chat, financing, health, openai_compat, products, quotes, search, sizing
 from app.core.cache import make_cache
 from app.core.settings import Settings, get_settings
 
@@ -27,6 +28,19 @@ def open_catalog(settings: Settings):
     from app.catalog.store import SQLiteCatalogStore
 
     return SQLiteCatalogStore(settings.catalog.db_path)
+
+
+def _open_searcher(settings: Settings, state):
+    """The knowledge searcher, or None with the reason kept for /readyz (the chat then
+    answers without knowledge and says so)."""
+    from app.retrieval.search import make_searcher
+
+    try:
+        return make_searcher(settings)
+    except Exception as exc:  # noqa: BLE001 - a missing index must not stop the API
+        log.warning("Base de conhecimento indisponível: %s", exc)
+        state.searcher_error = f"base de conhecimento indisponível: {exc}"
+        return None
 
 
 @asynccontextmanager
@@ -48,12 +62,19 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         except Exception as exc:  # noqa: BLE001 - reported by /readyz
             log.exception("Backend de comércio indisponível")
             state.commerce_error = f"falha ao abrir o comércio: {exc}"
-    state.searcher = None
-    state.llm = None
+    state.searcher = await run_in_threadpool(_open_searcher, settings, state)
+    from app.agent.factory import build_assistant
+    from app.llm.factory import make_llm
+
+    # One backend for the whole process: llama.cpp is loaded lazily on first use and serialised
+    # by its own queue, so a second instance would double memory and split the queue.
+    state.llm = await run_in_threadpool(make_llm, settings.llm)
+    state.assistant = build_assistant(settings, state.cache, state.catalog, state.searcher, llm=state.llm)
     yield
-    close = getattr(state.cache, "close", None)
-    if callable(close):
-        close()
+    for resource in (state.searcher, state.cache):
+        close = getattr(resource, "close", None)
+        if callable(close):
+            close()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -70,4 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sizing.router)
     app.include_router(financing.router)
     app.include_router(quotes.router)
+    app.include_router(search.router)
+    app.include_router(chat.router)
+    app.include_router(openai_compat.router)
     return app

@@ -6,6 +6,7 @@ import logging
 
 import typer
 
+from app.cli import assistant as assistant_cli
 from app.cli import ingest as ingest_cli
 from app.cli import sales as sales_cli
 from app.cli import serve as serve_cli
@@ -25,6 +26,8 @@ def build_cli() -> typer.Typer:
     cli.command("size")(size_cli.size)
     cli.add_typer(sales_cli.financing_app, name="financing")
     cli.add_typer(sales_cli.keys_app, name="keys")
+    cli.command("chat")(assistant_cli.chat)
+    cli.command("modelfile")(assistant_cli.modelfile)
 
     @cli.callback()
     def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Logs detalhados.")) -> None:

@@ -1,0 +1,128 @@
+"""Rule-based reading of what the user wants, used beside (and to check) the model.
+
+Returns an intent and whether the rules are *sure*. Sure rules win over the model (a
+135M model picks the wrong tool on plain requests often); unsure ones are only a fallback
+when the model is down or proposes nothing usable.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.agent.parsing import Parsed
+from app.agent.places import fold
+
+SIZE = "size_pv_system"
+FIND = "find_products"
+GET = "get_product"
+KNOW = "search_knowledge"
+GREET = "greeting"
+OFF = "off_topic"
+
+_SIZE_WORDS = re.compile(
+    r"\b(dimension\w*|siz(e|ing)|kit ideal|qual kit|que kit|which kit|what kit|quantas? (placas|paineis|modulos)|"
+    r"how many (panels|modules)|sistema (solar|fotovoltaico)|solar system|pv system|gerar minha|zerar a conta|"
+    r"consum\w*|conta de (luz|energia)|electric(ity)? bill|power bill|energy bill|kwh)\b"
+)
+_PRODUCT_NOUNS = {
+    "inversor": "inverter", "inversores": "inverter", "inverter": "inverter", "inverters": "inverter",
+    "microinversor": "inverter", "microinversores": "inverter", "microinverter": "inverter",
+    "painel": "module", "paineis": "module", "placa": "module", "placas": "module", "modulo": "module",
+    "modulos": "module", "panel": "module", "panels": "module", "module": "module", "modules": "module",
+    "bateria": "battery", "baterias": "battery", "battery": "battery", "batteries": "battery",
+    "kit": "kit", "kits": "kit", "estrutura": "structure", "estruturas": "structure", "structure": "structure",
+    "mounting": "structure", "cabo": "cable", "cabos": "cable", "cable": "cable", "cables": "cable",
+    "stringbox": "string_box",
+}
+_FIND_VERBS = re.compile(
+    r"\b(tem|tens|tenho interesse|voces (tem|vendem|trabalham)|vende\w*|mostr\w*|list\w*|procur\w*|busc\w*|"
+    r"quais|opcoes|preco|precos|quanto custa|estoque|disponive\w*|do you (have|sell|carry)|show|list|"
+    r"looking for|find|available|in stock|price|prices|options|catalog\w*|recomend\w*|recommend|quero (um|uma)|"
+    r"preciso de (um|uma)|need an?)\b"
+)
+_KNOW_WORDS = re.compile(
+    r"\b(lei|14 ?300|fio b|aneel|ren|resolucao|norma\w*|regra\w*|garantia\w*|warrant\w*|datasheet|ficha tecnica|"
+    r"homolog\w*|compensacao|credito\w*|credits?|bandeira\w*|custo de disponibilidade|taxa minima|"
+    r"financ\w*|juros|carencia|parcela\w*|law|regulation\w*|net metering|o que e|o que significa|"
+    r"what is|what does|how does|como funciona|explica\w*|explain|diferenca|difference|certifica\w*|inmetro|"
+    r"eficiencia|efficiency|degrada\w*|mppt|tensao maxima|max(imum)? voltage|temperatura|coeficiente)\b"
+)
+_GREETING = re.compile(r"^\s*(oi+|ola|bom dia|boa tarde|boa noite|hello|hi|hey|e ai|tudo bem|good (morning|afternoon))\b")
+_DOMAIN = re.compile(
+    r"\b(solar\w*|fotovolt\w*|pv|energia|energy|kwp|kwh|kw|watt\w*|painel|paineis|placa\w*|inversor\w*|inverter\w*|"
+    r"modulo\w*|module\w*|kit\w*|telhado|roof|conta de (luz|energia)|bill|tarifa|tariff|consumo|instala\w*|ysh|helio|"
+    r"bateria\w*|battery|orcamento|quote|integrador|installer|cliente|client)\b"
+)
+PRODUCT_ID = re.compile(r"\b([a-z0-9]+(?:-[a-z0-9]+){2,})\b")
+_MANUFACTURERS = (
+    "growatt", "deye", "goodwe", "fronius", "sungrow", "solis", "huawei", "canadian", "jinko", "trina", "longi",
+    "ja solar", "byd", "risen", "hoymiles", "apsystems", "weg", "sofar", "solax", "tsun", "saj", "intelbras",
+    "astronergy", "dah", "sunova", "osda", "znshine", "pylontech", "freedom", "unipower", "renovigi", "ecoflow",
+)
+
+
+@dataclass
+class RuleIntent:
+    intent: str | None
+    sure: bool
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+def product_filters(text: str, parsed: Parsed) -> dict[str, Any]:
+    folded = fold(text)
+    args: dict[str, Any] = {}
+    for word in folded.split():
+        if word in _PRODUCT_NOUNS:
+            args["category"] = _PRODUCT_NOUNS[word]
+            break
+    if "string box" in folded:
+        args["category"] = "string_box"
+    for name in _MANUFACTURERS:
+        if re.search(rf"\b{name}\b", folded):
+            args["manufacturer"] = name
+            break
+    if parsed.power_w:
+        if re.search(r"\b(ate|no maximo|up to|at most|max)\b", folded):
+            args["max_power_w"] = parsed.power_w
+        elif re.search(r"\b(acima de|a partir de|pelo menos|minimo|above|at least|over|mais de)\b", folded):
+            args["min_power_w"] = parsed.power_w
+        else:
+            args["min_power_w"] = args["max_power_w"] = parsed.power_w
+    if parsed.connection and args.get("category") in ("inverter", "kit", None):
+        args["phase"] = parsed.connection
+    return args
+
+
+def classify(text: str, parsed: Parsed, pending: str | None, awaiting: list[str]) -> RuleIntent:
+    """What the rules think the user wants (``pending`` = the task under way, if any)."""
+    folded = fold(text)
+    has_slots = bool(parsed.slots())
+    product_id = PRODUCT_ID.search(text.lower())
+    if product_id and re.search(r"\b(produto|product|id|detalhe\w*|details?|specs?|ficha|sku|codigo|code)\b", folded):
+        return RuleIntent(GET, True, {"product_id": product_id.group(1)})
+    knowledge = bool(_KNOW_WORDS.search(folded))
+    category_word = any(w in _PRODUCT_NOUNS for w in folded.split()) or "string box" in folded
+    find = category_word and bool(_FIND_VERBS.search(folded))
+    size_words = bool(_SIZE_WORDS.search(folded))
+    consumption = parsed.monthly_kwh or parsed.monthly_kwh_list or parsed.bill_brl
+    if _GREETING.match(folded) and len(folded.split()) <= 8 and not (consumption or size_words or find or knowledge):
+        # "Oi, tudo bem?", "Oi! Sou integrador em Uberaba": a greeting (a place is remembered).
+        return RuleIntent(GREET, True)
+    if consumption or (size_words and not knowledge and not find):
+        return RuleIntent(SIZE, True)
+    if find and not knowledge:
+        return RuleIntent(FIND, True, product_filters(text, parsed))
+    if knowledge and not find:
+        return RuleIntent(KNOW, True, {"query": text.strip()})
+    if pending == SIZE and (has_slots or awaiting):
+        # An answer to our question ("Uberlândia, trifásico") or a correction.
+        return RuleIntent(SIZE, has_slots)
+    if find and knowledge:
+        return RuleIntent(KNOW, False, {"query": text.strip()})
+    if category_word:
+        return RuleIntent(FIND, False, product_filters(text, parsed))
+    if not _DOMAIN.search(folded) and not has_slots:
+        return RuleIntent(OFF, False)
+    return RuleIntent(None, False)

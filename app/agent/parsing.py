@@ -1,0 +1,202 @@
+"""Deterministic parsing of Brazilian formats in chat messages.
+
+A 135M-parameter model misreads "R$ 1.234,56" or "trifásico" often enough to matter, so
+numbers, phases, places and the language are read here with plain rules; the model only
+fills what these rules leave empty (and its numbers are accepted only when they occur in
+the message, see :func:`number_in_text`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from app.agent.places import PlaceIndex, fold
+
+Connection = Literal["single_phase", "two_phase", "three_phase"]
+
+_NUM = r"\d{1,3}(?:[.\s]\d{3})+(?:,\d+)?|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?"
+
+
+def parse_number(raw: str, lang: str = "pt") -> float:
+    """'1.234,56' → 1234.56, '450,00' → 450.0, '1,200.5' → 1200.5, '1.200' → 1200."""
+    s = raw.strip().replace(" ", "")
+    if "," in s and "." in s:
+        decimal = "," if s.rfind(",") > s.rfind(".") else "."
+        thousands = "." if decimal == "," else ","
+        s = s.replace(thousands, "").replace(decimal, ".")
+    elif "," in s:
+        head, _, tail = s.rpartition(",")
+        # "1,200" is a thousands group in English; in pt-BR a comma is always the decimal mark.
+        s = s.replace(",", "") if (lang == "en" and len(tail) == 3 and s.count(",") >= 1) else head.replace(",", "") + "." + tail
+    elif "." in s:
+        parts = s.split(".")
+        if all(len(p) == 3 for p in parts[1:]) and (len(parts) > 2 or lang == "pt" or len(parts[0]) <= 3):
+            s = s.replace(".", "")
+    return float(s)
+
+
+def number_in_text(value: float, text: str) -> bool:
+    """Whether ``value`` is written in ``text`` (guards numbers proposed by the model)."""
+    for lang in ("pt", "en"):
+        for raw in re.findall(_NUM, text):
+            try:
+                if abs(parse_number(raw, lang) - float(value)) < 1e-6:
+                    return True
+            except ValueError:
+                continue
+    return False
+
+
+_EN_WORDS = {
+    "the", "my", "i", "is", "what", "how", "much", "need", "system", "bill", "month", "per", "please",
+    "client", "customer", "house", "uses", "use", "which", "do", "you", "have", "with", "for", "and",
+    "show", "me", "about", "hello", "hi", "inverter", "panels", "actually", "three", "single", "phase",
+    "warranty", "does", "can", "want", "size", "sizing", "in", "of", "a", "an", "it", "thanks", "who",
+}
+_PT_WORDS = {
+    "o", "a", "os", "as", "meu", "minha", "de", "do", "da", "que", "qual", "quanto", "preciso", "sistema",
+    "conta", "mes", "por", "favor", "cliente", "casa", "usa", "consome", "voces", "tem", "com", "para",
+    "e", "um", "uma", "sobre", "ola", "oi", "inversor", "paineis", "placas", "na", "verdade", "sao",
+    "trifasico", "monofasico", "garantia", "como", "quero", "dimensionar", "no", "em", "obrigado", "eh",
+}
+
+
+def detect_language(text: str, default: str = "pt-BR") -> str:
+    """'en' or 'pt-BR' by counting function words; ties keep ``default``."""
+    words = fold(text).split()
+    en = sum(w in _EN_WORDS for w in words)
+    pt = sum(w in _PT_WORDS for w in words)
+    if re.search(r"[ãõçáéíóúâêô]", text.lower()):
+        pt += 2
+    if en > pt:
+        return "en"
+    if pt > en:
+        return "pt-BR"
+    return default
+
+
+@dataclass
+class Parsed:
+    """What the rules found in one message. ``None`` = not mentioned."""
+
+    monthly_kwh: float | None = None
+    monthly_kwh_list: list[float] | None = None
+    bill_brl: float | None = None
+    tariff_brl_per_kwh: float | None = None
+    connection: Connection | None = None
+    municipality: str | None = None
+    uf: str | None = None
+    ibge_code: int | None = None
+    ambiguous_ufs: tuple[str, ...] = ()
+    lat: float | None = None
+    lon: float | None = None
+    power_w: float | None = None
+    language: str = "pt-BR"
+    correction: bool = False
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def slots(self) -> dict[str, object]:
+        keys = (
+            "monthly_kwh", "monthly_kwh_list", "bill_brl", "tariff_brl_per_kwh", "connection",
+            "municipality", "uf", "ibge_code", "lat", "lon",
+        )
+        return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
+
+
+_PHASES: list[tuple[str, Connection]] = [
+    (r"\btri ?fasic[oa]s?\b|\btrifas\w*|\bthree[- ]?phase\b|\b3[- ]?phase\b|\b380 ?v\b|\btri\b", "three_phase"),
+    (r"\bbi ?fasic[oa]s?\b|\bbifas\w*|\btwo[- ]?phase\b|\bsplit[- ]?phase\b|\b2[- ]?phase\b|\bbi\b", "two_phase"),
+    (r"\bmono ?fasic[oa]s?\b|\bmonofas\w*|\bsingle[- ]?phase\b|\b1[- ]?phase\b|\bmono\b", "single_phase"),
+]
+
+_CORRECTION = re.compile(
+    r"\b(na verdade|corrigindo|correcao|errei|me enganei|quis dizer|nao e|nao sao|actually|sorry|i meant|correction|mudou|agora e|agora sao)\b"
+)
+
+
+def parse_connection(text: str) -> Connection | None:
+    folded = fold(text)
+    for pattern, value in _PHASES:
+        if re.search(pattern, folded):
+            return value
+    return None
+
+
+def _kwh_values(text: str, lang: str) -> tuple[float | None, list[float] | None]:
+    lowered = text.lower()
+    # Twelve monthly values ("consumo: 400; 420; 380 …" or "400 420 380 … kWh").
+    nums = re.findall(r"(?<![\d,.])(\d{2,5}(?:[.,]\d+)?)(?![\d])", lowered)
+    if len(nums) == 12 and ("kwh" in lowered or "mes" in fold(text) or "month" in lowered):
+        seps = re.sub(r"[\d.,]+", "", lowered.split(nums[0], 1)[-1].rsplit(nums[-1], 1)[0])
+        if seps.strip(" ;/|\n,") == "" or set(seps.strip()) <= {";", "/", "|", ",", " "}:
+            return None, [parse_number(n, "en" if "." in n else "pt") for n in nums]
+    for m in re.finditer(rf"({_NUM})\s*(k|m)?wh\b(\s*(?:/|por|per|ao|a|an|no|na)?\s*(mes|mês|month|mo|ano|year|yr|dia|day)?)?", lowered):
+        value = parse_number(m.group(1), lang)
+        if m.group(2) == "m":
+            value *= 1000
+        yearly = re.search(r"\b(anual|annual|yearly|por ano|ao ano|per year|a year)\b", fold(text))
+        period = fold(m.group(4) or ("ano" if yearly else "mes"))
+        if period in ("ano", "year", "yr"):
+            value /= 12.0
+        elif period in ("dia", "day"):
+            value *= 30.0
+        return value, None
+    return None, None
+
+
+def _money(text: str, lang: str) -> tuple[float | None, float | None]:
+    """(bill_brl, tariff_brl_per_kwh) from 'R$ 450,00', '450 reais', 'R$ 0,95/kWh', 'tarifa 0,92'."""
+    lowered = text.lower()
+    bill = tariff = None
+    for m in re.finditer(rf"(r\$\s*({_NUM})|({_NUM})\s*(reais|brl)\b)(\s*(/|por|per)\s*kwh)?", lowered):
+        value = parse_number(m.group(2) or m.group(3), lang)
+        before = fold(lowered[max(0, m.start() - 25) : m.start()])
+        if m.group(5) or "tarifa" in before or "tariff" in before or (value < 3 and "kwh" in lowered):
+            tariff = value
+        elif bill is None:
+            bill = value
+    if tariff is None:
+        m = re.search(rf"(tarifa|tariff|rate)[^\d]{{0,20}}({_NUM})", lowered)
+        if m:
+            value = parse_number(m.group(2), lang)
+            if 0.1 <= value <= 5:
+                tariff = value
+    return bill, tariff
+
+
+def parse_message(text: str, places: PlaceIndex | None, awaiting: tuple[str, ...] = ()) -> Parsed:
+    """Everything the rules can read in one user message.
+
+    ``awaiting`` names the slots the assistant just asked for, so a bare "500" after
+    "Qual o consumo mensal?" is read as 500 kWh/month.
+    """
+    lang = detect_language(text)
+    num_lang = "en" if lang == "en" else "pt"
+    parsed = Parsed(language=lang)
+    parsed.correction = bool(_CORRECTION.search(fold(text)))
+    parsed.monthly_kwh, parsed.monthly_kwh_list = _kwh_values(text, num_lang)
+    parsed.bill_brl, parsed.tariff_brl_per_kwh = _money(text, num_lang)
+    parsed.connection = parse_connection(text)
+    coords = re.search(r"(-?\d{1,2}[.,]\d+)\s*[,;/ ]\s*(-?\d{1,3}[.,]\d+)", text)
+    if coords and ("lat" in text.lower() or "coord" in text.lower()):
+        parsed.lat, parsed.lon = (float(c.replace(",", ".")) for c in coords.groups())
+    if places is not None:
+        place = places.find(text)
+        if place is not None:
+            parsed.municipality, parsed.uf, parsed.ibge_code = place.municipality, place.uf, place.ibge_code
+            parsed.ambiguous_ufs = place.ambiguous_ufs
+    power = re.search(rf"({_NUM})\s*(k?w)p?\b", text.lower())
+    if power:
+        value = parse_number(power.group(1), num_lang)
+        parsed.power_w = value * 1000 if power.group(2) == "kw" else value
+    if awaiting and parsed.monthly_kwh is None and parsed.bill_brl is None and parsed.monthly_kwh_list is None:
+        bare = re.fullmatch(rf"\s*(?:uns|umas|cerca de|about|around)?\s*({_NUM})\s*[.!]?\s*", text.lower())
+        if bare and "consumption" in awaiting:
+            parsed.monthly_kwh = parse_number(bare.group(1), num_lang)
+    if awaiting and "uf" in awaiting and parsed.uf is None:
+        sigla = text.strip().upper().strip(".! ")
+        if places is not None and sigla in places.ufs:
+            parsed.uf = sigla
+    return parsed

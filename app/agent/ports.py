@@ -1,0 +1,125 @@
+"""The narrow interfaces the agent needs from the domain packages, and their adapters.
+
+The sizing engine (``app.sizing``) and the knowledge searcher (``app.retrieval``) are
+written by other teams; the agent depends only on these protocols, so a fake can stand in
+for tests and a missing package degrades one tool instead of the whole chat.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any, Protocol
+
+from app.catalog.models import ProductQuery
+from app.catalog.repository import CatalogRepository
+from app.core.errors import InvalidInput, Unavailable
+
+log = logging.getLogger("helio.agent")
+
+
+class SizingPort(Protocol):
+    def size(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Size a system from the tool arguments; JSON-able result. Raises HelioError."""
+        ...
+
+
+class SearcherLike(Protocol):
+    def search(self, query: str, k: int = 5, filters: Any = None) -> list[Any]: ...
+
+
+def sizing_request_payload(args: dict[str, Any]) -> dict[str, Any]:
+    """Tool arguments (flat) → the nested ``SizingRequest`` shape of ``app.sizing.models``."""
+    site: dict[str, Any] = {}
+    if args.get("ibge_code"):
+        site["ibge_code"] = args["ibge_code"]
+    elif args.get("municipality"):
+        site["municipality"] = args["municipality"]
+        if args.get("uf"):
+            site["uf"] = args["uf"]
+    elif args.get("lat") is not None and args.get("lon") is not None:
+        site.update(lat=args["lat"], lon=args["lon"])
+    consumption: dict[str, Any] = {}
+    if args.get("monthly_kwh_list"):
+        consumption["monthly_kwh"] = list(args["monthly_kwh_list"])
+    elif args.get("monthly_kwh"):
+        consumption["monthly_kwh"] = args["monthly_kwh"]
+    elif args.get("bill_brl"):
+        consumption.update(bill_brl=args["bill_brl"], tariff_brl_per_kwh=args.get("tariff_brl_per_kwh"))
+    payload: dict[str, Any] = {"site": site, "consumption": consumption}
+    if args.get("connection"):
+        payload["connection"] = args["connection"]
+    return payload
+
+
+class EngineSizing:
+    """:class:`SizingPort` over ``app.sizing.engine.size_system`` (imported on first use)."""
+
+    def __init__(self, catalog: CatalogRepository | None) -> None:
+        self.catalog = catalog
+
+    def _products(self) -> list[Any]:
+        if self.catalog is None:
+            return []
+        products: list[Any] = []
+        for category in (Category.MODULE, Category.INVERTER, Category.KIT):
+            products.extend(self.catalog.iter_products(category))
+        return products
+
+    def size(self, args: dict[str, Any]) -> dict[str, Any]:
+        try:
+            engine = importlib.import_module("app.sizing.engine")
+            models = importlib.import_module("app.sizing.models")
+        except ImportError as exc:
+            raise Unavailable("Motor de dimensionamento indisponível.", hint="Instale/atualize app.sizing.") from exc
+        from pydantic import ValidationError
+
+        try:
+            request = models.SizingRequest.model_validate(sizing_request_payload(args))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first.get("loc", ()))
+            raise InvalidInput(f"Dado de dimensionamento inválido em '{field}': {first.get('msg')}.",
+                               hint="Confira consumo (kWh/mês), município/UF e tipo de ligação.") from exc
+        result = engine.size_system(request, self.catalog if self.catalog is not None else [])
+        return result.model_dump(mode="json") if hasattr(result, "model_dump") else dict(result)
+
+
+def product_brief(product: Any) -> dict[str, Any]:
+    """The fields a product card shows (all copied from the catalog record)."""
+    return {
+        "id": product.id,
+        "name": product.name,
+        "category": str(product.category),
+        "manufacturer": product.manufacturer,
+        "power_w": product.power_w,
+        "phase": str(product.phase) if product.phase else None,
+        "price_brl": product.price_brl,
+        "in_stock": product.in_stock,
+    }
+
+
+def catalog_search(catalog: CatalogRepository | None, query: ProductQuery) -> dict[str, Any]:
+    if catalog is None:
+        raise Unavailable("Catálogo indisponível no momento.", hint="Tente de novo mais tarde.")
+    page = catalog.search(query)
+    return {"total": page.total, "items": [product_brief(p) for p in page.items]}
+
+
+def normalize_hit(hit: Any) -> dict[str, Any]:
+    """A searcher hit (object or dict) → ``{text, score, citation}`` with a printable citation."""
+    get = (lambda k, d=None: hit.get(k, d)) if isinstance(hit, dict) else (lambda k, d=None: getattr(hit, k, d))
+    text = get("text") or get("content") or ""
+    citation = get("citation")
+    if hasattr(citation, "model_dump"):
+        citation = citation.model_dump(mode="json")
+    elif citation is not None and not isinstance(citation, (dict, str)):
+        citation = {k: v for k, v in vars(citation).items() if not k.startswith("_")}
+    if isinstance(citation, str):
+        citation = {"title": citation}
+    citation = dict(citation or {})
+    payload = get("payload") or {}
+    citation.setdefault("title", payload.get("title") or payload.get("source") or "fonte sem título")
+    if payload.get("source"):
+        citation.setdefault("source", payload["source"])
+    return {"text": str(text), "score": float(get("score", 0.0) or 0.0), "citation": citation}

@@ -1,0 +1,231 @@
+"""Answers from templates: text in the user's language plus structured cards.
+
+Templates live in ``prompts/answers.<lang>.yaml``; every number placed in them is taken
+from a tool result (or echoes what the user typed) and formatted here, Brazilian style
+for pt-BR ("R$ 1.234,56", "4,95 kWp").
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from statistics import fmean
+from typing import Any
+
+import yaml
+
+from app.core.settings import PROJECT_ROOT
+
+PROMPTS_DIR = PROJECT_ROOT / "prompts"
+LANGS = ("pt-BR", "en")
+
+
+@lru_cache(maxsize=8)
+def templates(lang: str, prompts_dir: Path = PROMPTS_DIR) -> dict[str, Any]:
+    name = lang if lang in LANGS else "pt-BR"
+    return yaml.safe_load((prompts_dir / f"answers.{name}.yaml").read_text(encoding="utf-8"))
+
+
+def fmt_num(value: float, lang: str, decimals: int = 0) -> str:
+    text = f"{value:,.{decimals}f}"
+    if lang == "en":
+        return text
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def fmt_brl(value: float, lang: str) -> str:
+    return f"R$ {fmt_num(value, lang, 2)}" if lang != "en" else f"R$ {value:,.2f}"
+
+
+def fmt_kwh(value: float, lang: str) -> str:
+    return f"{fmt_num(value, lang, 0)} kWh"
+
+
+def fmt_slot(key: str, value: Any, lang: str) -> str:
+    t = templates(lang)
+    if key == "monthly_kwh":
+        shown = f"{fmt_kwh(value, lang)}/{'mês' if lang != 'en' else 'month'}"
+    elif key in ("bill_brl",):
+        shown = fmt_brl(value, lang)
+    elif key == "tariff_brl_per_kwh":
+        shown = f"{fmt_brl(value, lang)}/kWh"
+    elif key == "connection":
+        shown = t["connection_names"].get(value, value)
+    else:
+        shown = str(value)
+    return t["slot_names"].get(key, "{value}").format(value=shown)
+
+
+# -- sizing result → facts ---------------------------------------------------------------
+
+def _find(obj: Any, keys: tuple[str, ...]) -> Any:
+    """First value under any of ``keys``, searching nested dicts breadth-first."""
+    queue = [obj]
+    while queue:
+        cur = queue.pop(0)
+        if isinstance(cur, dict):
+            for key in keys:
+                if cur.get(key) not in (None, "", []):
+                    return cur[key]
+            queue.extend(v for v in cur.values() if isinstance(v, (dict, list)))
+        elif isinstance(cur, list):
+            queue.extend(v for v in cur if isinstance(v, dict))
+    return None
+
+
+def _engine_facts(result: dict[str, Any], lang: str) -> dict[str, str]:
+    """Facts from ``app.sizing.models.SizingResult`` (its best design)."""
+    best = result["best"]
+    module, inverter, energy, econ = best["module"], best["inverter"], best["energy"], best.get("economics") or {}
+    facts = {
+        "system_kwp": f"{fmt_num(best['dc_kwp'], lang, 2)} kWp",
+        "modules": f"{module['quantity']} × {module['name']}",
+        "inverter": (f"{inverter['quantity']} × " if inverter["quantity"] > 1 else "") + inverter["name"],
+        "annual_kwh": fmt_kwh(energy["annual_kwh"], lang),
+        "monthly_kwh": fmt_kwh(fmean(energy["monthly_kwh"]), lang),
+        "coverage_pct": f"{fmt_num(energy['offset_pct'], lang, 0)} %",
+        "specific_yield": f"{fmt_num(energy['specific_yield_kwh_per_kwp'], lang)} kWh/kWp/{'ano' if lang != 'en' else 'yr'}",
+    }
+    if econ.get("capex_brl") is not None:
+        facts["capex_brl"] = fmt_brl(econ["capex_brl"], lang)
+    if econ.get("simple_payback_years") is not None:
+        facts["payback_years"] = fmt_num(econ["simple_payback_years"], lang, 1)
+    return facts
+
+
+def sizing_products(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Catalog lines of the recommended design (module and inverter), for a product card."""
+    best = result.get("best") if isinstance(result, dict) else None
+    if not isinstance(best, dict):
+        return []
+    return [
+        {"id": line["product_id"], "name": line["name"], "manufacturer": line.get("manufacturer"),
+         "quantity": line["quantity"], "power_w": line["unit_power_w"], "price_brl": line["unit_price_brl"],
+         "total_brl": line["total_brl"], "in_stock": True}
+        for line in (best.get("module"), best.get("inverter")) if isinstance(line, dict)
+    ]
+
+
+def sizing_facts(result: dict[str, Any], lang: str) -> dict[str, str]:
+    """Formatted figures for the sizing template; only those the engine returned."""
+    if isinstance(result.get("best"), dict):
+        return _engine_facts(result, lang)
+    facts: dict[str, str] = {}
+    kwp = _find(result, ("system_kwp", "dc_kwp", "kwp", "system_power_kwp", "dc_power_kwp", "power_kwp"))
+    if kwp is None:
+        watts = _find(result, ("dc_power_w", "system_power_w", "array_power_w"))
+        kwp = watts / 1000 if isinstance(watts, (int, float)) else None
+    if isinstance(kwp, (int, float)):
+        facts["system_kwp"] = f"{fmt_num(kwp, lang, 2)} kWp"
+    count = _find(result, ("n_modules", "modules_count", "module_count", "num_modules", "modules_qty"))
+    module = _find(result, ("module_name", "module"))
+    module_name = module.get("name") if isinstance(module, dict) else module if isinstance(module, str) else None
+    module_w = _find(result, ("module_power_w", "module_pmax_w"))
+    if isinstance(count, (int, float)):
+        text = f"{int(count)} × {module_name}" if module_name else str(int(count))
+        if isinstance(module_w, (int, float)) and not module_name:
+            text += f" × {fmt_num(module_w, lang)} W"
+        facts["modules"] = text
+    inverter = _find(result, ("inverter_name", "inverter"))
+    if isinstance(inverter, dict):
+        inverter = inverter.get("name")
+    if isinstance(inverter, str):
+        facts["inverter"] = inverter
+    annual = _find(result, ("annual_generation_kwh", "annual_energy_kwh", "annual_kwh", "yearly_generation_kwh"))
+    if isinstance(annual, (int, float)):
+        facts["annual_kwh"] = fmt_kwh(annual, lang)
+    monthly = _find(result, ("monthly_generation_kwh", "monthly_energy_kwh", "avg_monthly_generation_kwh"))
+    if isinstance(monthly, list) and monthly and all(isinstance(v, (int, float)) for v in monthly):
+        monthly = fmean(monthly)
+    if isinstance(monthly, (int, float)):
+        facts["monthly_kwh"] = fmt_kwh(monthly, lang)
+    coverage = _find(result, ("coverage_pct", "consumption_coverage_pct", "offset_pct"))
+    if isinstance(coverage, (int, float)):
+        facts["coverage_pct"] = f"{fmt_num(coverage, lang, 0)} %"
+    yield_ = _find(result, ("specific_yield_kwh_per_kwp", "specific_yield_kwh_kwp_yr", "specific_yield"))
+    if isinstance(yield_, (int, float)):
+        facts["specific_yield"] = f"{fmt_num(yield_, lang)} kWh/kWp/{'ano' if lang != 'en' else 'yr'}"
+    price = _find(result, ("price_brl", "total_price_brl", "equipment_price_brl"))
+    if isinstance(price, (int, float)):
+        facts["price_brl"] = fmt_brl(price, lang)
+    return facts
+
+
+def place_label(args: dict[str, Any], result: dict[str, Any] | None = None) -> str:
+    site = (result or {}).get("site")
+    if isinstance(site, dict) and site.get("municipality"):
+        return f"{site['municipality']}/{site['uf']}"
+    if args.get("municipality"):
+        return f"{args['municipality']}/{args['uf']}" if args.get("uf") else str(args["municipality"])
+    if args.get("lat") is not None:
+        return f"{args['lat']}, {args['lon']}"
+    return f"IBGE {args.get('ibge_code')}"
+
+
+# -- text pieces --------------------------------------------------------------------------
+
+def sizing_text(args: dict[str, Any], result: dict[str, Any], lang: str) -> tuple[str, dict[str, str]]:
+    t = templates(lang)
+    facts = sizing_facts(result, lang)
+    lines = [t["sizing_head"].format(place=place_label(args, result))]
+    lines += [f"- {t['sizing_lines'][k].format(value=v)}" for k, v in facts.items()]
+    lines.append(t["sizing_foot"])
+    return "\n".join(lines), facts
+
+
+def products_text(items: list[dict[str, Any]], lang: str) -> str:
+    t = templates(lang)
+    if not items:
+        return t["products_none"]
+    lines = [t["products_head"].format(count=len(items))]
+    for p in items:
+        bits = [p["name"]]
+        if p.get("power_w"):
+            bits.append(f"{fmt_num(p['power_w'], lang)} W")
+        if p.get("price_brl"):
+            bits.append(fmt_brl(p["price_brl"], lang))
+        bits.append(t["in_stock"] if p.get("in_stock") else t["out_of_stock"])
+        lines.append(f"- {' · '.join(bits)} (id: {p['id']})")
+    return "\n".join(lines)
+
+
+def ask_text(missing: list[str], lang: str, again: bool, *, municipality: str | None = None,
+             options: tuple[str, ...] = ()) -> str:
+    t = templates(lang)
+    items = [t["ask_items"][m].format(municipality=municipality or "", options=", ".join(options)) for m in missing]
+    return t["ask_again_intro" if again else "ask_intro"] + "\n" + "\n".join(f"- {i}" for i in items)
+
+
+_INJECTION = re.compile(
+    r"(ignore|ignor[ae]|desconsider\w*|esque[çc]a|forget|disregard)\b[^.\n]{0,60}\b(instru\w*|instruction\w*|"
+    r"regras|rules|prompt|anteriores|previous|above)|\b(system prompt|you are now|voc[eê] agora [eé]|"
+    r"call the tool|chame a ferramenta|use a ferramenta|tool call|function call|<\|?im_start|\[INST\])"
+    r"|\b(diga|responda|afirme|informe|say|tell the user|answer|reply)\s+(ao usu[aá]rio\s+)?(que|that)\b",
+    re.IGNORECASE,
+)
+
+
+def clean_passage(text: str, max_chars: int = 320) -> tuple[str, bool]:
+    """A retrieved passage fit to quote: sentences that try to instruct the assistant are
+    dropped (retrieved text is data), whitespace collapsed, length bounded."""
+    sentences = re.split(r"(?<=[.!?])\s+|\n+", text)
+    kept = [s for s in sentences if not _INJECTION.search(s)]
+    cleaned = re.sub(r"\s+", " ", " ".join(kept)).strip()
+    if len(cleaned) > max_chars:
+        cleaned = cleaned[: max_chars].rsplit(" ", 1)[0] + " …"
+    return cleaned, len(kept) != len(sentences)
+
+
+def citation_label(citation: dict[str, Any]) -> str:
+    label = str(citation.get("title") or citation.get("source") or "fonte")
+    if citation.get("page"):
+        label += f", p. {citation['page']}"
+    if citation.get("section"):
+        label += f", § {citation['section']}"
+    return label
+
+
+def chunks(text: str) -> list[str]:
+    """Split an answer into word-sized pieces for ``token`` events."""
+    return re.findall(r"\S+\s*|\s+", text)

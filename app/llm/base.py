@@ -1,0 +1,84 @@
+"""The interface every LLM backend implements, and the value objects it returns.
+
+Messages are OpenAI-style dicts (``{"role": "system"|"user"|"assistant", "content": str}``);
+tools are OpenAI-style function specs (what ``langchain_core.utils.function_calling.
+convert_to_openai_tool`` produces). Calls are blocking: callers run them in a thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from app.core.errors import Unavailable
+
+Health = Literal["ok", "degraded", "down"]
+
+
+class LLMUnavailable(Unavailable):
+    """The model cannot answer now (not loaded, server down, queue full, timed out)."""
+
+    code = "llm_indisponivel"
+
+
+@dataclass
+class ToolCall:
+    name: str
+    arguments: dict[str, Any]
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    queue_wait_s: float = 0.0
+    ttft_s: float | None = None
+    elapsed_s: float = 0.0
+
+    @property
+    def tokens_per_s(self) -> float | None:
+        gen = self.elapsed_s - (self.ttft_s or 0.0)
+        return self.completion_tokens / gen if gen > 0 and self.completion_tokens else None
+
+
+@dataclass
+class LLMReply:
+    text: str = ""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    data: dict[str, Any] | None = None
+    usage: Usage = field(default_factory=Usage)
+
+
+class LLMBackend(Protocol):
+    name: str
+    model: str
+
+    def chat(
+        self,
+        messages: Sequence[dict[str, str]],
+        *,
+        tools: Sequence[dict[str, Any]] | None = None,
+        json_schema: dict[str, Any] | None = None,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        timeout_s: float | None = None,
+    ) -> LLMReply:
+        """One completion. With ``json_schema`` the output is constrained to it and parsed
+        into ``reply.data``; with ``tools`` the model may answer with ``reply.tool_calls``."""
+        ...
+
+    def stream(
+        self,
+        messages: Sequence[dict[str, str]],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        timeout_s: float | None = None,
+    ) -> Iterator[str]:
+        """Text pieces as the model writes them."""
+        ...
+
+    def status(self) -> tuple[Health, str]:
+        """Quick health for /readyz; never loads a model or waits long."""
+        ...

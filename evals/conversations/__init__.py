@@ -1,0 +1,1 @@
+"""Chat eval: conversations with expected tools and arguments (run_eval.py)."""

@@ -1,0 +1,94 @@
+"""Tool adapters: schemas from signatures, the real SizingRequest shape, error mapping."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.agent.ports import normalize_hit, sizing_request_payload
+from app.agent.tools import ToolDeps, ToolRunner, make_tools
+from test_agent_support import FakeCatalog, FakeSearcher, FakeSizing
+
+
+@pytest.fixture
+def runner():
+    return ToolRunner(make_tools(ToolDeps(sizing=FakeSizing(), catalog=FakeCatalog(), searcher=FakeSearcher([]))))
+
+
+def test_tool_schemas_come_from_signatures_and_docstrings(runner):
+    specs = {s["function"]["name"]: s["function"] for s in runner.specs}
+    assert set(specs) == {"size_pv_system", "find_products", "get_product", "search_knowledge"}
+    size = specs["size_pv_system"]
+    assert "Size an on-grid PV system" in size["description"]
+    assert {"monthly_kwh", "bill_brl", "municipality", "uf", "connection"} <= set(size["parameters"]["properties"])
+    assert specs["get_product"]["parameters"]["required"] == ["product_id"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"monthly_kwh": 650.0, "municipality": "Uberlândia", "uf": "MG", "connection": "three_phase"},
+        {"monthly_kwh_list": [400.0] * 12, "ibge_code": 3170206, "connection": "single_phase"},
+        {"bill_brl": 450.0, "tariff_brl_per_kwh": 0.95, "lat": -19.9, "lon": -43.9, "connection": "two_phase"},
+    ],
+)
+def test_arguments_build_a_valid_engine_request(args):
+    models = pytest.importorskip("app.sizing.models")
+    request = models.SizingRequest.model_validate(sizing_request_payload(args))
+    assert request.connection.value == args["connection"]
+
+
+def test_validation_error_is_a_short_message_for_the_model(runner):
+    outcome = runner.run("find_products", {"category": "geladeira"})
+    assert not outcome.ok and outcome.error_code == "argumento_invalido" and "category" in outcome.error
+
+
+def test_domain_error_is_returned_with_its_hint(runner):
+    outcome = runner.run("get_product", {"product_id": "nao-existe"})
+    assert not outcome.ok and outcome.error_code == "nao_encontrado" and "find_products" in outcome.error
+
+
+def test_unknown_tool_and_unexpected_crash_do_not_raise(runner):
+    assert runner.run("draft_quote", {}).error_code == "ferramenta_desconhecida"
+
+    class Boom:
+        def size(self, args):
+            raise RuntimeError("bug")
+
+    broken = ToolRunner(make_tools(ToolDeps(sizing=Boom(), catalog=None, searcher=None)))
+    outcome = broken.run("size_pv_system", {"monthly_kwh": 1.0})
+    assert not outcome.ok and outcome.error_code == "erro_interno"
+
+
+def test_searcher_hits_become_citations():
+    retrieval = pytest.importorskip("app.retrieval.search")
+    hit = retrieval.Hit(text="Fio B…", score=0.5, citation=retrieval.Citation(
+        title="Lei 14.300", source="regulation/lei.md", doc_type="regulation", page=2, section="Art. 27"))
+    out = normalize_hit(hit)
+    assert out["citation"]["title"] == "Lei 14.300" and out["citation"]["section"] == "Art. 27"
+    assert normalize_hit({"text": "x", "score": 1, "citation": "Manual"})["citation"]["title"] == "Manual"
+
+
+@pytest.mark.slow
+def test_real_engine_and_catalog_through_the_assistant():
+    """The adapter against the sizing team's engine and the ingested catalog (if present)."""
+    from app.core.settings import Settings
+    from test_agent_support import ScriptedLLM, make_assistant, run_turn
+
+    settings = Settings()
+    if not settings.catalog.db_path.exists():
+        pytest.skip("catálogo não ingerido (rode 'helio ingest catalog')")
+    from app.agent.ports import EngineSizing
+    from app.catalog.store import SQLiteCatalogStore
+
+    catalog = SQLiteCatalogStore(settings.catalog.db_path)
+    a = make_assistant(llm=ScriptedLLM(down=True), sizing=EngineSizing(catalog), catalog=catalog)
+    reply = run_turn(a, "real-1", "Cliente em Belo Horizonte/MG, 650 kWh por mês, trifásico")
+    results = [t for t in reply["tools"] if t["event"] == "tool_result"]
+    if not results[0]["ok"]:
+        pytest.skip(f"motor recusou com o catálogo atual: {results[0]['error']}")
+    sizing = next(c for c in reply["cards"] if c["type"] == "sizing")
+    best = sizing["data"]["result"]["best"]
+    assert sizing["data"]["facts"]["system_kwp"] == f"{best['dc_kwp']:.2f}".replace(".", ",") + " kWp"
+    assert sizing["data"]["facts"]["system_kwp"] in reply["message"]
+    products = next(c for c in reply["cards"] if c["type"] == "products")["data"]["items"]
+    assert {p["id"] for p in products} == {best["module"]["product_id"], best["inverter"]["product_id"]}
