@@ -33,9 +33,11 @@ class QdrantSettings(BaseModel):
     edge_path: Path = Field(PROJECT_ROOT / "var" / "qdrant-edge", description="qdrant-edge shard directory")
     hnsw_ef: int = Field(128, description="HNSW search beam (edge/server); higher = better recall, slower")
     prefetch_limit: int = Field(40, description="candidates per retriever (dense, sparse) before RRF fusion")
-    rrf_k: int = Field(2, description="RRF constant: fused score = sum weight/(rrf_k + rank)")
+    rrf_k: int = Field(1, description="RRF constant (Qdrant's formula: score = sum 1/(rank/weight + rrf_k - 1), rank from 1)")
     rrf_sparse_weight: float = Field(
-        3.0, description="weight of the sparse (lexical) ranking in RRF; dense weighs 1 (chosen on evals/retrieval)"
+        5.0,
+        description="weight of the sparse ranking in RRF, dense weighs 1: sparse leads, dense fills in (chosen on "
+        "evals/retrieval with the English-only MiniLM; lower it with a multilingual embedding model)",
     )
 
 
@@ -48,6 +50,9 @@ class EmbeddingSettings(BaseModel):
     ollama_model: str = "nomic-embed-text"
     batch_size: int = Field(32, description="texts per embedding batch")
     device: str = "cpu"
+    torch_threads: int | None = Field(
+        1, description="torch intra-op threads (process-wide); 1 avoids OpenMP stalls on shared cores, None = torch default"
+    )
 
 
 class KnowledgeSettings(BaseModel):

@@ -1,0 +1,113 @@
+"""Query side: validate, embed, search the store, shape hits with citations.
+
+``KnowledgeSearcher.search(query, k, filters, mode)`` is the domain API used by the API
+route, the CLI and the agent tool. ``mode``: ``hybrid`` (dense + sparse fused by RRF, the
+default), ``dense`` or ``sparse`` (for evaluation and debugging).
+"""
+
+from __future__ import annotations
+
+from typing import Any, get_args
+
+from pydantic import BaseModel, Field
+
+from app.core.errors import InvalidInput
+from app.core.settings import Settings
+from app.retrieval.embed import Embedder, make_embedder
+from app.retrieval.sparse import SparseEncoder
+from app.retrieval.store import VectorStore, make_vector_store
+from app.retrieval.types import SearchFilters, SearchMode, StoredHit
+
+MAX_K = 50
+
+
+class Citation(BaseModel):
+    """Where a hit comes from, precise enough to open the document at the right place."""
+
+    title: str
+    source: str = Field(description="document key: path under data/knowledge, 'path#id' for YAML items, 'catalog:<id>'")
+    doc_type: str
+    page: int | None = Field(None, description="1-based PDF page")
+    section: str | None = Field(None, description="heading path, 'A > B'")
+    product_ids: list[str] = Field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        parts = [self.title]
+        if self.page is not None:
+            parts.append(f"p. {self.page}")
+        if self.section:
+            parts.append(f"§ {self.section}")
+        return ", ".join(parts)
+
+
+class Hit(BaseModel):
+    text: str = Field(description="the chunk text (without the title/section header added for indexing)")
+    score: float = Field(description="RRF score in hybrid mode, cosine in dense, BM25 in sparse")
+    citation: Citation
+    doc_keys: list[str] = Field(default_factory=list, description="keys of the document(s) this chunk belongs to")
+    metadata: dict[str, Any] = Field(default_factory=dict, description="category, manufacturer, power_w, lender…")
+
+
+def hit_from_stored(h: StoredHit) -> Hit:
+    p = h.payload
+    return Hit(
+        text=p.get("body", p.get("text", "")),
+        score=h.score,
+        citation=Citation(
+            title=p.get("title", p.get("source", "")),
+            source=p.get("source", ""),
+            doc_type=p.get("doc_type", ""),
+            page=p.get("page"),
+            section=p.get("section"),
+            product_ids=list(p.get("product_ids") or []),
+        ),
+        doc_keys=list(p.get("doc_keys") or [p.get("source", "")]),
+        metadata={k: p[k] for k in ("category", "manufacturer", "model", "power_w", "lender") if p.get(k) is not None},
+    )
+
+
+class KnowledgeSearcher:
+    """Hybrid search over the knowledge index. Thread-safe for concurrent requests."""
+
+    def __init__(self, store: VectorStore, embedder: Embedder, sparse: SparseEncoder | None = None, *,
+                 max_query_chars: int = 1000) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.sparse = sparse or SparseEncoder()
+        self.max_query_chars = max_query_chars
+
+    def validate(self, query: str, k: int, mode: str) -> str:
+        text = (query or "").strip()
+        if not text:
+            raise InvalidInput("A consulta está vazia.", hint="Escreva o que procura, ex.: 'inversor trifásico 10 kW'.")
+        if len(text) > self.max_query_chars:
+            raise InvalidInput(
+                f"A consulta tem {len(text)} caracteres; o limite é {self.max_query_chars}.",
+                hint="Resuma a pergunta em uma ou duas frases.",
+            )
+        if not 1 <= k <= MAX_K:
+            raise InvalidInput(f"k={k} fora do intervalo 1–{MAX_K}.", hint="Peça entre 1 e 50 resultados.")
+        if mode not in get_args(SearchMode):
+            raise InvalidInput(f"Modo '{mode}' desconhecido.", hint="Use 'hybrid', 'dense' ou 'sparse'.")
+        return text
+
+    def search(self, query: str, k: int = 5, filters: SearchFilters | None = None,
+               mode: SearchMode = "hybrid") -> list[Hit]:
+        text = self.validate(query, k, mode)
+        dense = self.embedder.embed_query(text) if mode != "sparse" else None
+        sparse = self.sparse.encode_query(text) if mode != "dense" else None
+        stored = self.store.query(dense=dense, sparse=sparse, limit=k, filters=filters, mode=mode)
+        return [hit_from_stored(h) for h in stored]
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def make_searcher(settings: Settings) -> KnowledgeSearcher:
+    """Open the configured store and embedder (the model load takes a few seconds)."""
+    return KnowledgeSearcher(
+        make_vector_store(settings.qdrant),
+        make_embedder(settings.embedding),
+        max_query_chars=settings.knowledge.max_query_chars,
+    )
