@@ -163,8 +163,6 @@ def test_reingesting_the_same_export_keeps_the_fingerprint(tmp_path):
     from ingest.catalog.pipeline import run_catalog_ingest
 
     source = Path(__file__).resolve().parents[1] / "data" / "catalog"
-    if not source.is_dir():
-        pytest.skip("no catalog export available")
     s = SQLiteCatalogStore(tmp_path / "real.sqlite3")
     run_catalog_ingest(source, s, tmp_path / "r1")
     first = s.fingerprint()

@@ -19,18 +19,16 @@ from app.sizing.engine import size_system
 from app.sizing.models import ConsumptionInput, RoofInput, SiteInput, SizingRequest
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT.parent / "shared" / "data" / "upstream-catalog"
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    pipeline = pytest.importorskip("ingest.catalog.pipeline")
-    store_mod = pytest.importorskip("app.catalog.store")
-    source = SOURCE if SOURCE.is_dir() else ROOT / "data" / "catalog"
-    if not source.is_dir():
-        pytest.skip("no catalog export available")
+    from app.catalog import store as store_mod
+    from ingest.catalog import pipeline
+
+    source = ROOT / "data" / "catalog"
     tmp = tmp_path_factory.mktemp("catalog")
     s = store_mod.SQLiteCatalogStore(tmp / "catalog.sqlite3")
     pipeline.run_catalog_ingest(source, s, tmp / "reports")

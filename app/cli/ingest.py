@@ -61,3 +61,12 @@ def catalog() -> None:
         table.add_row(key, str(value))
     console.print(table)
     console.print(f"Relatório completo em [bold]{get_settings().catalog.report_dir}[/bold]")
+
+
+@app.command("all")
+def ingest_all(force: bool = typer.Option(False, "--force", help="Re-embeda tudo, mesmo o que não mudou.")) -> None:
+    """Catálogo tipado primeiro, depois a base de conhecimento (produtos, fichas, financiamento, regulação)."""
+    from app.cli.knowledge import KNOWLEDGE_KINDS, run_knowledge
+
+    catalog()
+    run_knowledge(KNOWLEDGE_KINDS, force=force)

@@ -8,6 +8,7 @@ import typer
 
 from app.cli import assistant as assistant_cli
 from app.cli import ingest as ingest_cli
+from app.cli import knowledge as knowledge_cli
 from app.cli import sales as sales_cli
 from app.cli import serve as serve_cli
 from app.cli import size as size_cli
@@ -22,6 +23,7 @@ def build_cli() -> typer.Typer:
         pretty_exceptions_show_locals=False,
     )
     cli.add_typer(ingest_cli.app, name="ingest")
+    knowledge_cli.register(ingest_cli.app, cli)
     cli.command("serve")(serve_cli.serve)
     cli.command("size")(size_cli.size)
     cli.add_typer(sales_cli.financing_app, name="financing")

@@ -27,5 +27,21 @@ def serve(
 
         console.print("[bold]Catálogo vazio:[/bold] ingerindo os dados de exemplo…")
         run_catalog()
+    if ingest_if_empty and settings.qdrant.url is None and _knowledge_chunks(settings) == 0:
+        from app.cli.knowledge import KNOWLEDGE_KINDS, run_knowledge
+
+        # The embedded index is single-process: build it before the API opens it.
+        console.print("[bold]Base de conhecimento vazia:[/bold] indexando fichas, financiamento e regulação…")
+        run_knowledge(KNOWLEDGE_KINDS)
     console.print(f"Hélio em [bold]http://{host}:{port}[/bold] — docs em http://{host}:{port}/docs")
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+def _knowledge_chunks(settings) -> int:
+    from app.retrieval.store import make_vector_store
+
+    store = make_vector_store(settings.qdrant)
+    try:
+        return store.count()
+    finally:
+        store.close()

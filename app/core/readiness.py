@@ -40,8 +40,10 @@ def check_vector_store(state: Any) -> Check:
     searcher = getattr(state, "searcher", None)
     if searcher is None:
         return _down(getattr(state, "searcher_error", None) or "base de conhecimento não carregada")
-    describe = getattr(searcher, "describe", None)
-    return _ok(describe() if callable(describe) else "pronto")
+    chunks = searcher.store.count()
+    if chunks == 0:
+        return _degraded("índice vazio: rode 'helio ingest all' (com a API parada no modo embutido)")
+    return _ok(f"{chunks} trechos indexados")
 
 
 def check_llm(state: Any) -> Check:

@@ -31,7 +31,7 @@ class QdrantSettings(BaseModel):
         "edge", description="embedded engine when url is unset: qdrant-edge (HNSW) or qdrant-client local mode (brute force)"
     )
     edge_path: Path = Field(PROJECT_ROOT / "var" / "qdrant-edge", description="qdrant-edge shard directory")
-    hnsw_ef: int = Field(128, description="HNSW search beam (edge/server); higher = better recall, slower")
+    hnsw_ef: int = Field(256, description="HNSW search beam (edge/server): dense recall@10 vs exact 0.97 at 100k (128: 0.95)")
     prefetch_limit: int = Field(40, description="candidates per retriever (dense, sparse) before RRF fusion")
     rrf_k: int = Field(1, description="RRF constant (Qdrant's formula: score = sum 1/(rank/weight + rrf_k - 1), rank from 1)")
     rrf_sparse_weight: float = Field(
