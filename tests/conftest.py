@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,11 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
+# Apps built with default settings must not open (and lock) the developer's own embedded
+# index in var/: point the vector store at a throwaway folder for the test session.
+_TEST_VAR = tempfile.mkdtemp(prefix="helio-tests-")
+os.environ.setdefault("QDRANT__PATH", os.path.join(_TEST_VAR, "qdrant"))
+os.environ.setdefault("QDRANT__EDGE_PATH", os.path.join(_TEST_VAR, "qdrant-edge"))
 
 ROOT = Path(__file__).resolve().parents[1]
 
