@@ -8,6 +8,7 @@ is built (kinds: catalog, datasheets, financing, regulation).
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 
 import typer
@@ -40,6 +41,10 @@ def run_knowledge(kinds: Iterable[str] = KNOWLEDGE_KINDS, *, force: bool = False
     from ingest.knowledge.pipeline import ingest_with_settings
 
     settings = get_settings()
+    # Batch embedding scales with cores (1 → 2 threads measured 9 → 16 chunks/s here); the
+    # API keeps its single-thread default, which is what keeps query latency low.
+    settings = settings.model_copy(update={"embedding": settings.embedding.model_copy(
+        update={"torch_threads": os.cpu_count() or 1})})
     catalog = _open_catalog(settings)
     with Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
