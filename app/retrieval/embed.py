@@ -48,7 +48,11 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
+        import transformers
         from sentence_transformers import SentenceTransformer
+
+        # The weight-loading progress bar is noise in CLI output (and breaks --json).
+        transformers.utils.logging.disable_progress_bar()
 
         if torch_threads:
             torch.set_num_threads(torch_threads)
