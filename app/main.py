@@ -69,7 +69,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # One backend for the whole process: llama.cpp is loaded lazily on first use and serialised
     # by its own queue, so a second instance would double memory and split the queue.
     state.llm = await run_in_threadpool(make_llm, settings.llm)
-    state.assistant = build_assistant(settings, state.cache, state.catalog, state.searcher, llm=state.llm)
+    state.assistant = build_assistant(settings, state.cache, state.catalog, state.searcher, llm=state.llm,
+                                      commerce=lambda: state.commerce)
     yield
     for resource in (state.searcher, state.cache):
         close = getattr(resource, "close", None)

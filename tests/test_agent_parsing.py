@@ -12,8 +12,7 @@ from app.core.settings import Settings
 @pytest.fixture(scope="module")
 def places():
     index = load_places(Settings().data_dir)
-    if index is None:
-        pytest.skip("data/municipios ausente")
+    assert index is not None, "data/municipios ausente: a lista de municípios faz parte do repositório"
     return index
 
 

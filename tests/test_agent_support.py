@@ -132,17 +132,19 @@ class ScriptedLLM:
 
 def make_assistant(
     *, llm: Any = None, sizing: Any = None, searcher: Any = None, cache: Cache | None = None,
-    catalog: Any = None, settings: Settings | None = None,
+    catalog: Any = None, settings: Settings | None = None, commerce: Any = None,
 ):
-    settings = settings or Settings()
+    settings = settings or Settings(_env_file=None)
     return build_assistant(
         settings, cache or MemoryCache(), catalog if catalog is not None else FakeCatalog(), searcher,
         llm=llm or ScriptedLLM(), sizing=sizing or FakeSizing(),
+        commerce=(lambda: commerce) if commerce is not None else None,
     )
 
 
-def make_app(assistant: Any) -> FastAPI:
-    """A small app with the chat routers, as the lead's create_app wires them."""
+def make_app(assistant: Any, settings: Settings | None = None) -> FastAPI:
+    """A small app with the chat routers, as the lead's create_app wires them. Chat needs the
+    auth dependency's settings: anonymous = public widget session (``AUTH__PUBLIC_CHAT``)."""
     from app.api.errors import install_error_handlers
     from app.api.routes import chat, openai_compat
 
@@ -151,6 +153,7 @@ def make_app(assistant: Any) -> FastAPI:
     app.include_router(chat.router)
     app.include_router(openai_compat.router)
     app.state.assistant = assistant
+    app.state.settings = settings or Settings(_env_file=None)
     return app
 
 

@@ -16,7 +16,8 @@ def runner():
 
 def test_tool_schemas_come_from_signatures_and_docstrings(runner):
     specs = {s["function"]["name"]: s["function"] for s in runner.specs}
-    assert set(specs) == {"size_pv_system", "find_products", "get_product", "search_knowledge"}
+    assert set(specs) == {"size_pv_system", "find_products", "get_product", "search_knowledge", "simulate_financing",
+                          "create_draft_quote"}
     size = specs["size_pv_system"]
     assert "Size an on-grid PV system" in size["description"]
     assert {"monthly_kwh", "bill_brl", "municipality", "uf", "connection"} <= set(size["parameters"]["properties"])
@@ -32,7 +33,7 @@ def test_tool_schemas_come_from_signatures_and_docstrings(runner):
     ],
 )
 def test_arguments_build_a_valid_engine_request(args):
-    models = pytest.importorskip("app.sizing.models")
+    from app.sizing import models
     request = models.SizingRequest.model_validate(sizing_request_payload(args))
     assert request.connection.value == args["connection"]
 
@@ -60,7 +61,7 @@ def test_unknown_tool_and_unexpected_crash_do_not_raise(runner):
 
 
 def test_searcher_hits_become_citations():
-    retrieval = pytest.importorskip("app.retrieval.search")
+    from app.retrieval import search as retrieval
     hit = retrieval.Hit(text="Fio B…", score=0.5, citation=retrieval.Citation(
         title="Lei 14.300", source="regulation/lei.md", doc_type="regulation", page=2, section="Art. 27"))
     out = normalize_hit(hit)
@@ -69,26 +70,28 @@ def test_searcher_hits_become_citations():
 
 
 @pytest.mark.slow
-def test_real_engine_and_catalog_through_the_assistant():
-    """The adapter against the sizing team's engine and the ingested catalog (if present)."""
-    from app.core.settings import Settings
+def test_real_engine_and_catalog_through_the_assistant(tmp_path):
+    """The adapter against the real engine on the real catalog, ingested here."""
+    from pathlib import Path
+
     from test_agent_support import ScriptedLLM, make_assistant, run_turn
 
-    settings = Settings()
-    if not settings.catalog.db_path.exists():
-        pytest.skip("catálogo não ingerido (rode 'helio ingest catalog')")
     from app.agent.ports import EngineSizing
     from app.catalog.store import SQLiteCatalogStore
+    from ingest.catalog.pipeline import run_catalog_ingest
 
-    catalog = SQLiteCatalogStore(settings.catalog.db_path)
+    catalog = SQLiteCatalogStore(tmp_path / "catalog.sqlite3")
+    run_catalog_ingest(Path(__file__).resolve().parents[1] / "data" / "catalog", catalog, tmp_path / "reports")
     a = make_assistant(llm=ScriptedLLM(down=True), sizing=EngineSizing(catalog), catalog=catalog)
     reply = run_turn(a, "real-1", "Cliente em Belo Horizonte/MG, 650 kWh por mês, trifásico")
     results = [t for t in reply["tools"] if t["event"] == "tool_result"]
-    if not results[0]["ok"]:
-        pytest.skip(f"motor recusou com o catálogo atual: {results[0]['error']}")
+    assert results[0]["ok"], results[0]
     sizing = next(c for c in reply["cards"] if c["type"] == "sizing")
     best = sizing["data"]["result"]["best"]
     assert sizing["data"]["facts"]["system_kwp"] == f"{best['dc_kwp']:.2f}".replace(".", ",") + " kWp"
     assert sizing["data"]["facts"]["system_kwp"] in reply["message"]
     products = next(c for c in reply["cards"] if c["type"] == "products")["data"]["items"]
-    assert {p["id"] for p in products} == {best["module"]["product_id"], best["inverter"]["product_id"]}
+    assert {p["id"] for p in products} == {line["product_id"] for line in best["lines"]}
+    assert all(p["price_brl"] is not None for p in products), "the card shows what would be quoted, priced"
+    if best["string_check"] == "not_verifiable":
+        assert "não verificável" in reply["message"], "an unchecked kit must say so in the answer"

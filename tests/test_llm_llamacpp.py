@@ -123,7 +123,7 @@ def test_real_model_tool_choice_is_always_a_known_tool():
     specs = ToolRunner(make_tools(ToolDeps(sizing=None, catalog=None, searcher=None))).specs
     reply = LlamaCppBackend().chat(
         [{"role": "system", "content": system_prompt()}, {"role": "user", "content": "Quais inversores vocês têm?"}],
-        tools=specs, max_tokens=64,
+        tools=specs, max_tokens=160,
     )
-    assert reply.data is not None  # the grammar guarantees parseable output
-    assert reply.data["tool"] in {"size_pv_system", "find_products", "get_product", "search_knowledge", "none"}
+    assert reply.data is not None  # the grammar guarantees parseable output (given room to close it)
+    assert reply.data["tool"] in {s["function"]["name"] for s in specs} | {"none"}

@@ -120,8 +120,8 @@ def test_native_tool_call_is_parsed(ollama):
     assert reply.tool_calls[0].name == "size_pv_system"
     assert reply.tool_calls[0].arguments["monthly_kwh"] == 650
     sent = FakeOllama.requests[-1]
-    assert {t["function"]["name"] for t in sent["tools"]} == {
-        "size_pv_system", "find_products", "get_product", "search_knowledge"}
+    assert {t["function"]["name"] for t in sent["tools"]} == {s["function"]["name"] for s in specs}
+    assert "size_pv_system" in {t["function"]["name"] for t in sent["tools"]}
     assert reply.usage.prompt_tokens == 42
 
 

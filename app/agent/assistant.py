@@ -16,42 +16,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from app.agent import intent as I
 from app.agent import render as R
 from app.agent.limits import RateLimiter, check_message
-from app.agent.parsing import Parsed, detect_language, parse_message
+from app.agent.parsing import detect_language, parse_message
 from app.agent.places import PlaceIndex
 from app.agent.router import Proposal, Router, verified_arguments
+from app.agent.sales import SalesTurns
 from app.agent.state import ConversationState, ConversationStore
 from app.agent.tools import ToolOutcome, ToolRunner
+from app.agent.turn import Event, TurnContext
+
+__all__ = ["Assistant", "Event", "TurnContext", "collect"]
 
 SIZE_SLOTS = ("monthly_kwh", "monthly_kwh_list", "bill_brl", "tariff_brl_per_kwh", "municipality", "uf",
               "ibge_code", "lat", "lon", "connection")
 
 
-@dataclass
-class Event:
-    type: str
-    data: dict[str, Any]
-
-
-@dataclass
-class TurnContext:
-    state: ConversationState
-    message: str
-    lang: str
-    parsed: Parsed
-    proposal: Proposal | None = None
-    degraded: list[str] = field(default_factory=list)
-    text: list[str] = field(default_factory=list)
-    tool_calls: int = 0
-    outcome: ToolOutcome | None = None
-
-
-class Assistant:
+class Assistant(SalesTurns):
     def __init__(
         self,
         router: Router,
@@ -75,30 +59,28 @@ class Assistant:
         self.shed_queue_depth = shed_queue_depth
 
     # -- public ------------------------------------------------------------------------
-    def turn(self, conversation_id: str, message: str, language: str | None = None) -> Iterator[Event]:
+    def turn(self, conversation_id: str, message: str, language: str | None = None, *, role: str = "widget",
+             company_id: str | None = None, employee_id: str | None = None) -> Iterator[Event]:
+        """One turn. ``role`` must come from the caller's authenticated key (the API does
+        that); ``company_id``/``employee_id``: the buyer a sales-rep UI already knows."""
         started = time.monotonic()
         check_message(message, self.max_message_chars)
         state = self.store.load(conversation_id)
         parsed = parse_message(message, self.places, tuple(state.awaiting))
         lang = language if language in R.LANGS else detect_language(message, default=state.language)
-        ctx = TurnContext(state=state, message=message, lang=lang, parsed=parsed)
-        rules = I.classify(message, parsed, state.intent, state.awaiting)
-        skip = self._skip_model(rules)
-        if self.consult_model and skip is None:
-            ctx.proposal = self.router.propose(message, self._context_line(state))
-            if ctx.proposal.error:
-                ctx.degraded.append(f"llm: {ctx.proposal.error}")
-        elif self.router.llm is None:
-            ctx.degraded.append("llm: nenhum modelo configurado")
-        chosen = self._choose(rules, ctx.proposal)
-        if chosen != I.SIZE and parsed.municipality and (parsed.uf or parsed.ibge_code):
-            # Remember where the client is even when the turn is about something else.
-            state.slots.merge({k: v for k, v in parsed.slots().items() if k in ("municipality", "uf", "ibge_code")})
-        handler = {
-            I.SIZE: self._size, I.FIND: self._find, I.GET: self._get, I.KNOW: self._know,
-            I.GREET: self._greet,
-        }.get(chosen, self._off_topic)
-        yield from handler(ctx, rules)
+        ctx = TurnContext(state=state, message=message, lang=lang, parsed=parsed, role=role)
+        state.buyer.update({k: v for k, v in (("company_id", company_id), ("employee_id", employee_id)) if v})
+        answer = self._confirmation(ctx)
+        if answer is not None:  # "sim"/"não" to a quote summary: nothing for the model to choose
+            skip, chosen = "confirmation", I.QUOTE
+            yield from self._confirm_quote(ctx, answer)
+        else:
+            rules, skip, chosen = self._route(ctx)
+            handler = {
+                I.SIZE: self._size, I.FIND: self._find, I.GET: self._get, I.KNOW: self._know,
+                I.GREET: self._greet, I.FINANCE: self._finance, I.QUOTE: self._quote,
+            }.get(chosen, self._off_topic)
+            yield from handler(ctx, rules)
         if ctx.degraded and any(r.startswith("llm") for r in ctx.degraded):
             yield from self._say(ctx, "\n\n" + R.templates(lang)["degraded_note"])
         state.language = lang
@@ -139,6 +121,24 @@ class Assistant:
             state.language = detect_language(text, default=state.language)
         self.store.save(state)
 
+    def _route(self, ctx: TurnContext) -> tuple[I.RuleIntent, str | None, str]:
+        """(what the rules read, why the model was skipped, the intent chosen) for this turn."""
+        state, parsed, message = ctx.state, ctx.parsed, ctx.message
+        rules = I.classify(message, parsed, state.intent, state.awaiting, has_sizing=bool(state.sizing_capex_brl))
+        skip = self._skip_model(rules)
+        if self.consult_model and skip is None:
+            ctx.proposal = self.router.propose(message, self._context_line(state),
+                                               tools=self.runner.specs_for(ctx.role))
+            if ctx.proposal.error:
+                ctx.degraded.append(f"llm: {ctx.proposal.error}")
+        elif self.router.llm is None:
+            ctx.degraded.append("llm: nenhum modelo configurado")
+        chosen = self._choose(rules, ctx.proposal, ctx.role)
+        if chosen != I.SIZE and parsed.municipality and (parsed.uf or parsed.ibge_code):
+            # Remember where the client is even when the turn is about something else.
+            state.slots.merge({k: v for k, v in parsed.slots().items() if k in ("municipality", "uf", "ibge_code")})
+        return rules, skip, chosen
+
     def _skip_model(self, rules: I.RuleIntent) -> str | None:
         """Why this turn does not ask the model, or ``None`` to ask it.
 
@@ -154,8 +154,8 @@ class Assistant:
         return None
 
     # -- decisions ---------------------------------------------------------------------
-    def _choose(self, rules: I.RuleIntent, proposal: Proposal | None) -> str:
-        model_tool = proposal.tool if proposal and proposal.tool in self.runner.tools else None
+    def _choose(self, rules: I.RuleIntent, proposal: Proposal | None, role: str) -> str:
+        model_tool = proposal.tool if proposal and proposal.tool in self.runner.names_for(role) else None
         if rules.sure and rules.intent:
             return rules.intent
         if rules.intent == I.OFF:
@@ -187,28 +187,31 @@ class Assistant:
         for piece in R.chunks(text):
             yield Event("token", {"text": piece})
 
-    def _call(self, ctx: TurnContext, name: str, args: dict[str, Any]) -> Iterator[Event | ToolOutcome]:
+    def _call(self, ctx: TurnContext, name: str, args: dict[str, Any],
+              context: dict[str, Any] | None = None) -> Iterator[Event | ToolOutcome]:
         ctx.tool_calls += 1
         yield Event("tool_call", {"name": name, "arguments": args})
-        outcome = self.runner.run(name, args)
+        outcome = self.runner.run(name, args, role=ctx.role, context=context)
         yield Event("tool_result", {"name": name, "ok": outcome.ok, "error": outcome.error,
                                     "error_code": outcome.error_code})
         yield outcome
 
-    def _run_tool(self, ctx: TurnContext, name: str, args: dict[str, Any]) -> Iterator[Event]:
-        """Run a tool; on an argument error, give the message back to the model once."""
+    def _run_tool(self, ctx: TurnContext, name: str, args: dict[str, Any],
+                  context: dict[str, Any] | None = None) -> Iterator[Event]:
+        """Run a tool; on an argument error, give the message back to the model once.
+        ``context``: the session's values for the tool's injected arguments."""
         outcome: ToolOutcome | None = None
-        for item in self._call(ctx, name, args):
+        for item in self._call(ctx, name, args, context):
             if isinstance(item, ToolOutcome):
                 outcome = item
             else:
                 yield item
         assert outcome is not None
         if not outcome.ok and outcome.error_code == "argumento_invalido" and self.router.available:
-            retry = self.router.propose(ctx.message, error=outcome.error)
+            retry = self.router.propose(ctx.message, error=outcome.error, tools=self.runner.specs_for(ctx.role))
             fixed = verified_arguments(retry.arguments, ctx.message, self.places) if retry.tool == name else {}
             if fixed and fixed != args:
-                for item in self._call(ctx, name, fixed):
+                for item in self._call(ctx, name, fixed, context):
                     if isinstance(item, ToolOutcome):
                         outcome = item
                     else:
@@ -271,6 +274,7 @@ class Assistant:
         if products:
             yield Event("card", {"type": "products", "data": {"items": products}})
         yield from self._say(ctx, text)
+        yield from self._remember_sizing(ctx, outcome.result or {})
 
     def _find(self, ctx: TurnContext, rules: I.RuleIntent) -> Iterator[Event]:
         args = dict(rules.args)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,9 +17,15 @@ from app.agent.router import Router
 from app.agent.state import ConversationStore
 from app.agent.tools import ToolDeps, ToolRunner, make_tools
 from app.catalog.repository import CatalogRepository
+from app.commerce.base import CommerceBackend
 from app.core.cache import Cache
+from app.core.errors import Unavailable
 from app.core.settings import Settings
+from app.financing.rules import CreditLineBook, cached_book
 from app.llm.base import LLMBackend
+from app.quotes.service import QuoteService
+from app.quotes.sizing_link import cache_sizing_lookup
+from app.quotes.store import QuoteRecordStore
 
 log = logging.getLogger("helio.agent")
 
@@ -43,6 +51,35 @@ def system_prompt() -> str:
     return (PROMPTS_DIR / "system.md").read_text(encoding="utf-8")
 
 
+def credit_book_loader(settings: Settings) -> Callable[[], CreditLineBook]:
+    """The credit-line rules as the financing route reads them (re-read when the YAML changes)."""
+    return lambda: cached_book(settings.financing.credit_lines_path, settings.financing.iof_rates_path)
+
+
+def quote_service_factory(settings: Settings, cache: Cache,
+                          commerce: Callable[[], CommerceBackend | None]) -> Callable[[], QuoteService]:
+    """A :class:`QuoteService` like ``POST /v1/quotes`` builds: same backend, same quote records
+    (so the idempotency keys are shared), sizings looked up in the same cache.
+
+    ``commerce`` is read on every call, as the routes read ``app.state.commerce``, so a
+    backend that comes up (or is swapped) after startup is used by both.
+    """
+    records: list[QuoteRecordStore] = []
+    lock = threading.Lock()
+
+    def make() -> QuoteService:
+        backend = commerce()
+        if backend is None:
+            raise Unavailable("Backend de comércio indisponível.", hint="Confira /readyz e tente de novo.")
+        with lock:
+            if not records:  # opened on first use: no SQLite file for a chat that never quotes
+                records.append(QuoteRecordStore(settings.commerce.quotes_db_path))
+        return QuoteService(backend, records[0], credit_book_loader(settings), cache_sizing_lookup(cache),
+                            validity_days=settings.commerce.quote_validity_days)
+
+    return make
+
+
 def build_assistant(
     settings: Settings,
     cache: Cache,
@@ -51,14 +88,23 @@ def build_assistant(
     *,
     llm: LLMBackend | None = None,
     sizing: SizingPort | None = None,
+    commerce: Callable[[], CommerceBackend | None] | None = None,
+    quotes: Callable[[], QuoteService] | None = None,
 ) -> Assistant:
-    """The assistant for the app; ``llm`` defaults to :func:`app.llm.factory.make_llm`."""
+    """The assistant for the app; ``llm`` defaults to :func:`app.llm.factory.make_llm`.
+    ``commerce`` returns the commerce backend (the app passes ``lambda: app.state.commerce``);
+    ``quotes`` replaces the quote service built over it (evals); with neither, the quote
+    tool answers "indisponível"."""
     if llm is None:
         from app.llm.factory import make_llm
 
         llm = make_llm(settings.llm)
     limits = chat_limits(settings)
-    runner = ToolRunner(make_tools(ToolDeps(sizing=sizing or EngineSizing(catalog), catalog=catalog, searcher=searcher)))
+    sizing = sizing or EngineSizing(catalog, cache, settings.redis.sizing_cache_ttl_s)
+    runner = ToolRunner(make_tools(ToolDeps(
+        sizing=sizing, catalog=catalog, searcher=searcher, credit_book=credit_book_loader(settings),
+        quotes=quotes or (quote_service_factory(settings, cache, commerce) if commerce is not None else None),
+    )))
     router = Router(
         llm, runner.specs, system_prompt(),
         timeout_s=min(limits.route_timeout_s, settings.llm.timeout_s), max_tokens=limits.route_max_tokens,

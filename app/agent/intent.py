@@ -11,13 +11,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.agent.parsing import Parsed
+from app.agent.parsing import FinancingAsk, Parsed, parse_company, parse_financing
 from app.agent.places import fold
 
 SIZE = "size_pv_system"
 FIND = "find_products"
 GET = "get_product"
 KNOW = "search_knowledge"
+FINANCE = "simulate_financing"
+QUOTE = "create_draft_quote"
 GREET = "greeting"
 OFF = "off_topic"
 
@@ -53,8 +55,25 @@ _GREETING = re.compile(r"^\s*(oi+|ola|bom dia|boa tarde|boa noite|hello|hi|hey|e
 _DOMAIN = re.compile(
     r"\b(solar\w*|fotovolt\w*|pv|energia|energy|kwp|kwh|kw|watt\w*|painel|paineis|placa\w*|inversor\w*|inverter\w*|"
     r"modulo\w*|module\w*|kit\w*|telhado|roof|conta de (luz|energia)|bill|tarifa|tariff|consumo|instala\w*|ysh|helio|"
-    r"bateria\w*|battery|orcamento|quote|integrador|installer|cliente|client)\b"
+    r"bateria\w*|battery|orcamento|quote|integrador|installer|cliente|client|financ\w*|parcela\w*|cotacao)\b"
 )
+_CONSUMPTION_WORDS = re.compile(r"\b(conta de (luz|energia)|consum\w*|kwh|electric(ity)? bill|power bill|energy bill)\b")
+_FINANCE_WORDS = re.compile(
+    r"\b(financ\w*|parcel\w*|prestac\w*|installments?|loan|emprestimo|\d{1,3} ?x|\d{1,3} vezes)\b"
+)
+_FINANCE_VERBS = re.compile(r"\b(financiar|financie|financia|parcelar|parcele|simul\w*|finance|quanto fica\w*)\b")
+_FINANCE_QUESTION = re.compile(
+    r"\b(o que e|o que sao|como funciona\w*|explica\w*|what is|what are|how does|how do|explain|diferenca|"
+    r"difference|quais (linhas|bancos)|which (lines|banks|lenders)|conhece\w*|requisitos|documentos|carencia)\b"
+)
+# A request to create a quote: a verb shortly before "orçamento"/"cotação"/"quote" ("gerar
+# orçamento", "create a quote", "call create_draft_quote" folds to "create draft quote").
+_QUOTE_VERBS = (r"gera|gerar|gere|cria|criar|crie|faz|fazer|faca|monta|montar|monte|emite|emitir|emita|fecha|fechar|"
+                r"feche|prepara|preparar|prepare|elabora|elaborar|elabore|quero|preciso|pode|create|make|generate|"
+                r"draft|issue|open|want|need")
+_QUOTE = re.compile(rf"\b({_QUOTE_VERBS})\b(\s+\w+){{0,3}}?\s+(orcamento|cotacao|quote|quotation)s?\b")
+_QUOTE_FOLLOW_UP = re.compile(r"\b(pode|cria|criar|crie|gera|gerar|gere|faca|faz|fazer|sim|yes|create|confirm\w*|"
+                              r"go ahead|do it)\b")
 PRODUCT_ID = re.compile(r"\b([a-z0-9]+(?:-[a-z0-9]+){2,})\b")
 _MANUFACTURERS = (
     "growatt", "deye", "goodwe", "fronius", "sungrow", "solis", "huawei", "canadian", "jinko", "trina", "longi",
@@ -95,13 +114,46 @@ def product_filters(text: str, parsed: Parsed) -> dict[str, Any]:
     return args
 
 
-def classify(text: str, parsed: Parsed, pending: str | None, awaiting: list[str]) -> RuleIntent:
-    """What the rules think the user wants (``pending`` = the task under way, if any)."""
+def sales_intent(text: str, parsed: Parsed, pending: str | None, awaiting: list[str],
+                 has_sizing: bool) -> RuleIntent | None:
+    """A quote or financing request, or ``None``.
+
+    Financing needs a financing word plus something to simulate (an amount or term in the
+    message, a sizing in the conversation, or a verb such as "financiar"); a question about
+    financing rules without figures stays with the knowledge base.
+    """
+    folded = fold(text)
+    if _QUOTE.search(folded):
+        return RuleIntent(QUOTE, True)
+    ask: FinancingAsk = parse_financing(text, "en" if parsed.language == "en" else "pt",
+                                        bare_amount=pending == FINANCE and "financing_amount" in awaiting)
+    figures = ask.amount_brl is not None or ask.term_months is not None
+    sizing_request = parsed.monthly_kwh or parsed.monthly_kwh_list or _CONSUMPTION_WORDS.search(folded)
+    if _FINANCE_WORDS.search(folded) and not sizing_request:
+        question = bool(_FINANCE_QUESTION.search(folded))
+        if figures or (not question and (has_sizing or _FINANCE_VERBS.search(folded))):
+            return RuleIntent(FINANCE, True, ask.arguments())
+    if pending == FINANCE and "financing_amount" in awaiting and figures and not sizing_request:
+        return RuleIntent(FINANCE, True, ask.arguments())  # "30 mil" after "qual valor?"
+    if pending == QUOTE and (_QUOTE_FOLLOW_UP.search(folded)
+                             or ("quote_company" in awaiting and parse_company(text, bare=True))):
+        # "sou representante, pode criar" after a refusal; the company id asked for.
+        return RuleIntent(QUOTE, True)
+    return None
+
+
+def classify(text: str, parsed: Parsed, pending: str | None, awaiting: list[str], *,
+             has_sizing: bool = False) -> RuleIntent:
+    """What the rules think the user wants (``pending`` = the task under way, if any;
+    ``has_sizing``: the conversation has a sized system, so "e o financiamento?" has an amount)."""
     folded = fold(text)
     has_slots = bool(parsed.slots())
     product_id = PRODUCT_ID.search(text.lower())
     if product_id and re.search(r"\b(produto|product|id|detalhe\w*|details?|specs?|ficha|sku|codigo|code)\b", folded):
         return RuleIntent(GET, True, {"product_id": product_id.group(1)})
+    sales = sales_intent(text, parsed, pending, awaiting, has_sizing)
+    if sales is not None:
+        return sales
     knowledge = bool(_KNOW_WORDS.search(folded))
     category_word = any(w in _PRODUCT_NOUNS for w in folded.split()) or "string box" in folded
     find = category_word and bool(_FIND_VERBS.search(folded))

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from unidecode import unidecode
+
 from app.agent.places import PlaceIndex, fold
 
 Connection = Literal["single_phase", "two_phase", "three_phase"]
@@ -200,3 +202,133 @@ def parse_message(text: str, places: PlaceIndex | None, awaiting: tuple[str, ...
         if places is not None and sigla in places.ufs:
             parsed.uf = sigla
     return parsed
+
+
+# -- sales: financing amounts and terms, buying company, yes/no -----------------------------
+
+@dataclass
+class FinancingAsk:
+    """What a message says about a financing. ``None`` = not said (the tool's default applies)."""
+
+    amount_brl: float | None = None
+    term_months: int | None = None
+    down_payment_brl: float | None = None
+    grace_months: int | None = None
+    system: Literal["price", "sac"] | None = None
+    customer_type: Literal["pf", "pj"] | None = None
+
+    def arguments(self) -> dict[str, object]:
+        return {k: v for k, v in vars(self).items() if v is not None}
+
+
+_MONEY_RE = re.compile(
+    rf"(?P<rs>r\$\s*)?(?P<num>{_NUM})\s*(?P<mult>mil|k|mi|milhao|milhoes)?\b\s*(?P<cur>reais|brl)?\b"
+)
+_MULT = {"mil": 1e3, "k": 1e3, "mi": 1e6, "milhao": 1e6, "milhoes": 1e6}
+_TERM_RE = re.compile(
+    r"(\d{1,3})\s*(?:x|vezes|parcelas|prestacoes|pagamentos|meses|mes|months?|installments?|payments?)\b"
+)
+_YEARS_RE = re.compile(r"(\d{1,2})\s*(?:anos?|years?)\b")
+_NOT_MONEY_AFTER = re.compile(r"\s*(x\b|vezes|parcelas|prestac|meses|mes\b|anos?\b|months?|years?|installments?|"
+                              r"k?wh|kwp|w\b|kw\b|%)")
+_DOWN_BEFORE = re.compile(r"(entrada|sinal|down ?payment)\D{0,12}$")
+_DOWN_AFTER = re.compile(r"^\s*(de )?(entrada|sinal|down)")
+_GRACE_BEFORE = re.compile(r"(carencia|grace)\D{0,12}$")
+
+
+def parse_financing(text: str, lang: str = "pt", bare_amount: bool = False) -> FinancingAsk:
+    """Amount, term, down payment, grace and amortisation read from a message.
+
+    "R$ 30 mil em 60x" → 30 000 in 60; "30.000 reais em 48 meses"; "5 anos" → 60 months;
+    "entrada de R$ 5.000" → down payment; "carência de 3 meses" → grace. A number without
+    "R$"/"reais"/"mil" counts as an amount only from 1 000 up (or, with ``bare_amount``,
+    when it is the whole reply to "qual valor?").
+    """
+    low = unidecode(text).lower()
+    ask = FinancingAsk()
+    terms = []
+    for m in _TERM_RE.finditer(low):
+        if _GRACE_BEFORE.search(low[max(0, m.start() - 24):m.start()]):
+            ask.grace_months = int(m.group(1))
+        else:
+            terms.append(int(m.group(1)))
+    years = [int(m.group(1)) * 12 for m in _YEARS_RE.finditer(low)]
+    ask.term_months = (terms or years or [None])[0]
+    unmarked: list[float] = []
+    for m in _MONEY_RE.finditer(low):
+        try:
+            value = parse_number(m.group("num"), lang)
+        except ValueError:
+            continue
+        if m.group("mult"):
+            value *= _MULT[m.group("mult")]
+        marked = bool(m.group("rs") or m.group("mult") or m.group("cur"))
+        if not marked and _NOT_MONEY_AFTER.match(low, m.end("num")):
+            continue
+        if _DOWN_BEFORE.search(low[max(0, m.start() - 24):m.start()]) or _DOWN_AFTER.match(low[m.end():]):
+            ask.down_payment_brl = value
+        elif marked and ask.amount_brl is None:
+            ask.amount_brl = value
+        elif not marked:
+            unmarked.append(value)
+    if ask.amount_brl is None and unmarked:
+        big = [v for v in unmarked if v >= 1000]
+        if big:
+            ask.amount_brl = big[0]
+        elif bare_amount and re.fullmatch(rf"\s*(?:r\$\s*)?({_NUM})\s*[.!]?\s*", low):
+            ask.amount_brl = unmarked[0]
+    if re.search(r"\bsac\b", low):
+        ask.system = "sac"
+    elif re.search(r"\b(tabela )?price\b", low):
+        ask.system = "price"
+    if re.search(r"\b(pj|cnpj|pessoa juridica|legal entity)\b", low):
+        ask.customer_type = "pj"
+    elif re.search(r"\b(pf|cpf|pessoa fisica)\b", low):
+        ask.customer_type = "pf"
+    return ask
+
+
+_COMPANY_RE = re.compile(r"\b(?:empresa|company|companhia|comprador[a]?|buyer)\s*(?:id\s*)?[:#=]?\s*([A-Za-z0-9_.:-]{3,64})",
+                         re.IGNORECASE)
+_BARE_ID_RE = re.compile(r"\s*([A-Za-z]+_[A-Za-z0-9]{4,60})\s*[.!]?\s*")
+_END_CUSTOMER_RE = re.compile(
+    r"\b(?:cliente final|consumidor final|end customer|para o cliente|para a cliente|for the customer)\s*[:\-]?\s*"
+    r"([A-ZÀ-Ý][\wÀ-ÿ'-]+(?:\s+(?:d[aeo]s?\s+)?[A-ZÀ-Ý][\wÀ-ÿ'-]+){0,4})"
+)
+
+
+def parse_company(text: str, bare: bool = False) -> str | None:
+    """A buying company's id ("para a empresa comp_01H…"); ids carry a digit or an underscore,
+    so "empresa Solar Triângulo" (a name) is not taken for one. ``bare``: the whole message
+    may be the id (the reply to "qual empresa?")."""
+    m = _COMPANY_RE.search(text)
+    if m and re.search(r"[\d_]", m.group(1)):
+        return m.group(1).rstrip(".:")
+    if bare:
+        m = _BARE_ID_RE.fullmatch(text)
+        if m:
+            return m.group(1)
+    return None
+
+
+def parse_end_customer(text: str) -> str | None:
+    """The end customer's name, for the proposal ("cliente final Maria Souza")."""
+    m = _END_CUSTOMER_RE.search(text)
+    return m.group(1).strip() if m else None
+
+
+_NO_RE = re.compile(r"^(nao|n|no|nope|cancel\w*|negativo|deixa pra la|esquece|desist\w*)\b")
+_YES_RE = re.compile(
+    r"^(sim|s|confirmo|confirma\w*|confirmad\w*|pode( criar| gerar| seguir| fazer)?|ok|okay|isso|claro|manda( ver)?|"
+    r"positivo|yes|y|yep|yeah|sure|confirm\w*|go ahead|do it)\b"
+)
+
+
+def yes_or_no(text: str) -> bool | None:
+    """True for "sim"/"confirmo"/"yes", False for "não"/"cancela"/"no", else ``None``."""
+    folded = fold(text)
+    if _NO_RE.match(folded):
+        return False
+    if _YES_RE.match(folded):
+        return True
+    return None

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from app.catalog.models import ProductQuery
 from app.catalog.repository import CatalogRepository
+from app.core.cache import Cache
 from app.core.errors import InvalidInput, Unavailable
 
 log = logging.getLogger("helio.agent")
@@ -53,10 +54,17 @@ def sizing_request_payload(args: dict[str, Any]) -> dict[str, Any]:
 
 
 class EngineSizing:
-    """:class:`SizingPort` over ``app.sizing.engine.size_system`` (imported on first use)."""
+    """:class:`SizingPort` over ``app.sizing.engine.size_system`` (imported on first use).
 
-    def __init__(self, catalog: CatalogRepository | None) -> None:
+    With a ``cache`` the result is stored as ``POST /v1/sizing`` stores it (same
+    ``sizing_id``, ``ttl_s`` seconds), so a quote or a financing can refer to a chat sizing.
+    """
+
+    def __init__(self, catalog: CatalogRepository | None, cache: Cache | None = None,
+                 ttl_s: int = 30 * 24 * 3600) -> None:
         self.catalog = catalog
+        self.cache = cache
+        self.ttl_s = ttl_s
 
     def _products(self) -> list[Any]:
         if self.catalog is None:
@@ -81,7 +89,11 @@ class EngineSizing:
             field = ".".join(str(p) for p in first.get("loc", ()))
             raise InvalidInput(f"Dado de dimensionamento inválido em '{field}': {first.get('msg')}.",
                                hint="Confira consumo (kWh/mês), município/UF e tipo de ligação.") from exc
-        result = engine.size_system(request, self.catalog if self.catalog is not None else [])
+        if self.cache is not None and self.catalog is not None:
+            service = importlib.import_module("app.sizing.service")
+            result, _hit = service.size_and_store(request, self.catalog, self.cache, self.ttl_s)
+        else:
+            result = engine.size_system(request, self.catalog if self.catalog is not None else [])
         return result.model_dump(mode="json") if hasattr(result, "model_dump") else dict(result)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from statistics import fmean
 from typing import Any
@@ -23,7 +24,12 @@ LANGS = ("pt-BR", "en")
 
 @lru_cache(maxsize=8)
 def templates(lang: str, prompts_dir: Path = PROMPTS_DIR) -> dict[str, Any]:
-    name = lang if lang in LANGS else "pt-BR"
+    """Answer templates for ``lang`` (read once per process; treat as read-only)."""
+    return _load_templates(lang if lang in LANGS else "pt-BR", prompts_dir)
+
+
+@cache
+def _load_templates(name: str, prompts_dir: Path) -> dict[str, Any]:
     return yaml.safe_load((prompts_dir / f"answers.{name}.yaml").read_text(encoding="utf-8"))
 
 
@@ -87,18 +93,32 @@ def _engine_facts(result: dict[str, Any], lang: str) -> dict[str, str]:
         "coverage_pct": f"{fmt_num(energy['offset_pct'], lang, 0)} %",
         "specific_yield": f"{fmt_num(energy['specific_yield_kwh_per_kwp'], lang)} kWh/kWp/{'ano' if lang != 'en' else 'yr'}",
     }
+    kit = best.get("kit")
+    if best.get("kind") == "kit" and isinstance(kit, dict):
+        distributor = f", {kit['distributor']}" if kit.get("distributor") else ""
+        facts["kit"] = f"{kit['quantity']} × {kit['name']} ({fmt_brl(kit['unit_price_brl'], lang)}{distributor})"
     if econ.get("capex_brl") is not None:
         facts["capex_brl"] = fmt_brl(econ["capex_brl"], lang)
     if econ.get("simple_payback_years") is not None:
         facts["payback_years"] = fmt_num(econ["simple_payback_years"], lang, 1)
+    if best.get("string_check") == "not_verifiable":
+        # An integrator must know when strings could not be checked (kits without datasheet specs).
+        facts["string_check"] = templates(lang)["string_check_not_verifiable"]
     return facts
 
 
 def sizing_products(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """Catalog lines of the recommended design (module and inverter), for a product card."""
+    """Catalog lines of the recommended design (what would be quoted), for a product card."""
     best = result.get("best") if isinstance(result, dict) else None
     if not isinstance(best, dict):
         return []
+    if best.get("lines"):
+        return [
+            {"id": line["product_id"], "name": line["name"], "category": line.get("category"),
+             "quantity": line["quantity"], "price_brl": line["unit_price_brl"], "total_brl": line["total_brl"],
+             "in_stock": True}
+            for line in best["lines"]
+        ]
     return [
         {"id": line["product_id"], "name": line["name"], "manufacturer": line.get("manufacturer"),
          "quantity": line["quantity"], "power_w": line["unit_power_w"], "price_brl": line["unit_price_brl"],
@@ -229,3 +249,81 @@ def citation_label(citation: dict[str, Any]) -> str:
 def chunks(text: str) -> list[str]:
     """Split an answer into word-sized pieces for ``token`` events."""
     return re.findall(r"\S+\s*|\s+", text)
+
+
+# -- sales: financing options and quotes ----------------------------------------------------
+
+def fmt_pct(value: float, lang: str) -> str:
+    return f"{fmt_num(value, lang, 2)} %"
+
+
+def fmt_date(iso: str, lang: str) -> str:
+    """'2025-07-01' → '01/07/2025' (pt-BR); English keeps ISO."""
+    if lang == "en" or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", iso or ""):
+        return iso
+    year, month, day = iso.split("-")
+    return f"{day}/{month}/{year}"
+
+
+def financing_text(result: dict[str, Any], lang: str, from_sizing: bool) -> str:
+    """The ranked credit lines of ``simulate_financing``; every figure from ``result``."""
+    t = templates(lang)
+    f = t["financing"]
+    options = result.get("options") or []
+    if not options:
+        reasons = "; ".join(f"{i['lender']}: {', '.join(i['reasons'])}" for i in result.get("ineligible", []))
+        return f["none"].format(reasons=reasons or "-")
+    lines = [f["head"].format(amount=fmt_brl(result["amount_brl"], lang), term=result["term_months"],
+                              system=f["systems"].get(result["system"], result["system"]),
+                              source=f["from_sizing"] if from_sizing else "")]
+    if result.get("down_payment_brl"):
+        lines.append(f["down"].format(value=fmt_brl(result["down_payment_brl"], lang),
+                                      financed=fmt_brl(result["financed_brl"], lang)))
+    for o in options:
+        same = abs(o["first_payment_brl"] - o["last_payment_brl"]) < 0.005
+        installment = fmt_brl(o["first_payment_brl"], lang) if same else f["varying"].format(
+            first=fmt_brl(o["first_payment_brl"], lang), last=fmt_brl(o["last_payment_brl"], lang))
+        lines.append(f["option"].format(
+            rank=o["rank"], lender=o["lender"], line=o["line"], rate=fmt_pct(o["rate_monthly_pct"], lang),
+            n=o["n_installments"], installment=installment, total=fmt_brl(o["total_paid_brl"], lang),
+            cet_m=fmt_pct(o["cet_monthly_pct"], lang), cet_a=fmt_pct(o["cet_annual_pct"], lang)))
+    if result.get("ineligible"):
+        lines.append(f["ineligible"].format(items=", ".join(i["lender"] for i in result["ineligible"])))
+    lines.append(f["foot"])
+    return "\n".join(lines)
+
+
+def quote_preview_text(summary: dict[str, Any], company_id: str, lang: str) -> str:
+    """The summary shown before a quote is created, ending with the yes/no question."""
+    q = templates(lang)["quote"]
+    lines = [q["preview_head"].format(company=company_id)]
+    for item in summary["items"]:
+        lines.append("- " + q["item"].format(quantity=item["quantity"], title=item["title"],
+                                             unit=fmt_brl(item["unit_price_brl"], lang),
+                                             total=fmt_brl(item["total_brl"], lang)))
+    lines.append(q["equipment"].format(value=fmt_brl(summary["equipment_total_brl"], lang)))
+    if summary.get("installation_brl") is not None:
+        lines.append(q["installation"].format(value=fmt_brl(summary["installation_brl"], lang)))
+    lines.append(q["system_total"].format(value=fmt_brl(summary["system_total_brl"], lang)))
+    if summary.get("approval_required"):
+        lines.append(q["approval_needed"].format(reasons="; ".join(summary.get("approval_reasons") or [])))
+    else:
+        lines.append(q["approval_free"])
+    if summary.get("validity_days"):
+        lines.append(q["validity"].format(days=summary["validity_days"]))
+    if summary.get("warnings"):
+        lines.append(q["warnings"].format(items="; ".join(summary["warnings"])))
+    lines.append(q["confirm"])
+    return "\n".join(lines)
+
+
+def quote_done_text(result: dict[str, Any], lang: str) -> str:
+    """The answer after ``create_draft_quote(confirmed=True)``: created, or an idempotent replay."""
+    q = templates(lang)["quote"]
+    fields = dict(id=result["quote_id"], status=result["status_label"] if lang != "en" else result["status"],
+                  total=fmt_brl(result["system_total_brl"], lang), valid_until=fmt_date(result["valid_until"], lang),
+                  url=result["proposal_url"])
+    lines = [q["created" if result.get("created") else "exists"].format(**fields)]
+    if result.get("created") and result.get("approval_required"):
+        lines.append(q["approval_pending"].format(reasons="; ".join(result.get("approval_reasons") or [])))
+    return "\n".join(lines)

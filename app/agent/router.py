@@ -22,7 +22,8 @@ from app.llm.base import LLMBackend, LLMUnavailable, Usage
 
 log = logging.getLogger("helio.agent.router")
 
-_NUMERIC = ("monthly_kwh", "bill_brl", "tariff_brl_per_kwh", "min_power_w", "max_power_w")
+_NUMERIC = ("monthly_kwh", "bill_brl", "tariff_brl_per_kwh", "min_power_w", "max_power_w", "amount_brl",
+            "down_payment_brl", "term_months", "grace_months")
 
 
 @dataclass
@@ -60,8 +61,11 @@ class Router:
     def available(self) -> bool:
         return self.llm is not None and time.monotonic() >= self._down_until
 
-    def propose(self, message: str, context: str | None = None, error: str | None = None) -> Proposal:
-        """The model's pick for ``message``; on failure a Proposal with ``error`` set.
+    def propose(self, message: str, context: str | None = None, error: str | None = None,
+                tools: list[dict[str, Any]] | None = None) -> Proposal:
+        """The model's pick for ``message`` among ``tools`` (default: all); on failure a
+        Proposal with ``error`` set. Tools left out of ``tools`` are not in the grammar, so
+        the model cannot even name them (a widget session never sees create_draft_quote).
 
         After ``trip_after`` failures in a row the model is skipped for ``cooldown_s`` (a
         circuit breaker), so a dead or saturated model costs a couple of timeouts, not one
@@ -78,7 +82,7 @@ class Router:
         if error:
             messages.append({"role": "user", "content": f"Tool error: {error} Fix the arguments."})
         try:
-            reply = self.llm.chat(messages, tools=self.tool_specs, max_tokens=self.max_tokens, timeout_s=self.timeout_s)
+            reply = self.llm.chat(messages, tools=self.tool_specs if tools is None else tools, max_tokens=self.max_tokens, timeout_s=self.timeout_s)
         except LLMUnavailable as exc:
             with self._lock:
                 self._failures += 1
@@ -116,6 +120,10 @@ def verified_arguments(args: dict[str, Any], text: str, places: PlaceIndex | Non
         if re.search(rf"(?<![A-Za-z]){uf.upper()}(?![A-Za-z])", text):
             out["uf"] = uf.upper()
     said = parse_connection(text)
+    for key, values in (("system", ("price", "sac")), ("customer_type", ("pf", "pj"))):
+        value = args.get(key)
+        if value in values and re.search(rf"\b{value}\b", folded):
+            out[key] = value
     for key in ("connection", "phase"):
         value = args.get(key)
         # The rules read phase words reliably; the model is believed only where they read none.
@@ -123,7 +131,7 @@ def verified_arguments(args: dict[str, Any], text: str, places: PlaceIndex | Non
             said == value or (said is None and re.search(r"fas|phase", folded))
         ):
             out[key] = value
-    for key in ("category", "manufacturer", "product_id", "query"):
+    for key in ("category", "manufacturer", "product_id", "query", "company_id", "end_customer_name"):
         value = args.get(key)
         if isinstance(value, str) and value.strip() and (key == "category" or fold(value) in folded):
             out[key] = value.strip()

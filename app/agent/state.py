@@ -96,6 +96,12 @@ class ConversationState(BaseModel):
     uf_options: list[str] = Field(default_factory=list, description="UFs of a city name found in several")
     intent: str | None = Field(None, description="the pending or last task (e.g. size_pv_system)")
     last_sizing: dict[str, Any] | None = None
+    sizing_id: str | None = Field(None, description="id of the last successful sizing (quotes refer to it)")
+    sizing_capex_brl: float | None = Field(None, description="its estimated investment [R$], financed by default")
+    financing: dict[str, Any] | None = Field(None, description="the last financing simulated: amount_brl, source…")
+    buyer: dict[str, str] = Field(default_factory=dict, description="company_id / employee_id for quotes")
+    pending_quote: dict[str, Any] | None = Field(None, description="quote arguments shown and awaiting a yes/no")
+    last_quote: dict[str, Any] | None = Field(None, description="the quote created in this conversation")
     transcript: list[Turn] = Field(default_factory=list)
     created_at: float = Field(default_factory=time.time)
     updated_at: float = Field(default_factory=time.time)

@@ -4,27 +4,45 @@ Each tool's JSON schema comes from its typed signature and its description from 
 docstring (what the model reads). :class:`ToolRunner` validates arguments and turns any
 :class:`~app.core.errors.HelioError` or validation error into a short, actionable message
 for the model instead of an exception.
+
+Who may call what is decided by the session, never by the conversation: arguments marked
+``InjectedToolArg`` (the caller's role, the sizing id, the idempotency key) are absent from
+the schema the model sees and are filled by the assistant; ``create_draft_quote`` is offered
+and run only in sales-rep or admin sessions.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from langchain_core.tools import BaseTool, tool
+from langchain_core.tools import BaseTool, InjectedToolArg, tool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ValidationError
 
 from app.agent.ports import SearcherLike, SizingPort, catalog_search, normalize_hit, product_brief
 from app.catalog.models import Category, Phase, ProductQuery
 from app.catalog.repository import CatalogRepository
-from app.core.errors import HelioError, NotFound, Unavailable
+from app.auth.errors import Forbidden
+from app.core.errors import HelioError, InvalidInput, NotFound, Unavailable
+from app.financing.rules import CreditLineBook
+from app.financing.tool import simulate_financing_for_chat
+from app.quotes.service import QuoteService
+from app.quotes.tool import ALLOWED_ROLES as QUOTE_ROLES
+from app.quotes.tool import create_draft_quote_for_chat
 
 log = logging.getLogger("helio.agent.tools")
 
 Connection = Literal["single_phase", "two_phase", "three_phase"]
 ProductCategory = Literal["module", "inverter", "battery", "kit", "structure", "string_box", "cable"]
+SALES_ONLY = frozenset({"create_draft_quote"})
+
+
+def role_may_use(role: str, tool_name: str) -> bool:
+    """Whether a session with ``role`` (from its API key) may use ``tool_name``."""
+    return tool_name not in SALES_ONLY or role in QUOTE_ROLES
 
 
 @dataclass
@@ -32,6 +50,8 @@ class ToolDeps:
     sizing: SizingPort
     catalog: CatalogRepository | None
     searcher: SearcherLike | None
+    credit_book: Callable[[], CreditLineBook] | None = None
+    quotes: Callable[[], QuoteService] | None = None
 
 
 def make_tools(deps: ToolDeps) -> list[BaseTool]:
@@ -104,7 +124,51 @@ def make_tools(deps: ToolDeps) -> list[BaseTool]:
         hits = deps.searcher.search(query, k=max(1, min(k, 8)), filters=None)
         return {"hits": [normalize_hit(h) for h in hits]}
 
-    return [size_pv_system, find_products, get_product, search_knowledge]
+    @tool
+    def simulate_financing(
+        amount_brl: float,
+        term_months: int = 60,
+        down_payment_brl: float = 0.0,
+        grace_months: int = 0,
+        system: Literal["price", "sac"] = "price",
+        customer_type: Literal["pf", "pj"] = "pf",
+    ) -> dict[str, Any]:
+        """Compare solar credit lines to finance amount_brl [R$] in term_months monthly installments:
+        rate % a.m., installment, total paid and CET per lender, cheapest first."""
+        if deps.credit_book is None:
+            raise Unavailable("Linhas de crédito indisponíveis.", hint="Confira settings.financing.credit_lines_path.")
+        return simulate_financing_for_chat(deps.credit_book(), amount_brl, term_months, down_payment_brl,
+                                           grace_months, system, customer_type)
+
+    @tool
+    def create_draft_quote(
+        company_id: str,
+        confirmed: bool = False,
+        employee_id: str | None = None,
+        end_customer_name: str | None = None,
+        term_months: int = 60,
+        down_payment_brl: float = 0.0,
+        sizing_id: Annotated[str | None, InjectedToolArg] = None,
+        role: Annotated[str, InjectedToolArg] = "widget",
+        idempotency_key: Annotated[str | None, InjectedToolArg] = None,
+    ) -> dict[str, Any]:
+        """Sales reps only: draft quote of the conversation's sizing for the buying company_id.
+        confirmed=false returns the summary to show; confirmed=true only after the user said yes."""
+        if deps.quotes is None:
+            raise Unavailable("Backend de comércio indisponível.", hint="Crie o orçamento depois em POST /v1/quotes.")
+        service = deps.quotes()
+        result = create_draft_quote_for_chat(
+            service, role, confirmed, company_id, sizing_id=sizing_id, employee_id=employee_id,
+            end_customer_name=end_customer_name, term_months=term_months, down_payment_brl=down_payment_brl,
+            idempotency_key=idempotency_key)
+        if not result.get("ok"):
+            error = Forbidden if role not in QUOTE_ROLES else InvalidInput
+            raise error(result.get("error") or "Orçamento recusado.", hint=result.get("hint"))
+        if not confirmed:
+            result["summary"]["validity_days"] = service.validity_days
+        return result
+
+    return [size_pv_system, find_products, get_product, search_knowledge, simulate_financing, create_draft_quote]
 
 
 @dataclass
@@ -123,15 +187,33 @@ class ToolRunner:
     def __init__(self, tools: list[BaseTool]) -> None:
         self.tools = {t.name: t for t in tools}
         self.specs = [convert_to_openai_tool(t) for t in tools]
+        # Arguments the session fills and the model never sees (role, sizing id, idempotency key).
+        self.injected = {t.name: set(t.get_input_schema().model_fields) - set(t.tool_call_schema.model_fields)
+                         for t in tools}
 
-    def run(self, name: str, arguments: dict[str, Any]) -> ToolOutcome:
-        args = {k: v for k, v in arguments.items() if v is not None}
+    def names_for(self, role: str) -> list[str]:
+        return [name for name in self.tools if role_may_use(role, name)]
+
+    def specs_for(self, role: str) -> list[dict[str, Any]]:
+        """The tool specs offered to the model in a session with ``role``."""
+        return [s for s in self.specs if role_may_use(role, s["function"]["name"])]
+
+    def run(self, name: str, arguments: dict[str, Any], *, role: str = "widget",
+            context: dict[str, Any] | None = None) -> ToolOutcome:
+        """Run ``name`` with the model/rule ``arguments`` plus the session's ``context``
+        (only for the tool's injected arguments; a same-named model argument is dropped)."""
         tool_ = self.tools.get(name)
+        injected = self.injected.get(name, set())
+        args = {k: v for k, v in arguments.items() if v is not None and k not in injected}
         if tool_ is None:
             return ToolOutcome(name, args, False, error=f"Ferramenta '{name}' não existe. Use: {', '.join(self.tools)}.",
                                error_code="ferramenta_desconhecida")
+        if not role_may_use(role, name):
+            return ToolOutcome(name, args, False, error=f"A ferramenta '{name}' não está disponível nesta sessão.",
+                               error_code="acesso_negado")
+        session = {k: v for k, v in {**(context or {}), "role": role}.items() if k in injected and v is not None}
         try:
-            result = tool_.invoke(args)
+            result = tool_.invoke({**args, **session})
         except ValidationError as exc:
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first.get("loc", ()))

@@ -4,8 +4,10 @@
 
 Runs every conversation through the real assistant with the configured LLM backend
 (``LLM__BACKEND``: embedded llama.cpp by default, Ollama when configured) and deterministic
-stand-ins for the catalog, the searcher and the sizing engine (the eval measures choosing
-and filling tools, not their results). Reports, per turn and in total:
+stand-ins for the catalog, the searcher, the sizing engine and the quote service (the eval
+measures choosing and filling tools, not their results; financing runs on the real credit
+lines). A conversation's ``role`` (default ``widget``) is the session's role, as an API key
+would give it. Reports, per turn and in total:
 
 - system tool accuracy: the tool the assistant actually called (or no call) vs expected;
 - system argument exact-match: every expected argument present with exactly that value
@@ -17,9 +19,12 @@ and filling tools, not their results). Reports, per turn and in total:
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import math
 import sys
 import time
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,16 +33,72 @@ import yaml
 from app.agent.assistant import collect
 from app.agent.factory import build_assistant
 from app.catalog.models import Category, Phase, Product, ProductPage, ProductQuery
+from app.commerce.models import QuoteStatus
+from app.commerce.states import STATUS_LABEL
 from app.core.cache import MemoryCache
 from app.core.settings import Settings, get_settings
+from app.quotes.models import ApprovalInfo, CreateQuoteRequest, DraftQuote, QuoteLine, QuotePreview
 
 HERE = Path(__file__).parent
 
 
 class EchoSizing:
+    """An engine-shaped result from a formula: 1 kWp per 120 kWh/month, 550 W modules,
+    R$ 4.000 per kWp invested; the id is a hash of the arguments."""
+
     def size(self, args: dict[str, Any]) -> dict[str, Any]:
         monthly = args.get("monthly_kwh") or args["bill_brl"] / args["tariff_brl_per_kwh"]
-        return {"system_kwp": round(monthly / 120, 2), "inputs": args}
+        kwp = round(monthly / 120, 2)
+        n_modules = math.ceil(kwp * 1000 / 550)
+
+        def line(pid: str, name: str, quantity: int, watts: float, price: float) -> dict[str, Any]:
+            return {"product_id": pid, "name": name, "manufacturer": None, "quantity": quantity,
+                    "unit_power_w": watts, "unit_price_brl": price, "total_brl": quantity * price}
+
+        return {
+            "sizing_id": hashlib.sha256(json.dumps(args, sort_keys=True).encode()).hexdigest()[:24],
+            "inputs": args,
+            "best": {
+                "dc_kwp": kwp,
+                "module": line("jinko-tiger-neo-550", "Jinko Tiger Neo 550 W", n_modules, 550, 700.0),
+                "inverter": line("growatt-min-5000tl-x", "Growatt MIN 5000TL-X", 1, 5000, 5000.0),
+                "energy": {"annual_kwh": kwp * 1450, "monthly_kwh": [kwp * 1450 / 12] * 12,
+                           "offset_pct": 100.0, "specific_yield_kwh_per_kwp": 1450.0},
+                "economics": {"capex_brl": round(kwp * 4000, 2)},
+            },
+        }
+
+
+class EvalQuotes:
+    """Stand-in for ``QuoteService``: one R$ 10.000 kit per quote, created once per key."""
+
+    validity_days = 15
+
+    def __init__(self) -> None:
+        self.created: dict[str, DraftQuote] = {}
+
+    @staticmethod
+    def _lines() -> list[QuoteLine]:
+        return [QuoteLine(sku="kit-eval", title="Kit de avaliação", quantity=1, unit_price_brl=10_000.0,
+                          total_brl=10_000.0, available=True)]
+
+    def preview(self, req: CreateQuoteRequest) -> QuotePreview:
+        return QuotePreview(items=self._lines(), equipment_total_brl=10_000.0, installation_brl=2_000.0,
+                            system_total_brl=12_000.0, approval=ApprovalInfo(required=False), warnings=[],
+                            sizing_id=req.sizing_id, design_label="best")
+
+    def create(self, req: CreateQuoteRequest, key: str | None = None) -> tuple[DraftQuote, bool]:
+        if key in self.created:
+            return self.created[key], False
+        quote = DraftQuote(
+            id=f"quo_eval{len(self.created) + 1}", status=QuoteStatus.PENDING_MERCHANT,
+            status_label=STATUS_LABEL[QuoteStatus.PENDING_MERCHANT], backend="eval", cart_id="cart_eval",
+            company_id=req.buyer.company_id, items=self._lines(), equipment_total_brl=10_000.0,
+            installation_brl=2_000.0, system_total_brl=12_000.0, valid_until=date.today() + timedelta(days=15),
+            created_at=datetime.now(UTC).isoformat(timespec="seconds"), approval=ApprovalInfo(required=False),
+            sizing_id=req.sizing_id)
+        self.created[key or quote.id] = quote
+        return quote, True
 
 
 class EvalCatalog:
@@ -91,7 +152,9 @@ def args_match(expected: dict[str, Any], got: dict[str, Any] | None) -> bool:
 
 
 def run(settings: Settings, *, rules_only: bool = False, llm: Any = None) -> dict[str, Any]:
-    assistant = build_assistant(settings, MemoryCache(), EvalCatalog(), StaticSearcher(), llm=llm, sizing=EchoSizing())
+    quotes = EvalQuotes()
+    assistant = build_assistant(settings, MemoryCache(), EvalCatalog(), StaticSearcher(), llm=llm, sizing=EchoSizing(),
+                                quotes=lambda: quotes)
     assistant.consult_model = not rules_only
     assistant.router.cooldown_s = 0.0  # measure the model on every turn, even after a slow one
     if assistant.rate_limiter is not None:
@@ -99,9 +162,10 @@ def run(settings: Settings, *, rules_only: bool = False, llm: Any = None) -> dic
     rows = []
     for conv in load_conversations():
         cid = f"eval-{conv['id']}-{time.time_ns()}"
+        role = conv.get("role", "widget")
         for i, turn in enumerate(conv["turns"]):
             t0 = time.monotonic()
-            reply = collect(assistant.turn(cid, turn["user"]))
+            reply = collect(assistant.turn(cid, turn["user"], role=role))
             elapsed = time.monotonic() - t0
             calls = [t for t in reply["tools"] if t["event"] == "tool_call"]
             got_tool = calls[0]["name"] if calls else None
@@ -110,13 +174,14 @@ def run(settings: Settings, *, rules_only: bool = False, llm: Any = None) -> dic
             llm_info = reply.get("llm") or {}
             proposed, proposed_args = llm_info.get("proposed_tool"), llm_info.get("proposed_arguments")
             if not rules_only and proposed is None and assistant.router.available:
-                p = assistant.router.propose(turn["user"])  # the model's own pick where the rules skipped it
+                # The model's own pick where the rules skipped it, among the tools this role is offered.
+                p = assistant.router.propose(turn["user"], tools=assistant.runner.specs_for(role))
                 proposed, proposed_args = p.tool, p.arguments
             exp_tool = expected["tool"] if expected else None
             exp_args = expected.get("args") or {} if expected else {}
             intent = turn["intent"]
             rows.append({
-                "conversation": conv["id"], "turn": i, "user": turn["user"],
+                "conversation": conv["id"], "role": role, "turn": i, "user": turn["user"],
                 "expected_tool": exp_tool, "tool": got_tool, "tool_ok": got_tool == exp_tool,
                 "expected_args": exp_args, "args": got_args,
                 "args_ok": (got_tool == exp_tool and args_match(exp_args, got_args)) if exp_args else None,

@@ -1,9 +1,14 @@
 """Chat with Hélio: ``POST /v1/chat`` (SSE or JSON) and the conversation resource.
 
 SSE events: ``token`` (a piece of the answer text), ``tool_call``, ``tool_result``,
-``card`` (sizing / products / product / citations, for the UI), ``citation``, ``done``
-(conversation id, language, ``degraded`` and why), ``error``. The turn runs in a worker
-thread (model calls and tools block); the event loop only forwards events.
+``card`` (sizing / products / product / citations / financing / quote_preview / quote, for
+the UI), ``citation``, ``done`` (conversation id, language, ``degraded`` and why), ``error``.
+The turn runs in a worker thread (model calls and tools block); the event loop only
+forwards events.
+
+Who is chatting comes from the API key (``WidgetSession``: anonymous = public widget when
+``AUTH__PUBLIC_CHAT`` is on; sales-rep and admin keys may also create quotes). The role is
+passed to the assistant; nothing in the message can change it.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from app.agent.assistant import Assistant, Event, collect
 from app.agent.limits import check_message
 from app.agent.state import check_conversation_id
+from app.auth.deps import WidgetSession
 from app.core.errors import HelioError, NotFound, Unavailable
 
 log = logging.getLogger("helio.api.chat")
@@ -48,6 +54,11 @@ class ChatRequest(BaseModel):
     message: str = Field(min_length=1, max_length=HARD_MAX_CHARS)
     stream: bool = Field(True, description="true = Server-Sent Events; false = uma resposta JSON")
     language: Literal["pt-BR", "en"] | None = Field(None, description="omitido = idioma da mensagem")
+    company_id: str | None = Field(
+        None, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="empresa compradora, quando a UI de vendas já a conhece (orçamentos: só representantes)")
+    employee_id: str | None = Field(None, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$",
+                                    description="funcionário comprador (o limite de gastos dele é verificado)")
 
 
 def client_identity(request: Request) -> str:
@@ -82,17 +93,18 @@ async def sse_events(events: Iterator[Event]) -> AsyncIterator[dict[str, str]]:
 
 
 @router.post("/v1/chat", summary="Uma mensagem ao Hélio (SSE por padrão, JSON com stream=false)")
-async def chat(body: ChatRequest, request: Request, assistant: AssistantDep) -> Any:
+async def chat(body: ChatRequest, request: Request, assistant: AssistantDep, principal: WidgetSession) -> Any:
     await admit(request, assistant, body.message)
     conversation_id = check_conversation_id(body.conversation_id or uuid.uuid4().hex)
-    events = assistant.turn(conversation_id, body.message, body.language)
+    events = assistant.turn(conversation_id, body.message, body.language, role=principal.role,
+                            company_id=body.company_id, employee_id=body.employee_id)
     if not body.stream:
         return await run_in_threadpool(collect, events)
     return EventSourceResponse(sse_events(events), ping=15)
 
 
 @router.get("/v1/conversations/{conversation_id}", summary="Estado de uma conversa")
-async def get_conversation(conversation_id: str, assistant: AssistantDep) -> dict[str, Any]:
+async def get_conversation(conversation_id: str, assistant: AssistantDep, _: WidgetSession) -> dict[str, Any]:
     state = await run_in_threadpool(assistant.store.get, conversation_id)
     if state is None:
         raise NotFound("Conversa não encontrada (ou expirada).", hint="Inicie outra com POST /v1/chat.")
@@ -100,7 +112,7 @@ async def get_conversation(conversation_id: str, assistant: AssistantDep) -> dic
 
 
 @router.delete("/v1/conversations/{conversation_id}", status_code=204, summary="Apaga uma conversa")
-async def delete_conversation(conversation_id: str, assistant: AssistantDep) -> Response:
+async def delete_conversation(conversation_id: str, assistant: AssistantDep, _: WidgetSession) -> Response:
     if not await run_in_threadpool(assistant.store.delete, conversation_id):
         raise NotFound("Conversa não encontrada (ou expirada).", hint="Confira o conversation_id.")
     return Response(status_code=204)

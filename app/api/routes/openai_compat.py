@@ -4,7 +4,8 @@ OpenAI clients resend the whole history each time. With an ``X-Conversation-Id``
 (or the ``user`` field) the server-side conversation is used; without one, the earlier
 user messages are replayed through the deterministic parser into a throw-away
 conversation, so slot filling still works for stateless clients. Cards and citations ride
-along in an extra ``helio`` object that OpenAI clients ignore.
+along in an extra ``helio`` object that OpenAI clients ignore. The caller's role comes from
+its API key, as on ``POST /v1/chat``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from app.agent.assistant import Event, collect
 from app.agent.state import check_conversation_id
 from app.api.routes.chat import HARD_MAX_CHARS, AssistantDep, admit, error_payload
+from app.auth.deps import WidgetSession
 from app.core.errors import InvalidInput
 
 router = APIRouter(tags=["openai"])
@@ -78,7 +80,8 @@ async def _stream(events: Iterator[Event], cid: str, model: str, cleanup: Any) -
 
 
 @router.post("/v1/chat/completions", summary="Compatível com a API de chat da OpenAI")
-async def chat_completions(body: CompletionRequest, request: Request, assistant: AssistantDep) -> Any:
+async def chat_completions(body: CompletionRequest, request: Request, assistant: AssistantDep,
+                           principal: WidgetSession) -> Any:
     users = _user_messages(body)
     message = users[-1]
     await admit(request, assistant, message)
@@ -90,7 +93,7 @@ async def chat_completions(body: CompletionRequest, request: Request, assistant:
     else:
         check_conversation_id(conversation_id)
     cleanup = (lambda: assistant.store.delete(conversation_id)) if ephemeral else None
-    events = assistant.turn(conversation_id, message)
+    events = assistant.turn(conversation_id, message, role=principal.role)
     cid = "chatcmpl-" + uuid.uuid4().hex[:24]
     if body.stream:
         return StreamingResponse(_stream(events, cid, body.model, cleanup), media_type="text/event-stream")

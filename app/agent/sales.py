@@ -1,0 +1,176 @@
+"""The sales turns of the assistant: financing simulations and draft quotes.
+
+Mixed into :class:`app.agent.assistant.Assistant` (they use its output helpers). Access is
+decided by ``ctx.role``, which the API takes from the authenticated key: a widget or
+anonymous session gets a polite refusal for any quote request, whatever the message says,
+and the quote tool is neither offered to the model nor run for it. A quote is created only
+after the user answers "sim" to the summary, with an idempotency key derived from the
+conversation, the sizing and the quote's arguments, so a repeated "sim" replays the first
+quote instead of creating another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from app.agent import intent as I
+from app.agent import render as R
+from app.agent.parsing import parse_company, parse_end_customer, parse_financing, yes_or_no
+from app.agent.tools import role_may_use
+from app.agent.turn import Event, TurnContext
+
+if TYPE_CHECKING:
+    from app.agent.assistant import Assistant
+
+    _Base = Assistant
+else:
+    _Base = object
+
+CONFIRMATION = "quote_confirmation"
+
+
+def quote_idempotency_key(conversation_id: str, sizing_id: str, arguments: dict[str, Any]) -> str:
+    """Same conversation + sizing + quote arguments → same key → at most one quote."""
+    payload = json.dumps([conversation_id, sizing_id, arguments], sort_keys=True, ensure_ascii=False)
+    return "chat-" + hashlib.sha256(payload.encode()).hexdigest()[:40]
+
+
+def sizing_capex_brl(result: dict[str, Any]) -> float | None:
+    """The estimated investment [R$] of an engine result's best design, if it has one."""
+    best = result.get("best") if isinstance(result, dict) else None
+    capex = ((best or {}).get("economics") or {}).get("capex_brl") if isinstance(best, dict) else None
+    return float(capex) if isinstance(capex, (int, float)) else None
+
+
+class SalesTurns(_Base):
+    """Financing and quote handlers (see the module docstring)."""
+
+    # -- after a sizing --------------------------------------------------------------------
+    def _remember_sizing(self, ctx: TurnContext, result: dict[str, Any]) -> Iterator[Event]:
+        """Keep what quotes and financing need from a successful sizing, and say what comes next."""
+        state = ctx.state
+        state.sizing_id = result.get("sizing_id") if isinstance(result.get("sizing_id"), str) else None
+        state.sizing_capex_brl = sizing_capex_brl(result)
+        state.pending_quote = state.last_quote = state.financing = None
+        if state.sizing_capex_brl is not None:
+            t = R.templates(ctx.lang)
+            key = "sizing_next_sales" if role_may_use(ctx.role, I.QUOTE) and state.sizing_id else "sizing_next"
+            yield from self._say(ctx, "\n" + t[key])
+
+    # -- financing ---------------------------------------------------------------------------
+    def _finance(self, ctx: TurnContext, rules: I.RuleIntent | None) -> Iterator[Event]:
+        state = ctx.state
+        f = R.templates(ctx.lang)["financing"]
+        args: dict[str, Any] = dict(rules.args) if rules and rules.intent == I.FINANCE else parse_financing(
+            ctx.message, "en" if ctx.lang == "en" else "pt").arguments()
+        for key, value in self._model_args(ctx, I.FINANCE).items():
+            if key in ("amount_brl", "term_months", "down_payment_brl", "grace_months", "system", "customer_type"):
+                args.setdefault(key, value)
+        previous = state.financing if state.intent == I.FINANCE else None
+        from_sizing = False
+        if "amount_brl" not in args:
+            if previous:  # "e em 48x?": the same amount, another term
+                args = {**previous["arguments"], **args}
+                from_sizing = previous.get("from_sizing", False)
+            elif state.sizing_capex_brl:
+                args["amount_brl"], from_sizing = state.sizing_capex_brl, True
+        state.intent = I.FINANCE
+        if "amount_brl" not in args:
+            state.awaiting = ["financing_amount"]
+            yield from self._say(ctx, f["ask"])
+            return
+        state.awaiting = []
+        yield from self._run_tool(ctx, I.FINANCE, args)
+        outcome = ctx.outcome
+        if not outcome.ok:
+            yield from self._say(ctx, f["failed"].format(error=outcome.error))
+            return
+        state.financing = {"arguments": outcome.arguments, "from_sizing": from_sizing}
+        yield Event("card", {"type": "financing", "data": {
+            **outcome.result, "source": "sizing" if from_sizing else "message",
+            "sizing_id": state.sizing_id if from_sizing else None}})
+        yield from self._say(ctx, R.financing_text(outcome.result, ctx.lang, from_sizing))
+
+    # -- quotes -------------------------------------------------------------------------------
+    def _quote(self, ctx: TurnContext, rules: I.RuleIntent | None) -> Iterator[Event]:
+        state = ctx.state
+        q = R.templates(ctx.lang)["quote"]
+        state.intent = I.QUOTE
+        state.pending_quote = None
+        state.awaiting = []
+        if not role_may_use(ctx.role, I.QUOTE):
+            yield from self._say(ctx, q["refused"])
+            return
+        if not state.sizing_id:
+            yield from self._say(ctx, q["needs_sizing"])
+            return
+        company = (parse_company(ctx.message, bare=True) or self._model_args(ctx, I.QUOTE).get("company_id")
+                   or state.buyer.get("company_id"))
+        if not company:
+            state.awaiting = ["quote_company"]
+            yield from self._say(ctx, q["ask_company"])
+            return
+        state.buyer["company_id"] = company
+        ask = parse_financing(ctx.message, "en" if ctx.lang == "en" else "pt")
+        args = {"company_id": company, "employee_id": state.buyer.get("employee_id"),
+                "end_customer_name": parse_end_customer(ctx.message) or state.buyer.get("end_customer_name"),
+                "term_months": ask.term_months, "down_payment_brl": ask.down_payment_brl}
+        args = {k: v for k, v in args.items() if v is not None}
+        if args.get("end_customer_name"):
+            state.buyer["end_customer_name"] = args["end_customer_name"]
+        yield from self._run_tool(ctx, I.QUOTE, {**args, "confirmed": False}, context={"sizing_id": state.sizing_id})
+        outcome = ctx.outcome
+        if not outcome.ok:
+            yield from self._say(ctx, q["failed"].format(error=outcome.error))
+            return
+        summary = outcome.result["summary"]
+        yield Event("card", {"type": "quote_preview", "data": {**summary, "company_id": company,
+                                                               "sizing_id": state.sizing_id}})
+        state.pending_quote = {"arguments": args, "sizing_id": state.sizing_id,
+                               "system_total_brl": summary["system_total_brl"]}
+        state.awaiting = [CONFIRMATION]
+        yield from self._say(ctx, R.quote_preview_text(summary, company, ctx.lang))
+
+    def _confirmation(self, ctx: TurnContext) -> bool | None:
+        """The user's yes/no when it answers a quote summary (or repeats the yes after the
+        quote was created), else ``None`` and the turn is read as a new request."""
+        state = ctx.state
+        if state.pending_quote is None:
+            return None
+        answer = yes_or_no(ctx.message)
+        waiting = state.awaiting == [CONFIRMATION]
+        replay = state.intent == I.QUOTE and state.last_quote is not None and answer is True
+        if answer is not None and (waiting or replay):
+            return answer
+        if waiting:  # something else: the summary is dropped, a new "gerar orçamento" shows it again
+            state.pending_quote, state.awaiting = None, []
+        return None
+
+    def _confirm_quote(self, ctx: TurnContext, yes: bool) -> Iterator[Event]:
+        state = ctx.state
+        q = R.templates(ctx.lang)["quote"]
+        pending = state.pending_quote
+        if not role_may_use(ctx.role, I.QUOTE):
+            # A widget holding a rep's conversation id can neither finish nor cancel the rep's quote.
+            yield from self._say(ctx, q["refused"])
+            return
+        state.awaiting = []
+        if not yes:
+            state.pending_quote = None
+            yield from self._say(ctx, q["cancelled"])
+            return
+        key = quote_idempotency_key(state.id, pending["sizing_id"], pending["arguments"])
+        yield from self._run_tool(ctx, I.QUOTE, {**pending["arguments"], "confirmed": True},
+                                  context={"sizing_id": pending["sizing_id"], "idempotency_key": key})
+        outcome = ctx.outcome
+        if not outcome.ok:
+            state.pending_quote = None
+            yield from self._say(ctx, q["failed"].format(error=outcome.error))
+            return
+        result = outcome.result
+        state.last_quote = {"quote_id": result["quote_id"], "idempotency_key": key}
+        yield Event("card", {"type": "quote", "data": {**result, "sizing_id": pending["sizing_id"]}})
+        yield from self._say(ctx, R.quote_done_text(result, ctx.lang))
