@@ -23,6 +23,7 @@ import numpy_financial as npf
 
 from app.catalog.models import Phase
 from app.core.errors import InvalidInput
+from app.sizing.models import YearOut
 
 TARIFF_FILE = Path(__file__).resolve().parents[2] / "data" / "tariffs" / "distribuidoras.json"
 
@@ -148,26 +149,8 @@ class EconomicsInputs:
 
 
 @dataclass(frozen=True)
-class YearRow:
-    year: int
-    calendar_year: int
-    generation_kwh: float
-    compensated_kwh: float
-    self_consumed_kwh: float
-    credits_expired_kwh: float
-    fio_b_share: float
-    bill_without_pv_brl: float
-    bill_with_pv_brl: float
-    savings_brl: float
-    om_brl: float
-    replacement_brl: float
-    net_cash_flow_brl: float
-    cumulative_brl: float
-
-
-@dataclass(frozen=True)
 class EconomicsResult:
-    years: list[YearRow]
+    years: list[YearOut]
     cash_flows_brl: np.ndarray  # index 0 = −capex
     npv_brl: float
     irr_pct: float | None
@@ -194,7 +177,7 @@ def project_cash_flow(inp: EconomicsInputs) -> EconomicsResult:
         raise InvalidInput("Investimento deve ser positivo.", hint="Confira os preços dos equipamentos.")
     availability = availability_kwh(inp.connection)
     credits: deque = deque()
-    rows: list[YearRow] = []
+    rows: list[YearOut] = []
     flows = [-inp.capex_brl]
     cumulative = -inp.capex_brl
     for y in range(1, inp.years + 1):
@@ -221,9 +204,13 @@ def project_cash_flow(inp: EconomicsInputs) -> EconomicsResult:
         net = savings - om - repl
         cumulative += net
         flows.append(net)
-        rows.append(YearRow(y, cal_year, round(tot["gen"], 1), round(tot["comp"], 1), round(tot["selfc"], 1),
-                            round(tot["exp"], 1), share, round(tot["without"], 2), round(tot["with_"], 2),
-                            round(savings, 2), round(om, 2), round(repl, 2), round(net, 2), round(cumulative, 2)))
+        rows.append(YearOut(
+            year=y, calendar_year=cal_year, generation_kwh=round(tot["gen"], 1),
+            compensated_kwh=round(tot["comp"], 1), self_consumed_kwh=round(tot["selfc"], 1),
+            credits_expired_kwh=round(tot["exp"], 1), fio_b_share=share,
+            bill_without_pv_brl=round(tot["without"], 2), bill_with_pv_brl=round(tot["with_"], 2),
+            savings_brl=round(savings, 2), om_brl=round(om, 2), replacement_brl=round(repl, 2),
+            net_cash_flow_brl=round(net, 2), cumulative_brl=round(cumulative, 2)))
     cash = np.array(flows)
     rate = inp.discount_rate_pct / 100
     irr = npf.irr(cash)

@@ -469,7 +469,7 @@ def _energy_economics(ctx: _Context, ac_w: np.ndarray, dc_w: np.ndarray, ac_rati
         installation_brl=round(installation_brl, 2), npv_brl=econ.npv_brl, irr_pct=econ.irr_pct,
         simple_payback_years=econ.simple_payback_years, discounted_payback_years=econ.discounted_payback_years,
         first_year_savings_brl=econ.first_year_savings_brl, energy_brl_per_kwh=ctx.energy_price,
-        fio_b_brl_per_kwh=ctx.fio_b, years=[M.YearOut(**r.__dict__) for r in econ.years])
+        fio_b_brl_per_kwh=ctx.fio_b, years=econ.years)
     return energy, economics
 
 
