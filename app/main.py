@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from app.api.errors import install_error_handlers
-from app.api.routes import chat, financing, health, openai_compat, products, quotes, search, sizing
+from app.api.routes import chat, companies, financing, health, openai_compat, products, quotes, search, sizing
 from app.core.cache import make_cache
 from app.core.settings import Settings, get_settings
 
@@ -92,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sizing.router)
     app.include_router(financing.router)
     app.include_router(quotes.router)
+    app.include_router(companies.router)
     app.include_router(search.router)
     app.include_router(chat.router)
     app.include_router(openai_compat.router)

@@ -28,6 +28,7 @@ def build_cli() -> typer.Typer:
     cli.command("size")(size_cli.size)
     cli.add_typer(sales_cli.financing_app, name="financing")
     cli.add_typer(sales_cli.keys_app, name="keys")
+    cli.add_typer(sales_cli.companies_app, name="companies")
     cli.command("chat")(assistant_cli.chat)
     cli.command("modelfile")(assistant_cli.modelfile)
 

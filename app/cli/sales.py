@@ -17,6 +17,8 @@ from app.core.settings import get_settings
 keys_app = typer.Typer(help="Chaves de API (widget, sales_rep, admin), guardadas como hash.", no_args_is_help=True)
 financing_app = typer.Typer(help="Simulação de financiamento pelas linhas de crédito cadastradas.",
                             no_args_is_help=True)
+companies_app = typer.Typer(help="Empresas compradoras (B2B) e seus compradores, no backend de comércio.",
+                            no_args_is_help=True)
 console = Console()
 
 
@@ -101,3 +103,39 @@ def simulate(
     console.print(table)
     for line in result.ineligible:
         console.print(f"[yellow]{line.line_name}[/yellow]: {'; '.join(line.reasons)}")
+
+
+def _commerce():
+    from app.commerce.factory import make_commerce
+    from app.main import open_catalog
+
+    settings = get_settings()
+    return make_commerce(settings, open_catalog(settings))
+
+
+@companies_app.command("create")
+def create_company(
+    name: str = typer.Argument(..., help="razão social"),
+    email: str = typer.Option(None, "--email"),
+    requires_approval: bool = typer.Option(False, "--requires-approval", help="toda compra precisa de aprovação"),
+) -> None:
+    """Cadastra uma empresa compradora e mostra o id (use-o em orçamentos)."""
+    company = _commerce().create_company(name, email, requires_approval)
+    console.print(f"[bold]Empresa criada:[/bold] {company.name} — id {company.id}")
+
+
+@companies_app.command("add-buyer")
+def add_buyer(
+    company_id: str = typer.Argument(..., help="id da empresa"),
+    customer_id: str = typer.Argument(..., help="id do cliente comprador"),
+    spending_limit_brl: float = typer.Option(None, "--spending-limit-brl", min=0, help="limite por pedido [R$]"),
+    admin: bool = typer.Option(False, "--admin", help="comprador administrador da empresa"),
+) -> None:
+    """Cadastra um comprador na empresa (acima do limite, o orçamento pede aprovação)."""
+    commerce = _commerce()
+    commerce.get_company(company_id)
+    employee = commerce.create_employee(company_id, customer_id, spending_limit_brl, admin)
+    from app.financing.money import brl
+
+    limit = "sem limite" if employee.spending_limit_brl is None else f"limite {brl(employee.spending_limit_brl)}"
+    console.print(f"[bold]Comprador criado:[/bold] id {employee.id} ({limit})")
