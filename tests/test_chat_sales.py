@@ -186,8 +186,10 @@ def test_a_widget_cannot_confirm_a_summary_shown_to_a_rep(env):
     env.chat("shared", SIZING, env.rep)
     env.chat("shared", f"gerar orçamento para a empresa {env.company_id}", env.rep)
     for answer in ("sim", "não"):
-        hijack = env.chat("shared", answer, env.widget)
-        assert REFUSAL["pt-BR"] in hijack["message"] and not tool_names(hijack)
+        # The conversation belongs to the rep's key: for anyone else it does not exist.
+        hijack = env.client.post("/v1/chat", json={"conversation_id": "shared", "message": answer, "stream": False},
+                                 headers=env.widget)
+        assert hijack.status_code == 404
     assert env.backend_quotes() == 0
     env.chat("shared", "sim", env.rep)  # the rep's summary is still there for the rep
     assert env.backend_quotes() == 1
@@ -272,3 +274,22 @@ def test_real_model_sales_rep_quote_and_widget_refusal(env):
         assert REFUSAL[reply["language"]] in reply["message"]
         assert reply["llm"]["proposed_tool"] != "create_draft_quote"  # not even in the model's grammar
     assert env.backend_quotes() == 1
+
+
+def test_a_conversation_started_with_a_key_belongs_to_that_key(env):
+    """A rep's conversation can hold a buyer and a pending quote: nobody else may read,
+    continue or delete it, even knowing its id."""
+    client, rep = env.client, env.rep
+    other_rep = {"X-API-Key": make_key_store(env.settings).create("sales_rep", "Bruno").key}
+    first = client.post("/v1/chat", json={"conversation_id": "own-1", "message": "Cliente em Recife PE, 500 kWh por mês",
+                                          "stream": False}, headers=rep)
+    assert first.status_code == 200, first.text
+    assert client.get("/v1/conversations/own-1", headers=rep).status_code == 200
+    for headers in (other_rep, {}):
+        assert client.get("/v1/conversations/own-1", headers=headers).status_code == 404
+        stolen = client.post("/v1/chat", json={"conversation_id": "own-1", "message": "monofásico", "stream": False},
+                             headers=headers)
+        assert stolen.status_code == 404
+        assert client.delete("/v1/conversations/own-1", headers=headers).status_code == 404
+    assert client.get("/v1/conversations/own-1", headers=rep).json()["transcript"][0]["content"].startswith("Cliente")
+    assert client.delete("/v1/conversations/own-1", headers=rep).status_code == 204

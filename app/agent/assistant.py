@@ -28,6 +28,7 @@ from app.agent.sales import SalesTurns
 from app.agent.state import ConversationState, ConversationStore
 from app.agent.tools import ToolOutcome, ToolRunner
 from app.agent.turn import Event, TurnContext
+from app.core.errors import NotFound
 
 __all__ = ["Assistant", "Event", "TurnContext", "collect"]
 
@@ -60,12 +61,18 @@ class Assistant(SalesTurns):
 
     # -- public ------------------------------------------------------------------------
     def turn(self, conversation_id: str, message: str, language: str | None = None, *, role: str = "widget",
-             company_id: str | None = None, employee_id: str | None = None) -> Iterator[Event]:
-        """One turn. ``role`` must come from the caller's authenticated key (the API does
-        that); ``company_id``/``employee_id``: the buyer a sales-rep UI already knows."""
+             company_id: str | None = None, employee_id: str | None = None,
+             owner: str | None = None) -> Iterator[Event]:
+        """One turn. ``role`` and ``owner`` (the API key id) must come from the caller's
+        authenticated key (the API does that); ``company_id``/``employee_id``: the buyer a
+        sales-rep UI already knows."""
         started = time.monotonic()
         check_message(message, self.max_message_chars)
         state = self.store.load(conversation_id)
+        if state.owner is not None and state.owner != owner:
+            raise NotFound("Conversa não encontrada (ou expirada).", hint="Inicie outra com POST /v1/chat.")
+        if not state.transcript:
+            state.owner = owner
         parsed = parse_message(message, self.places, tuple(state.awaiting))
         lang = language if language in R.LANGS else detect_language(message, default=state.language)
         ctx = TurnContext(state=state, message=message, lang=lang, parsed=parsed, role=role)

@@ -103,6 +103,7 @@ class ConversationState(BaseModel):
     pending_quote: dict[str, Any] | None = Field(None, description="quote arguments shown and awaiting a yes/no")
     last_quote: dict[str, Any] | None = Field(None, description="the quote created in this conversation")
     transcript: list[Turn] = Field(default_factory=list)
+    owner: str | None = Field(None, description="API key id that started it; None = anonymous widget session")
     created_at: float = Field(default_factory=time.time)
     updated_at: float = Field(default_factory=time.time)
 
@@ -141,6 +142,14 @@ class ConversationStore:
 
     def save(self, state: ConversationState) -> None:
         self.cache.set_json(self._key(state.id), state.model_dump(mode="json"), self.ttl_s)
+
+    def get_owned(self, conversation_id: str, owner: str | None) -> ConversationState | None:
+        """The conversation if ``owner`` may see it: one started with an API key belongs to that
+        key (it can hold a buyer and a pending quote); anonymous ones are bearer ids."""
+        state = self.get(conversation_id)
+        if state is None or (state.owner is not None and state.owner != owner):
+            return None
+        return state
 
     def delete(self, conversation_id: str) -> bool:
         return self.cache.delete(self._key(check_conversation_id(conversation_id)))

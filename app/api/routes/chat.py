@@ -96,23 +96,28 @@ async def sse_events(events: Iterator[Event]) -> AsyncIterator[dict[str, str]]:
 async def chat(body: ChatRequest, request: Request, assistant: AssistantDep, principal: WidgetSession) -> Any:
     await admit(request, assistant, body.message)
     conversation_id = check_conversation_id(body.conversation_id or uuid.uuid4().hex)
+    # Refuse someone else's conversation before streaming starts (a clean 404, not an SSE error).
+    if await run_in_threadpool(assistant.store.get, conversation_id) is not None and \
+            await run_in_threadpool(assistant.store.get_owned, conversation_id, principal.key_id) is None:
+        raise NotFound("Conversa não encontrada (ou expirada).", hint="Inicie outra com POST /v1/chat.")
     events = assistant.turn(conversation_id, body.message, body.language, role=principal.role,
-                            company_id=body.company_id, employee_id=body.employee_id)
+                            company_id=body.company_id, employee_id=body.employee_id, owner=principal.key_id)
     if not body.stream:
         return await run_in_threadpool(collect, events)
     return EventSourceResponse(sse_events(events), ping=15)
 
 
 @router.get("/v1/conversations/{conversation_id}", summary="Estado de uma conversa")
-async def get_conversation(conversation_id: str, assistant: AssistantDep, _: WidgetSession) -> dict[str, Any]:
-    state = await run_in_threadpool(assistant.store.get, conversation_id)
+async def get_conversation(conversation_id: str, assistant: AssistantDep, principal: WidgetSession) -> dict[str, Any]:
+    state = await run_in_threadpool(assistant.store.get_owned, conversation_id, principal.key_id)
     if state is None:
         raise NotFound("Conversa não encontrada (ou expirada).", hint="Inicie outra com POST /v1/chat.")
     return state.model_dump(mode="json")
 
 
 @router.delete("/v1/conversations/{conversation_id}", status_code=204, summary="Apaga uma conversa")
-async def delete_conversation(conversation_id: str, assistant: AssistantDep, _: WidgetSession) -> Response:
-    if not await run_in_threadpool(assistant.store.delete, conversation_id):
+async def delete_conversation(conversation_id: str, assistant: AssistantDep, principal: WidgetSession) -> Response:
+    owned = await run_in_threadpool(assistant.store.get_owned, conversation_id, principal.key_id)
+    if owned is None or not await run_in_threadpool(assistant.store.delete, conversation_id):
         raise NotFound("Conversa não encontrada (ou expirada).", hint="Confira o conversation_id.")
     return Response(status_code=204)

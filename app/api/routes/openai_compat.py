@@ -25,7 +25,7 @@ from app.agent.assistant import Event, collect
 from app.agent.state import check_conversation_id
 from app.api.routes.chat import HARD_MAX_CHARS, AssistantDep, admit, error_payload
 from app.auth.deps import WidgetSession
-from app.core.errors import InvalidInput
+from app.core.errors import InvalidInput, NotFound
 
 router = APIRouter(tags=["openai"])
 
@@ -92,8 +92,11 @@ async def chat_completions(body: CompletionRequest, request: Request, assistant:
         await run_in_threadpool(assistant.prime, conversation_id, users[:-1])
     else:
         check_conversation_id(conversation_id)
+        if await run_in_threadpool(assistant.store.get, conversation_id) is not None and \
+                await run_in_threadpool(assistant.store.get_owned, conversation_id, principal.key_id) is None:
+            raise NotFound("Conversa não encontrada (ou expirada).", hint="Use outro X-Conversation-Id.")
     cleanup = (lambda: assistant.store.delete(conversation_id)) if ephemeral else None
-    events = assistant.turn(conversation_id, message, role=principal.role)
+    events = assistant.turn(conversation_id, message, role=principal.role, owner=principal.key_id)
     cid = "chatcmpl-" + uuid.uuid4().hex[:24]
     if body.stream:
         return StreamingResponse(_stream(events, cid, body.model, cleanup), media_type="text/event-stream")
