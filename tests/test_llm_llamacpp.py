@@ -11,7 +11,7 @@ import pytest
 from app.core.settings import LLMSettings
 from app.llm.base import LLMUnavailable
 from app.llm.factory import make_llm
-from app.llm.llamacpp import LlamaCppBackend, find_smollm2_gguf, tools_schema
+from app.llm.llamacpp import LlamaCppBackend, tools_schema
 from app.llm.queue import FifoGate
 
 

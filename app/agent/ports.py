@@ -7,7 +7,6 @@ for tests and a missing package degrades one tool instead of the whole chat.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from typing import Any, Protocol
 
@@ -66,21 +65,10 @@ class EngineSizing:
         self.cache = cache
         self.ttl_s = ttl_s
 
-    def _products(self) -> list[Any]:
-        if self.catalog is None:
-            return []
-        products: list[Any] = []
-        for category in (Category.MODULE, Category.INVERTER, Category.KIT):
-            products.extend(self.catalog.iter_products(category))
-        return products
-
     def size(self, args: dict[str, Any]) -> dict[str, Any]:
-        try:
-            engine = importlib.import_module("app.sizing.engine")
-            models = importlib.import_module("app.sizing.models")
-        except ImportError as exc:
-            raise Unavailable("Motor de dimensionamento indisponível.", hint="Instale/atualize app.sizing.") from exc
         from pydantic import ValidationError
+
+        from app.sizing import engine, models, service
 
         try:
             request = models.SizingRequest.model_validate(sizing_request_payload(args))
@@ -90,7 +78,6 @@ class EngineSizing:
             raise InvalidInput(f"Dado de dimensionamento inválido em '{field}': {first.get('msg')}.",
                                hint="Confira consumo (kWh/mês), município/UF e tipo de ligação.") from exc
         if self.cache is not None and self.catalog is not None:
-            service = importlib.import_module("app.sizing.service")
             result, _hit = service.size_and_store(request, self.catalog, self.cache, self.ttl_s)
         else:
             result = engine.size_system(request, self.catalog if self.catalog is not None else [])
