@@ -36,7 +36,21 @@ def run_catalog(quiet: bool = False):
             progress.update(tasks[stage], completed=done, total=total)
 
         report = run_catalog_ingest(settings.catalog.source_dir, store, settings.catalog.report_dir, progress=on_progress)
+    reapply_datasheet_specs(store, quiet=quiet)
     return report
+
+
+def reapply_datasheet_specs(store, quiet: bool = False) -> None:
+    """A rebuilt catalog comes from the export alone: put back the specs the datasheets give
+    (parsing only, no embedding), so `ingest catalog` never silently loses them."""
+    from ingest.knowledge.enrich import enrich_catalog
+    from ingest.knowledge.sources import load_sources
+
+    loaded = load_sources(get_settings().knowledge.source_dir, ("datasheets",))
+    enrich, _ = enrich_catalog(loaded.specs, store)
+    if not quiet:
+        summary = ", ".join(f"{k}: {v}" for k, v in enrich.summary().items())
+        console.print(f"Fichas técnicas reaplicadas ao catálogo — {summary}")
 
 
 @app.command("catalog")
