@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from app.cli.progress import staged_progress
 from app.core.settings import get_settings
 
 app = typer.Typer(help="Ingestão: catálogo tipado, fichas técnicas, financiamento e regulação.", no_args_is_help=True)
@@ -20,21 +20,7 @@ def run_catalog(quiet: bool = False):
 
     settings = get_settings()
     store = open_catalog(settings)
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        disable=quiet,
-    ) as progress:
-        tasks: dict[str, int] = {}
-
-        def on_progress(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = progress.add_task(stage, total=total)
-            progress.update(tasks[stage], completed=done, total=total)
-
+    with staged_progress(console, quiet) as on_progress:
         report = run_catalog_ingest(settings.catalog.source_dir, store, settings.catalog.report_dir, progress=on_progress)
     reapply_datasheet_specs(store, quiet=quiet)
     return report

@@ -8,6 +8,7 @@ is built (kinds: catalog, datasheets, financing, regulation).
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 import os
 from collections.abc import Iterable
 
@@ -15,9 +16,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from app.cli.progress import staged_progress
 from app.core.errors import HelioError
 from app.core.settings import get_settings
 
@@ -46,30 +47,13 @@ def run_knowledge(kinds: Iterable[str] = KNOWLEDGE_KINDS, *, force: bool = False
     settings = settings.model_copy(update={"embedding": settings.embedding.model_copy(
         update={"torch_threads": os.cpu_count() or 1})})
     catalog = _open_catalog(settings)
-    with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
-        TimeElapsedColumn(), console=console, disable=quiet,
-    ) as progress:
-        tasks: dict[str, int] = {}
-
-        def on_progress(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = progress.add_task(stage, total=total)
-            progress.update(tasks[stage], completed=done, total=total)
-
-        with console.status("Carregando o modelo de embeddings e lendo as fontes…", spinner="dots") if not quiet else _null():
+    with staged_progress(console, quiet) as on_progress:
+        status = console.status("Carregando o modelo de embeddings e lendo as fontes…", spinner="dots")
+        with status if not quiet else nullcontext():
             report = ingest_with_settings(list(kinds), settings, catalog, force=force, progress=on_progress)
     if not quiet:
         print_report(report)
     return report
-
-
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def print_report(report) -> None:

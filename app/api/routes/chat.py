@@ -97,8 +97,8 @@ async def chat(body: ChatRequest, request: Request, assistant: AssistantDep, pri
     await admit(request, assistant, body.message)
     conversation_id = check_conversation_id(body.conversation_id or uuid.uuid4().hex)
     # Refuse someone else's conversation before streaming starts (a clean 404, not an SSE error).
-    if await run_in_threadpool(assistant.store.get, conversation_id) is not None and \
-            await run_in_threadpool(assistant.store.get_owned, conversation_id, principal.key_id) is None:
+    existing = await run_in_threadpool(assistant.store.get, conversation_id)
+    if existing is not None and existing.owner not in (None, principal.key_id):
         raise NotFound("Conversa não encontrada (ou expirada).", hint="Inicie outra com POST /v1/chat.")
     events = assistant.turn(conversation_id, body.message, body.language, role=principal.role,
                             company_id=body.company_id, employee_id=body.employee_id, owner=principal.key_id)

@@ -92,8 +92,8 @@ async def chat_completions(body: CompletionRequest, request: Request, assistant:
         await run_in_threadpool(assistant.prime, conversation_id, users[:-1])
     else:
         check_conversation_id(conversation_id)
-        if await run_in_threadpool(assistant.store.get, conversation_id) is not None and \
-                await run_in_threadpool(assistant.store.get_owned, conversation_id, principal.key_id) is None:
+        existing = await run_in_threadpool(assistant.store.get, conversation_id)
+        if existing is not None and existing.owner not in (None, principal.key_id):
             raise NotFound("Conversa não encontrada (ou expirada).", hint="Use outro X-Conversation-Id.")
     cleanup = (lambda: assistant.store.delete(conversation_id)) if ephemeral else None
     events = assistant.turn(conversation_id, message, role=principal.role, owner=principal.key_id)
