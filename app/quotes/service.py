@@ -17,7 +17,7 @@ from app.commerce.base import CommerceBackend
 from app.commerce.models import ApprovalStatus, Company, Employee, Variant
 from app.commerce.states import STATUS_LABEL, QuoteAction
 from app.core.errors import Conflict, InvalidInput
-from app.financing.money import brl
+from app.core.text import format_brl
 from app.financing.rules import CreditLineBook
 from app.financing.simulate import FinancingRequest, simulate_financing
 from app.quotes.models import (
@@ -81,8 +81,8 @@ class QuoteService:
                 unavailable.append(variant.title)
             sizing_price = sizing_prices.get(item.sku)
             if sizing_price is not None and abs(sizing_price - variant.price_brl) >= 0.01:
-                warnings.append(f"{variant.title}: preço atual {brl(variant.price_brl)} difere do usado no "
-                                f"dimensionamento ({brl(sizing_price)})")
+                warnings.append(f"{variant.title}: preço atual {format_brl(variant.price_brl)} difere do usado no "
+                                f"dimensionamento ({format_brl(sizing_price)})")
             priced.append((variant, QuoteLine(
                 sku=variant.sku, title=variant.title, quantity=item.quantity, unit_price_brl=variant.price_brl,
                 total_brl=round(variant.price_brl * item.quantity, 2), available=variant.available,
@@ -104,7 +104,7 @@ class QuoteService:
         reasons = []
         limit = employee.spending_limit_brl if employee else None
         if limit is not None and total > limit:
-            reasons.append(f"total de {brl(total)} acima do limite de gastos do comprador ({brl(limit)})")
+            reasons.append(f"total de {format_brl(total)} acima do limite de gastos do comprador ({format_brl(limit)})")
         if company.requires_admin_approval:
             reasons.append("a empresa exige aprovação de um administrador em toda compra")
         return ApprovalInfo(required=bool(reasons), reasons=reasons, spending_limit_brl=limit)
@@ -187,7 +187,7 @@ class QuoteService:
         )
         self.records.save(record)
         log.info("Orçamento %s criado (%s, %s, aprovação=%s)", record.id, self.commerce.name,
-                 brl(record.equipment_total_brl), approval.required)
+                 format_brl(record.equipment_total_brl), approval.required)
         return record
 
     # -- read and transitions ---------------------------------------------------------------
