@@ -28,7 +28,7 @@ def run_catalog(quiet: bool = False):
     # Datasheet specs were added after the rules ran: check again, then write the quality report.
     quality, path = recheck_store(store, settings.catalog.report_dir)
     if not quiet:
-        console.print(quality.summary_line(path))
+        console.print(quality.summary_line(path), soft_wrap=True)
     return report
 
 

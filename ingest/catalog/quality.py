@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from app.catalog.models import Category, InverterType, Phase, Product, QualityNote
+from app.catalog.models import Category, Phase, Product, QualityNote
 from app.catalog.repository import CatalogRepository
 from app.catalog.rules import Rule, load_rules
 from ingest.catalog.source import RawRow
