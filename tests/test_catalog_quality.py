@@ -137,6 +137,20 @@ def test_kits_whose_whole_name_no_source_has_say_so_and_stay_distinct(api):
     assert all(notes(k, "complete_name")[0]["action"] == "held_back" for k in kits)
 
 
+def test_the_assistant_sees_the_checked_values_only(ingested):
+    from app.agent.tools import ToolDeps, ToolRunner, make_tools
+
+    tmp, _ = ingested
+    runner = ToolRunner(make_tools(ToolDeps(sizing=None, catalog=SQLiteCatalogStore(tmp / "catalog.sqlite3"),
+                                            searcher=None)))
+    solax = runner.run("get_product", {"product_id": "inverter-solax-x1-hybrid-5-0-t"})
+    assert solax.ok and "efficiency_pct" not in solax.result["specs"]
+    epever = runner.run("get_product", {"product_id": "inverter-epever-hp3522"})
+    assert epever.ok and epever.result["specs"]["ac_power_w"] == 3500.0
+    found = runner.run("find_products", {"category": "inverter", "manufacturer": "Epever", "phase": "three_phase"})
+    assert found.ok and found.result["total"] == 0 and found.result["items"] == [], found.result
+
+
 # ------------------------------------------------------------------ every served product, every rule
 
 
