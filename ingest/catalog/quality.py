@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from app.catalog.models import Category, Phase, Product, QualityNote
 from app.catalog.repository import CatalogRepository
-from app.catalog.rules import Rule, load_rules
+from app.catalog.rules import Rule, load_rules, rule
 from ingest.catalog.source import RawRow
 from ingest.catalog.specs import parse_module_efficiency_pct, parse_phase, parse_power_w, parse_voltages_v
 from ingest.catalog.text import alnum_key, clean_text, fold, is_url
@@ -384,7 +384,7 @@ def enforce(p: Product, rows: Sequence[RawRow] = (), rules: Sequence[Rule] | Non
     # A name the listing already found cut, with nothing to complete it: say so in the name.
     for note in p.quality:
         if note.rule == "complete_name" and note.action == "held_back" and _INCOMPLETE_MARK not in p.name:
-            candidates = _name_candidates(load_rule("complete_name"), p, rows)
+            candidates = _name_candidates(rule("complete_name"), p, rows)
             if candidates:
                 note.action, note.value, note.source, note.evidence = (
                     "corrected", candidates[0].value, candidates[0].source, candidates[0].evidence)
@@ -394,10 +394,11 @@ def enforce(p: Product, rows: Sequence[RawRow] = (), rules: Sequence[Rule] | Non
     for v in check(p, rules):
         if get_field(p, v.field) is None and v.rule.check not in ("output_phase", "power_stated", "complete_name"):
             continue  # the other field of a pair already held back
-        resolver = _RESOLVERS.get(v.rule.check) if v.rule.check != "greater" else None
-        candidates = resolver(v.rule, p, rows) if resolver else []
+        # Only efficiencies have other sources among the range rules; a Voc/Vmp pair never does.
+        resolver = _RESOLVERS.get(v.rule.check)
         if v.rule.check == "range" and not v.field.endswith("efficiency_pct"):
-            candidates = []
+            resolver = None
+        candidates = resolver(v.rule, p, rows) if resolver else []
         if v.rule.check == "complete_name":
             if candidates:
                 note = QualityNote(rule=v.rule.id, field="name", action="corrected", found=p.name,
@@ -418,10 +419,6 @@ def enforce(p: Product, rows: Sequence[RawRow] = (), rules: Sequence[Rule] | Non
         p.quality.append(note)
         added.append(note)
     return added
-
-
-def load_rule(rule_id: str) -> Rule:
-    return next(r for r in load_rules() if r.id == rule_id)
 
 
 # ------------------------------------------------------------------ report
