@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from typer.testing import CliRunner
 
 from app.catalog.store import SQLiteCatalogStore
@@ -24,3 +26,8 @@ def test_rebuilding_the_catalog_keeps_specs_from_datasheets(tmp_path, monkeypatc
                    if src.startswith("datasheet:")}
     assert from_sheets, "datasheet specs must survive a catalog rebuild"
     assert (tmp_path / "reports" / "catalog_report.json").exists()
+    # the data-quality report and its one summary line
+    quality = json.loads((tmp_path / "reports" / "catalog-quality.json").read_text("utf-8"))
+    line = next(ln for ln in result.output.splitlines() if ln.startswith("Qualidade do catálogo:"))
+    assert f"{quality['findings']} achados" in line and f"{quality['corrected']} corrigidos" in line
+    assert f"{quality['held_back']} retidos" in line and "catalog-quality.json" in line

@@ -123,6 +123,23 @@ class KitComponent(BaseModel):
     product_id: str | None = Field(None, description="matching catalog product, when found")
 
 
+class QualityNote(BaseModel):
+    """A value a plausibility rule rejected, and what the catalog serves instead.
+
+    ``action`` is ``"corrected"`` (``value`` comes from ``source``, quoted in ``evidence``) or
+    ``"held_back"`` (``value`` is ``None``: no source states the field plainly; never use it).
+    """
+
+    rule: str = Field(description="id of the rule in app/catalog/plausibility.yaml")
+    field: str = Field(description="dotted path of the field, e.g. inverter.efficiency_pct")
+    action: str = Field(description="corrected | held_back")
+    found: float | str | None = Field(None, description="the value the sources gave that failed the rule")
+    value: float | str | None = Field(None, description="the value served now (None when held back)")
+    reason: str = Field(description="why the found value fails (Portuguese)")
+    source: str | None = Field(None, description="where the served value comes from, when corrected")
+    evidence: str | None = Field(None, description="the source text that states the served value")
+
+
 class Product(BaseModel):
     id: str = Field(description="stable slug, independent of the distributor")
     category: Category
@@ -143,6 +160,9 @@ class Product(BaseModel):
     spec_sources: dict[str, str] = Field(default_factory=dict)
     missing_specs: dict[str, str] = Field(default_factory=dict)
     provenance: list[str] = Field(default_factory=list, description="upstream files/rows this record came from")
+    quality: list[QualityNote] = Field(
+        default_factory=list, description="values the plausibility rules corrected or held back, with the evidence"
+    )
 
 
 class ProductQuery(BaseModel):

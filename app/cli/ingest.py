@@ -23,6 +23,12 @@ def run_catalog(quiet: bool = False):
     with staged_progress(console, quiet) as on_progress:
         report = run_catalog_ingest(settings.catalog.source_dir, store, settings.catalog.report_dir, progress=on_progress)
     reapply_datasheet_specs(store, quiet=quiet)
+    from ingest.catalog.quality import recheck_store
+
+    # Datasheet specs were added after the rules ran: check again, then write the quality report.
+    quality, path = recheck_store(store, settings.catalog.report_dir)
+    if not quiet:
+        console.print(quality.summary_line(path), soft_wrap=True)
     return report
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from app.catalog.models import Category, InverterType, Phase, Product
+from app.catalog.rules import plausible_inverter_efficiency_pct
 
 HOT_CELL_TEMP_C = 70.0
 ISC_SAFETY_FACTOR = 1.25
@@ -113,7 +114,7 @@ def inverter_electrical(p: Product) -> InverterElectrical | Skipped:
         n_mppt = 1
         notes.append("número de MPPTs não informado: considerado 1")
     eff = None
-    if inv and inv.efficiency_pct and 80 < inv.efficiency_pct <= 100:
+    if inv and plausible_inverter_efficiency_pct(inv.efficiency_pct):  # the catalog's declared range
         eff = inv.efficiency_pct / 100
     elif _num(cec.get("Paco")) and _num(cec.get("Pdco")):
         eff = float(cec["Paco"]) / float(cec["Pdco"])

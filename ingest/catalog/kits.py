@@ -13,9 +13,10 @@ from __future__ import annotations
 import hashlib
 import re
 
-from app.catalog.models import Category, KitComponent, Offer, Product, StructureSpecs
+from app.catalog.models import Category, KitComponent, Offer, Product, QualityNote, StructureSpecs
+from app.catalog.rules import rule
 from ingest.catalog.classify import roof_type
-from ingest.catalog.listings import Listing
+from ingest.catalog.listings import Listing, note_cut_name
 from ingest.catalog.prices import resolve_row_price
 from ingest.catalog.source import RawRow, distributor_of
 from ingest.catalog.specs import parse_peak_power_w, parse_phase, parse_power_w
@@ -87,6 +88,13 @@ def dc_power_w(components: list[KitComponent]) -> float | None:
     return sum(c.power_w * c.quantity for c in modules)  # type: ignore[operator]
 
 
+def bom_sum_text(components: list[KitComponent]) -> str:
+    """"10 × 570 W = 5700 W": the module lines of a bill of materials, summed."""
+    modules = [c for c in components if c.category is Category.MODULE and c.power_w]
+    terms = " + ".join(f"{c.quantity} × {c.power_w:g} W" for c in modules)
+    return f"{terms} = {sum(c.quantity * c.power_w for c in modules):g} W"  # type: ignore[operator]
+
+
 def _fmt_kwp(w: float) -> str:
     return f"{w / 1000:.2f}".replace(".", ",")
 
@@ -127,8 +135,15 @@ def build_kit_listing(row: RawRow) -> Listing | str:
     if dc is None and name:
         dc = parse_peak_power_w(name)
     declared = d.get("total_power_w")
+    kwp_note = None
     if dc and isinstance(declared, int | float) and declared and abs(declared - dc) > 1:
         warnings.append(f"{row.ref}: potência declarada {declared:g} W difere da lista de materiais {dc:g} W")
+        if components and abs(declared - dc) > rule("kit_kwp").tolerance_pct / 100 * dc:
+            kwp_note = QualityNote(
+                rule="kit_kwp", field="power_w", action="corrected", found=float(declared), value=dc,
+                reason=f"total_power_w={declared:g} W do export difere da soma dos módulos em mais de "
+                       f"{rule('kit_kwp').tolerance_pct:g} %", source="lista de materiais (soma dos módulos)",
+                evidence=bom_sum_text(components))
     first_line = clean_text((name or "").split("\n")[0].split("###")[0])
     name = kit_name(components, roof_text or None, first_line) if components else first_line
     inverters = [c for c in components if c.category is Category.INVERTER]
@@ -153,6 +168,10 @@ def build_kit_listing(row: RawRow) -> Listing | str:
             p.spec_sources["power_w"] = "name (Wp)"
     if name_src == "description":
         p.spec_sources["name"] = "description (o campo name era uma URL de imagem)"
+    if kwp_note:
+        p.quality.append(kwp_note)
+    if not components and is_truncated(d.get("description")) and name_src == "description":
+        note_cut_name(p, row)
     offer = Offer(distributor=distributor_of(d), source_id=str(d.get("id")), price_brl=price,
                   available=bool(d.get("availability")), distribution_center=dc_center)
     if components:

@@ -18,6 +18,7 @@ from app.catalog.models import (
     ModuleSpecs,
     Offer,
     Product,
+    QualityNote,
     StructureSpecs,
 )
 from ingest.catalog.classify import FILE_CATEGORY, classify, inverter_type, roof_type
@@ -44,6 +45,7 @@ from ingest.catalog.text import (
     fold,
     is_truncated,
     is_url,
+    rejoin_split,
 )
 
 # Fields the sizing engine needs, with the reason given when no trusted source has them.
@@ -141,7 +143,7 @@ def _module(name: str, text: str, ts: dict, p: Product) -> None:
         if eff is not None:
             specs.efficiency_pct, p.spec_sources["efficiency_pct"] = eff, "upstream.technical_specs"
         elif why:
-            p.missing_specs["efficiency_pct"] = f"valor do export rejeitado: {why}"
+            _copied(p, "module_efficiency", "module.efficiency_pct", ts.get("efficiency"), why)
     tech, bifacial = parse_module_technology(text)
     if tech is None and isinstance(ts.get("technology"), str):
         tech, _ = parse_module_technology(ts["technology"])
@@ -180,7 +182,16 @@ def _inverter(name: str, text: str, ts: dict, rows: list[RawRow], p: Product) ->
     if eff is not None:
         specs.efficiency_pct, p.spec_sources["efficiency_pct"] = eff, "upstream.technical_specs"
     elif why:
-        p.missing_specs["efficiency_pct"] = f"valor do export rejeitado: {why}"
+        _copied(p, "inverter_efficiency", "inverter.efficiency_pct", ts.get("efficiency"), why)
+    if p.power_w is None:
+        # No power in the text: the export's own field is the claim, as it states it; the
+        # power_stated rule judges it (and reads its unit from the model code) at ingestion.
+        claim = next(((v, k) for k in ("power_w", "power_kw") if isinstance(v := ts.get(k), int | float)
+                      and not isinstance(v, bool) and v > 0), None)
+        if claim:
+            value = float(claim[0]) * (1000.0 if claim[1] == "power_kw" else 1.0)
+            p.power_w = specs.ac_power_w = value
+            p.spec_sources["ac_power_w"] = f"upstream.technical_specs.{claim[1]}"
     p.inverter = specs
 
 
@@ -218,6 +229,13 @@ def _structure(text: str, p: Product) -> None:
     p.power_w = None  # numbers in structure names are model codes (RF-55), not watts
 
 
+def _copied(p: Product, rule: str, field: str, found: object, why: str) -> None:
+    """An upstream value that only copies another field: held back, noted for the quality report."""
+    p.missing_specs[field.split(".")[-1]] = f"valor do export rejeitado: {why}"
+    p.quality.append(QualityNote(rule=rule, field=field, action="held_back",
+                                 found=found if isinstance(found, int | float | str) else None, reason=why))
+
+
 def mark_missing(p: Product) -> None:
     """Record why each spec string sizing needs is absent (call after CEC enrichment)."""
     if p.module is not None:
@@ -230,12 +248,23 @@ def mark_missing(p: Product) -> None:
                 p.missing_specs.setdefault(f, _NO_SOURCE)
 
 
+def note_cut_name(p: Product, row: RawRow) -> None:
+    """A name the export cut at its first comma, with no source holding the rest."""
+    p.quality.append(QualityNote(
+        rule="complete_name", field="name", action="held_back", found=p.name,
+        reason="nome cortado pelo export na primeira vírgula (aspas sem par); nenhuma fonte tem o resto",
+        evidence=f"{row.ref} description={row.data.get('description')!r}"))
+
+
 def build_listing(rows: list[RawRow]) -> Listing | str:
     """Clean the rows of one upstream listing into a :class:`Listing`, or a drop reason."""
     primary = _primary(rows)
     shifted = shifted_name(primary.data)
+    rejoined = next(((t, r) for r in rows if (t := rejoin_split(r.data.get("name"), r.data.get("description")))), None)
     if shifted:
         name, name_src = shifted, "price"
+    elif rejoined:
+        name, name_src = rejoined[0], "rejoined"
     else:
         name, name_src = derive_name(primary.data.get("name"), primary.data.get("description"))
     for r in rows:
@@ -246,7 +275,7 @@ def build_listing(rows: list[RawRow]) -> Listing | str:
     filed_as = FILE_CATEGORY.get(primary.file, Category.ACCESSORY)
     category, why = classify(name, primary.file)
     warnings: list[str] = []
-    description = _best_description(rows, name)
+    description = None if rejoined else _best_description(rows, name)
     text = f"{name} {description or ''}"
     brand = None
     for r in rows:
@@ -269,6 +298,13 @@ def build_listing(rows: list[RawRow]) -> Listing | str:
     elif name_src == "price":
         p.spec_sources["name"] = "price (colunas deslocadas: o nome estava no campo de preço)"
         warnings.append(f"{primary.ref}: nome estava no campo price; preço desconhecido")
+    elif rejoined:
+        half = clean_text(rejoined[1].data.get("name"))
+        p.spec_sources["name"] = "name + description (o export partiu o nome na vírgula)"
+        p.quality.append(QualityNote(
+            rule="complete_name", field="name", action="corrected", found=half, value=name,
+            reason="nome cortado pelo export na primeira vírgula", source=f"{rejoined[1].ref} name + description",
+            evidence=f"name={rejoined[1].data.get('name')!r}, description={rejoined[1].data.get('description')!r}"))
     if category is Category.MODULE:
         _module(name, text, ts, p)
     elif category is Category.INVERTER:
@@ -284,6 +320,8 @@ def build_listing(rows: list[RawRow]) -> Listing | str:
         price_brl=_price(rows, primary, warnings), available=bool(primary.data.get("availability")),
     )
     truncated = name_src == "description" and is_truncated(primary.data.get("description"))
+    if truncated:
+        note_cut_name(p, primary)
     # A name cut by the CSV split ("Kit Energia Solar Off Grid - 1") cannot identify a
     # product across listings, so such listings never merge with others.
     ident = f"src:{offer.distributor}:{offer.source_id}" if truncated else alnum_key(name)

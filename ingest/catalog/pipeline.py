@@ -12,6 +12,7 @@ from ingest.catalog.cec import enrich_with_cec
 from ingest.catalog.kits import build_kit_listing
 from ingest.catalog.listings import INVERTER_SIZING_FIELDS, MODULE_SIZING_FIELDS, Listing, build_listing, mark_missing
 from ingest.catalog.merge import link_kit_components, merge_listings
+from ingest.catalog.quality import build_quality_report, enforce, write_quality_report
 from ingest.catalog.report import CatalogReport, DroppedRow, MergedRow, Recategorised, write_report
 from ingest.catalog.source import RawRow, distributor_of, load_rows
 
@@ -58,7 +59,7 @@ def run_catalog_ingest(
     """Clean, deduplicate and enrich the export in ``source_dir``; replace the store's catalog.
 
     ``progress(stage, done, total)`` is called as work advances (stages: "lendo",
-    "limpando", "mesclando", "CEC", "gravando"). The store is replaced atomically, so a
+    "limpando", "mesclando", "CEC", "regras", "gravando"). The store is replaced atomically, so a
     failure leaves the previous catalog serving. Same export in → same products, ids and
     report out.
     """
@@ -98,11 +99,19 @@ def run_catalog_ingest(
         else:
             first_listing[pid] = lst.refs[0]
 
-    link_kit_components(products)
     report.cec_matches = enrich_with_cec(products)
+    tick("CEC", 1, 1)
+    # Plausibility rules before kits are linked: a corrected inverter power is the one kits use.
+    by_ref = {r.ref: r for r in rows}
+    sources: dict[str, list[RawRow]] = defaultdict(list)
+    for lst in listings:
+        sources[ref_to_id[lst.refs[0]]].extend(by_ref[ref] for ref in lst.refs)
+    for p in products:
+        enforce(p, sources[p.id])
+    tick("regras", 1, 1)
+    link_kit_components(products)
     for p in products:
         mark_missing(p)
-    tick("CEC", 1, 1)
 
     count = store.replace_all(products)
     tick("gravando", count, len(products))
@@ -119,6 +128,11 @@ def run_catalog_ingest(
     report.dropped_rows.sort(key=lambda d: d.ref)
     report.merged_rows.sort(key=lambda m: m.ref)
     report.recategorised_rows.sort(key=lambda x: x.ref)
+    quality = build_quality_report(products)
+    report.quality_findings = {"achados": quality.findings, "corrigidos": quality.corrected,
+                               "retidos": quality.held_back, "produtos afetados": quality.products_affected}
+    report.quality_per_rule = {c.rule: {"corrigidos": c.corrected, "retidos": c.held_back} for c in quality.per_rule}
+    write_quality_report(quality, report_dir)
     write_report(report, report_dir)
     return report
 

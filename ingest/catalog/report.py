@@ -49,6 +49,10 @@ class CatalogReport(BaseModel):
     recategorised_rows: list[Recategorised] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list, description="kept rows whose data disagreed with itself")
     cec_matches: list[str] = Field(default_factory=list, description="<product id> → <CEC name>")
+    quality_findings: dict[str, int] = Field(
+        default_factory=dict, description="plausibility findings: total, corrected, held back, products affected")
+    quality_per_rule: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="rule id → corrected / held back (details in catalog-quality.json)")
 
 
 def write_report(report: CatalogReport, report_dir: Path) -> tuple[Path, Path]:
@@ -96,6 +100,11 @@ def render_markdown(r: CatalogReport) -> str:
         f"## Mesclados ({r.merged})",
         "",
         *(f"- `{m.ref}` → `{m.into}`: {m.reason}" for m in r.merged_rows),
+        "",
+        "## Regras de plausibilidade (detalhes em catalog-quality.json)",
+        "",
+        *(f"- {k}: {v}" for k, v in r.quality_findings.items()),
+        *(f"- `{k}`: {v['corrigidos']} corrigidos, {v['retidos']} retidos" for k, v in r.quality_per_rule.items()),
         "",
         f"## Avisos ({len(r.warnings)})",
         "",

@@ -21,21 +21,36 @@ def _num(s: str) -> float:
     return float(s.replace(",", "."))
 
 
+def _watts(number: str, kilo: str) -> float:
+    """"3.500" W is three thousand five hundred (Brazilian thousands dot); "3.5" kW is 3500 W."""
+    if not kilo and re.fullmatch(r"\d{1,3}(\.\d{3})+", number):
+        return float(number.replace(".", ""))
+    return _num(number) * (1000.0 if kilo else 1.0)
+
+
+# Powers that are not the nominal one: surge ("P. Surto: 3.500W"), peak, PV array maximum.
+_NOT_NOMINAL_RE = re.compile(r"(surto|pico|pvmax|pv max|maxima fv|fv maxima)\W{0,3}$")
+
+
 def parse_power_w(text: str) -> float | None:
     """Nominal power in a name/description [W].
 
     "Potência Contínua: 2000 W" wins over other mentions; otherwise the first
-    "<n> W" or "<n> kW" (decimal comma or dot). Peak-watt figures ("680Wp") are not
-    nominal power: see :func:`parse_peak_power_w`.
+    "<n> W" or "<n> kW" (decimal comma or dot; "3.500 W" is 3500 W) that is not a surge,
+    peak or PV-array figure ("P. Surto: 3.500W", "PVmax: 15kW"). Peak-watt figures
+    ("680Wp") are not nominal power: see :func:`parse_peak_power_w`.
     """
     f = fold(text)
     m = re.search(r"potencia (?:continua|nominal)[^:]*:\s*" + _NUM + r"\s*(k?)w\b", f)
-    if not m:
-        m = re.search(r"(?<![\w.,])" + _NUM + r"\s*(k?)w\b(?!p)", f)
-    if not m:
-        return None
-    value = _num(m.group(1)) * (1000.0 if m.group(2) else 1.0)
-    return value if value > 0 else None
+    if m:
+        value = _watts(m.group(1), m.group(2))
+        return value if value > 0 else None
+    for m in re.finditer(r"(?<![\w.,])" + _NUM + r"\s*(k?)w\b(?!p)", f):
+        if _NOT_NOMINAL_RE.search(f[max(0, m.start() - 16):m.start()]):
+            continue
+        value = _watts(m.group(1), m.group(2))
+        return value if value > 0 else None
+    return None
 
 
 def parse_peak_power_w(text: str) -> float | None:
@@ -127,11 +142,12 @@ def parse_modules_supported(text: str) -> int | None:
 def plausible_efficiency_pct(
     value: object, *, kind: str, power_w: float | None = None, power_kw: float | None = None
 ) -> tuple[float | None, str | None]:
-    """Keep an upstream ``efficiency`` only when it can be one; else ``(None, reason)``.
+    """An upstream ``efficiency`` as a candidate, or ``(None, reason)`` when it is a copy.
 
     The export often copies the power into ``efficiency`` (2250 for a 2250 W inverter,
-    5 for a 5 kW one, an image number for a panel). ``kind`` is ``"module"`` (10–30 %)
-    or ``"inverter"`` (80–100 %).
+    5 for a 5 kW one, 585 for a 585 W panel): such a value is rejected here. Whether the
+    rest is a plausible efficiency for a ``kind`` ("module"/"inverter") is decided by the
+    declared rules (``app/catalog/plausibility.yaml``), so every range failure is reported.
     """
     if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
         return None, None
@@ -139,7 +155,4 @@ def plausible_efficiency_pct(
     for p in (power_w, power_kw, (power_w or 0) / 1000 or None):
         if p is not None and math.isclose(v, p, rel_tol=1e-3):
             return None, f"efficiency={v:g} repete a potência"
-    lo, hi = (10.0, 30.0) if kind == "module" else (80.0, 100.0)
-    if not lo <= v <= hi:
-        return None, f"efficiency={v:g} fora da faixa plausível {lo:g}–{hi:g} %"
     return v, None

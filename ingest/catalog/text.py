@@ -54,6 +54,18 @@ def is_truncated(text: str | None) -> bool:
     return bool(text) and text.lstrip().startswith('"') and text.count('"') % 2 == 1
 
 
+def rejoin_split(name: str | None, description: str | None) -> str | None:
+    """The whole text when the CSV split cut one field in two at a comma, else ``None``.
+
+    '"Inversor On Grid Livoltek 7' + '5kW 220V Monofásico - GT1-7K5T2"' (each half keeps
+    one of the quotes) was "Inversor On Grid Livoltek 7,5kW 220V Monofásico - GT1-7K5T2".
+    """
+    head, tail = (name or "").strip(), (description or "").strip()
+    if not (is_truncated(head) and tail.endswith('"') and tail.count('"') % 2 == 1 and not tail.startswith('"')):
+        return None
+    return clean_text(head[1:] + "," + tail[:-1])
+
+
 def derive_name(name: str | None, description: str | None) -> tuple[str | None, str]:
     """Best human name for a row and where it came from (``"name"`` / ``"description"``).
 
