@@ -78,7 +78,10 @@ def size(
         if not Path(settings.catalog.db_path).exists():
             console.print(f"[red]Catálogo não encontrado em {settings.catalog.db_path}.[/red] Rode 'helio ingest catalog'.")
             raise typer.Exit(2)
-        store = SQLiteCatalogStore(settings.catalog.db_path)
+        from app.specs.catalog import SpecCatalog
+        from app.specs.registry import make_spec_registry
+
+        store = SpecCatalog(SQLiteCatalogStore(settings.catalog.db_path), make_spec_registry(settings))
         if weather:
             # A user's weather file is not part of the request: no sizing_id, nothing stored.
             result = size_system(request, store, weather=load_weather_file(weather))
@@ -118,6 +121,11 @@ def _print_design(console: Console, n: int, d) -> None:  # d: DesignOut
         console.print(f"   Strings verificadas: {s.strings_total} × {s.modules_in_series} módulos; Voc a "
                       f"{_num(s.min_temp_c, 1)} °C {_num(s.voc_cold_string_v)} V ≤ {_num(s.max_dc_voltage_v)} V; "
                       f"Vmp a 70 °C {_num(s.vmp_hot_string_v)} V ≥ {_num(s.mppt_min_v)} V")
+    elif d.string_check == "verified":
+        console.print("   Verificação elétrica do kit: verificada — " + "; ".join(
+            f"{c.check}: {_num(c.value, 1)} {c.unit} (limite {_num(c.limit, 1)} {c.unit})" for c in d.electrical_checks))
+    elif d.string_check == "fails":
+        console.print(f"   [red]Verificação elétrica: reprovada[/red] — {d.string_check_reason}")
     else:
         console.print(f"   [yellow]Verificação elétrica: não verificável[/yellow] — {d.string_check_reason}")
     for note in d.notes:

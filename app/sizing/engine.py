@@ -31,11 +31,14 @@ from app.sizing.results import (
     TARGET_TOLERANCE, Candidate, DesignContext, KitCandidate, design_out, fmt_pt, inverter_price_per_w, kit_design_out,
     result_warnings,
 )
+from app.sizing.kitcheck import KitCheck, check_kit
 from app.sizing.sites import Site, resolve_site
+from app.specs.catalog import with_registry_specs
 
 ENGINE_LOSSES = Losses(shading_pct=0.0)  # PVWatts defaults, roof assumed unshaded
 MODEL_UNCERTAINTY_PCT = 3.0
 INTERANNUAL_VARIABILITY_PCT = 3.0
+KIT_UNVERIFIED_PENALTY = 1.15
 CEC_KEYS = ("alpha_sc", "a_ref", "I_L_ref", "I_o_ref", "R_sh_ref", "R_s", "Adjust")
 
 
@@ -76,8 +79,17 @@ def _score(target_kwh: float):
     return score
 
 
+def _kit_check(k: K.KitElectrical, registry, min_temp_c: float, by_id: dict[str, Product]) -> KitCheck:
+    if registry is None:
+        return KitCheck("not_verifiable", K.string_check_reason(k, by_id))
+    return check_kit(k.module_spec, k.inverter_spec, k.micro, k.n_modules, sum(x.quantity for x in k.inverters),
+                     min_temp_c, K.short_name(k.modules[0]), K.short_name(k.inverters[0]), k.module_why, k.inverter_why,
+                     k.distributor)
+
+
 def _kit_candidates(kits: list[K.KitElectrical], irr: SiteIrradiance, keep: float, target_kwh: float,
-                    prefs: M.Preferences, roof_area_m2: float | None) -> list[KitCandidate]:
+                    prefs: M.Preferences, roof_area_m2: float | None,
+                    checks: dict[str, KitCheck]) -> list[KitCandidate]:
     """Single kits, plus N × the same kit (N ≤ 4) when no single kit reaches the target.
 
     Vectorised: one DC profile per γ, one AC row per distinct DC/AC ratio (kits of one
@@ -100,7 +112,7 @@ def _kit_candidates(kits: list[K.KitElectrical], irr: SiteIrradiance, keep: floa
         gamma = gamma_of[k.product.id]
         annual = n * k.ac_w * kwh_per_w_ac[(gamma, round(k.dc_ac_ratio, 6))]
         return KitCandidate(k, n, gamma, annual, n * float(k.product.price_brl),  # type: ignore[arg-type]
-                             n * k.dc_w / 1000 * prefs.installation_brl_per_kwp)
+                            n * k.dc_w / 1000 * prefs.installation_brl_per_kwp, checks[k.product.id])
 
     singles = [c for k in kits if (c := candidate(k, 1)) is not None]
     if any(c.annual_kwh >= TARGET_TOLERANCE * target_kwh for c in singles):
@@ -143,7 +155,7 @@ def _weather(site: Site, weather: WeatherYear | None) -> WeatherYear:
 
 
 def size_system(request: M.SizingRequest, products: Iterable[Product] | CatalogRepository, *,
-                weather: WeatherYear | None = None) -> M.SizingResult:
+                weather: WeatherYear | None = None, specs=None) -> M.SizingResult:
     """Size a grid-tied system for ``request`` from in-stock ``products``.
 
     ``weather``: an hourly year to use instead of the built-in synthetic resource (e.g.
@@ -186,14 +198,17 @@ def size_system(request: M.SizingRequest, products: Iterable[Product] | CatalogR
             f"({availability:.0f} kWh/mês): não há energia a compensar.",
             hint="Um sistema FV não reduz a conta abaixo do mínimo faturável.")
 
+    registry = specs if specs is not None else getattr(products, "spec_registry", None)
     all_products = _products(products)
+    if registry is not None:
+        all_products = [with_registry_specs(p, registry) for p in all_products]
     modules, inverters, skipped = D.usable_products(all_products)
     modules, inverters = _apply_preferences(modules, inverters, skipped, prefs)
     inverters_phase = [i for i in inverters if D.phase_fits(connection, i.phase)]
     by_id = {p.id: p for p in all_products}
     pinned = bool(prefs.module_id or prefs.inverter_id)  # the user chose the equipment: no kits
     kit_sel = (K.KitSelection([], [], {}) if pinned else
-               K.select_kits(all_products, connection, roof.type, prefs.max_dc_ac_ratio, by_id))
+               K.select_kits(all_products, connection, roof.type, prefs.max_dc_ac_ratio, by_id, registry))
     skipped = skipped + kit_sel.skipped
     components_possible = bool(modules and inverters_phase)
     if not components_possible and not kit_sel.eligible:
@@ -236,7 +251,8 @@ def size_system(request: M.SizingRequest, products: Iterable[Product] | CatalogR
             installation = layout.n_modules * mod.pmax_w / 1000 * prefs.installation_brl_per_kwp
             candidates.append(Candidate(mod, inv, layout, ac, dc, float(ac.sum() / 1000), equipment, installation,
                                          dc_model))
-    kit_candidates = _kit_candidates(kit_sel.eligible, irr, keep, target_kwh, prefs, roof.area_m2)
+    checks = {k.product.id: _kit_check(k, registry, min_temp_c, by_id) for k in kit_sel.eligible}
+    kit_candidates = _kit_candidates(kit_sel.eligible, irr, keep, target_kwh, prefs, roof.area_m2, checks)
     if not candidates and not kit_candidates:
         if components_possible:
             _raise_no_layout(modules, inverters_phase, roof.area_m2, min_temp_c)
@@ -255,7 +271,11 @@ def size_system(request: M.SizingRequest, products: Iterable[Product] | CatalogR
 
     score = _score(target_kwh)
     candidates.sort(key=score)
-    kit_candidates.sort(key=score)
+    # Kits: an unverifiable check costs like 15 % more investment, a failing one ranks last, so a
+    # verified kit wins unless it is clearly dearer (a right-sized kit still beats an oversized one).
+    kit_candidates.sort(key=lambda c: (score(c)[0], c.check.rank == 2,
+                                       score(c)[1] * (KIT_UNVERIFIED_PENALTY if c.check.rank == 1 else 1.0),
+                                       *score(c)[2:]))
     # Verified component designs first; when kits exist, the last place goes to the best kit.
     chosen = _pick(candidates, 3 if not kit_candidates else 2, (
         lambda c, b: c.inverter.product.manufacturer != b.inverter.product.manufacturer,

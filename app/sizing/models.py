@@ -161,6 +161,14 @@ class StringCheckOut(BaseModel):
     hot_cell_temp_c: float
 
 
+class ElectricalCheckOut(BaseModel):
+    check: str
+    value: float
+    limit: float
+    unit: str
+    ok: bool
+
+
 class EnergyOut(BaseModel):
     annual_kwh: float
     monthly_kwh: list[float]
@@ -220,8 +228,11 @@ class DesignOut(BaseModel):
     dc_ac_ratio: float
     roof_area_used_m2: float | None
     area_check: str = Field("verified", description="verified | not_verified | no_limit")
-    string_check: Literal["verified", "not_verifiable"] = "verified"
+    string_check: Literal["verified", "fails", "not_verifiable"] = "verified"
     string_check_reason: str | None = None
+    electrical_checks: list[ElectricalCheckOut] = Field(
+        default_factory=list, description="verificações módulo × inversor/microinversor de um kit, com limites")
+    spec_sources: list[str] = Field(default_factory=list, description="fonte das specs usadas na verificação")
     strings: StringCheckOut | None
     energy: EnergyOut
     economics: EconomicsOut

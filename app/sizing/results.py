@@ -12,6 +12,7 @@ from app.sizing import design as D
 from app.sizing import economics as E
 from app.sizing import kits as K
 from app.sizing import models as M
+from app.sizing.kitcheck import KitCheck
 from app.sizing.resource import WeatherYear
 from app.sizing.simulation import (
     STC_IRRADIANCE_W_M2, Losses, SiteIrradiance, dc_power_pvwatts_per_w, monthly_sum,
@@ -54,6 +55,7 @@ class KitCandidate:
     annual_kwh: float
     equipment_brl: float
     installation_brl: float
+    check: KitCheck
 
     @property
     def capex_brl(self) -> float:
@@ -249,8 +251,11 @@ def kit_design_out(c: KitCandidate, idx: int, ctx: DesignContext, by_id: dict[st
                            total_brl=round(n * unit_price, 2))],
         dc_kwp=round(dc_kwp, 3), ac_kw=round(ac_rating_w / 1000, 3), dc_ac_ratio=round(k.dc_ac_ratio, 3),
         roof_area_used_m2=round(n * k.n_modules * k.module_area_m2, 1) if k.module_area_m2 else None,
-        area_check=area_check, string_check="not_verifiable", string_check_reason=K.string_check_reason(k, by_id),
-        strings=None, energy=energy, economics=economics, notes=notes,
+        area_check=area_check, string_check=c.check.status, string_check_reason=c.check.reason,
+        electrical_checks=[M.ElectricalCheckOut(check=x.check, value=round(x.value, 2), limit=round(x.limit, 2),
+                                                unit=x.unit, ok=x.ok) for x in c.check.lines],
+        spec_sources=list(c.check.sources), strings=None, energy=energy, economics=economics,
+        notes=notes + list(c.check.notes),
     )
 
 
@@ -263,6 +268,8 @@ def result_warnings(designs: list[M.DesignOut], components_possible: bool, pinne
     for d in designs:
         if d.string_check == "not_verifiable":
             out.append(f"{d.label}: {d.string_check_reason}.")
+        elif d.string_check == "fails":
+            out.append(f"{d.label}: verificação elétrica reprovada — {d.string_check_reason}.")
         if d.area_check == "not_verified":
             out.append(f"{d.label}: área do telhado não verificada (dimensões do módulo não informadas).")
     if kit_sel.battery_only:
