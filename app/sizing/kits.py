@@ -16,18 +16,19 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from app.catalog.models import Category, InverterType, KitComponent, Phase, Product, RoofType
 from app.sizing.design import Skipped, phase_fits
+from app.sizing.roof import StructureSwap
 from app.sizing.simulation import inverter_pvwatts
 from app.specs.models import SpecRow
 
 PVWATTS_GAMMA_PCT_PER_C = -0.37  # PVWatts v8 "standard" module, used when the datasheet γ is not in the catalog
 PVWATTS_INVERTER_EFFICIENCY = 0.96  # PVWatts nominal, used when the inverter efficiency is not in the catalog
-MAX_KIT_MULTIPLE = 4  # N × the same kit when no single kit reaches the target
+MAX_KIT_MULTIPLE = 400  # N × the same kit when no single kit reaches the target (≤ 3 MW of 13,7 kWp kits)
 
 _OFF_GRID_RE = re.compile(r"off.?grid|isolad|starlink")
 _BATTERY_RE = re.compile(r"bateria|\bchumbo\b|\blitio\b|\d+\s*ah\b")
@@ -67,6 +68,7 @@ class KitElectrical:
     inverter_spec: SpecRow | None = None
     module_why: str | None = None  # why no registry row matched
     inverter_why: str | None = None
+    swap: StructureSwap | None = None  # the catalog structure replacing the kit's (other roof type)
 
     @property
     def dc_ac_ratio(self) -> float:
@@ -200,21 +202,25 @@ class KitSelection:
 
 
 def select_kits(products: Iterable[Product], connection: Phase, roof_type: RoofType, max_dc_ac_ratio: float,
-                linked: dict[str, Product], registry=None) -> KitSelection:
+                linked: dict[str, Product], registry=None, structure: StructureSwap | None = None,
+                only_id: str | None = None) -> KitSelection:
     """In-stock, priced grid-tie kits that fit the connection, roof and DC/AC limit.
 
     Kits with batteries are used only when no grid-tie kit fits (the battery is paid for
     but its benefit is not modelled). Out-of-stock kits are left out silently, like other
-    products; the rest that cannot be used are in ``skipped`` with the reason.
+    products; the rest that cannot be used are in ``skipped`` with the reason. When no kit
+    is made for ``roof_type`` (slab, ground…), kits for other roofs come with ``structure``
+    (the catalog's structure for this roof) swapped in. ``only_id``: just that kit.
     """
     sel = KitSelection([], [], {})
     batteries: list[KitElectrical] = []
+    other_roof: list[KitElectrical] = []
 
     def exclude(reason: str) -> None:
         sel.excluded[reason] = sel.excluded.get(reason, 0) + 1
 
     for p in products:
-        if p.category is not Category.KIT or not p.in_stock:
+        if p.category is not Category.KIT or not p.in_stock or (only_id is not None and p.id != only_id):
             continue
         if p.price_brl is None or p.price_brl <= 0:
             sel.skipped.append(Skipped(p.id, p.name, p.category.value, "sem preço"))
@@ -224,14 +230,21 @@ def select_kits(products: Iterable[Product], connection: Phase, roof_type: RoofT
             sel.skipped.append(kit)
         elif not phase_fits(connection, kit.phase):
             exclude(f"inversor {kit.phase.value} não serve à ligação {connection.value}")
-        elif kit.roof_type is not None and kit.roof_type != roof_type:
-            exclude("estrutura para outro tipo de telhado")
         elif kit.dc_ac_ratio > max_dc_ac_ratio + 1e-9:
             exclude(f"razão CC/CA acima de {max_dc_ac_ratio:.2f}".replace(".", ","))
+        elif kit.roof_type is not None and kit.roof_type != roof_type:
+            other_roof.append(kit)
         elif kit.has_battery:
             batteries.append(kit)
         else:
             sel.eligible.append(kit)
+    made_for_roof = any(k.roof_type == roof_type for k in sel.eligible)
+    if other_roof and structure is not None and not made_for_roof:
+        sel.eligible += [replace(k, swap=structure) for k in other_roof if not k.has_battery]
+    elif other_roof:
+        what = "estrutura para outro tipo de telhado" + (
+            "" if made_for_roof else " (sem estrutura para este telhado com preço e capacidade no catálogo)")
+        sel.excluded[what] = len(other_roof)
     if not sel.eligible and batteries:
         sel.eligible, sel.battery_only = batteries, True
     elif batteries:
