@@ -87,8 +87,8 @@ def _kv(rows: list[tuple[str, str]], s: _Styles) -> Table:
 
 def _check_text(design) -> str:
     """The electrical check as an integrator reads it: verified (with the limits), failing, or not checkable."""
-    lines = "; ".join(f"{c.check}: {num(c.value, 1)} {c.unit} (limite {num(c.limit, 1)} {c.unit})"
-                      for c in getattr(design, "electrical_checks", []) or [])
+    lines = "; ".join(f"{c.check}: {num(c.value, 1)} {c.unit}".rstrip() + f" (limite {num(c.limit, 1)} {c.unit}".rstrip()
+                      + ")" for c in getattr(design, "electrical_checks", []) or [])
     if design.string_check == "verified":
         return "verificada" + (f" — {lines}" if lines else "")
     if design.string_check == "fails":
