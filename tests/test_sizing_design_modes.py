@@ -139,3 +139,14 @@ def test_consumption_beyond_distributed_generation_is_422_not_a_silly_design(cli
     for extra in ({"system_kwp": 1e308}, {"roof": {"area_m2": 1e308}}, {"roof": {"shading_pct": 120}}):
         bad = client.post("/v1/sizing", json={**BODY, "consumption": {"monthly_kwh": 500}, **extra})
         assert bad.status_code == 422, bad.text
+
+
+def test_the_assistant_tool_passes_the_new_fields_to_the_engine():
+    from app.agent.ports import sizing_request_payload
+
+    payload = sizing_request_payload({
+        "monthly_kwh": 500, "municipality": "Salvador", "uf": "BA", "connection": "single_phase", "kit_id": "k8",
+        "roof_type": "slab", "shading_pct": 5, "roof_faces": [{"tilt_deg": 10, "azimuth_deg": 90, "area_m2": 30}]})
+    r = size_system(SizingRequest.model_validate(payload), catalog())
+    assert r.mode == "fixed_kit" and r.best.kit.product_id == "k8" and r.best.kit.roof_type == "slab"
+    assert r.best.energy.losses_pct["shading_pct"] == 5
