@@ -35,7 +35,11 @@ def _with_specs(settings: Settings, catalog):
     from app.specs.catalog import SpecCatalog
     from app.specs.registry import make_spec_registry
 
-    registry = make_spec_registry(settings)
+    try:
+        registry = make_spec_registry(settings)
+    except Exception:  # noqa: BLE001 - sizing still works, kits then say "não verificável"
+        log.exception("Registro de specs indisponível; verificações elétricas de kits desligadas")
+        return None, catalog
     return registry, SpecCatalog(catalog, registry)
 
 
