@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from app.api.errors import install_error_handlers
-from app.api.routes import chat, companies, financing, health, openai_compat, products, quotes, search, sizing
+from app.api.routes import chat, companies, financing, health, openai_compat, products, quotes, search, sizing, specs
 from app.core.cache import make_cache
 from app.core.settings import Settings, get_settings
 
@@ -29,6 +29,19 @@ def open_catalog(settings: Settings):
     from app.catalog.store import SQLiteCatalogStore
 
     return SQLiteCatalogStore(settings.catalog.db_path)
+
+
+def _with_specs(settings: Settings, catalog):
+    """The spec registry, and the catalog that carries it to the sizing engine."""
+    from app.specs.catalog import SpecCatalog
+    from app.specs.registry import make_spec_registry
+
+    try:
+        registry = make_spec_registry(settings)
+    except Exception:  # noqa: BLE001 - sizing still works, kits then say "não verificável"
+        log.exception("Registro de specs indisponível; verificações elétricas de kits desligadas")
+        return None, catalog
+    return registry, SpecCatalog(catalog, registry)
 
 
 def _open_searcher(settings: Settings, state):
@@ -68,6 +81,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     state.cache = make_cache(settings.redis.url)
     try:
         state.catalog = open_catalog(settings)
+        state.specs, state.catalog = _with_specs(settings, state.catalog)
     except Exception as exc:  # noqa: BLE001 - reported by /readyz, the process stays up
         log.exception("Catálogo indisponível")
         state.catalog, state.catalog_error = None, f"falha ao abrir o catálogo: {exc}"
@@ -110,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(products.router)
     app.include_router(sizing.router)
+    app.include_router(specs.router)
     app.include_router(financing.router)
     app.include_router(quotes.router)
     app.include_router(companies.router)

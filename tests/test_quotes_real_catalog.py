@@ -77,4 +77,6 @@ def test_sizing_then_quote_on_the_real_catalog(env):
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
     annual = f"{round(best['energy']['annual_kwh']):,}".replace(",", ".")
     assert annual in text, f"annual kWh {annual} missing from the proposal"
-    assert "não verificável" in text, "a kit design's unchecked strings must be visible to the customer"
+    # the kit's electrical check (verified with its limits, failing, or not checkable) is visible to the customer
+    shown = {"verified": "verificada", "fails": "REPROVADA", "not_verifiable": "não verificável"}[best["string_check"]]
+    assert shown in text, f"the design's electrical check ({best['string_check']}) must be visible in the proposal"

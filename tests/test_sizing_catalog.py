@@ -114,10 +114,12 @@ def test_metal_roof_gets_a_metal_roof_kit(store):
     assert all(d.kit.roof_type in ("metal", None) for d in [r.best, *r.alternatives])
 
 
-def test_roof_area_with_unknown_module_size_is_reported_not_verified(store):
+def test_roof_area_with_unknown_module_size_is_estimated_and_respected(store):
+    # Issue #15: the area always constrains; without module dimensions it is derived from P/η, said so.
     r = size_system(uberlandia(roof=RoofInput(area_m2=40.0)), store)
-    assert r.best.area_check == "not_verified" and r.best.roof_area_used_m2 is None
-    assert any("área do telhado não verificada" in w for w in r.warnings)
+    for d in [r.best, *r.alternatives]:
+        assert d.area_check == "estimated" and d.roof_area_used_m2 <= 40.0
+        assert any("área estimada" in n and "P/(η·1000 W/m²)" in n for n in d.notes)
 
 
 # ---------------------------------------------------------------- API: sizing_id, cache

@@ -49,6 +49,14 @@ def sizing_request_payload(args: dict[str, Any]) -> dict[str, Any]:
     payload: dict[str, Any] = {"site": site, "consumption": consumption}
     if args.get("connection"):
         payload["connection"] = args["connection"]
+    for key in ("system_kwp", "kit_id"):  # simulate a given size or kit (issue #15)
+        if args.get(key) is not None:
+            payload[key] = args[key]
+    roof = {field: args[arg] for arg, field in (("roof_type", "type"), ("roof_area_m2", "area_m2"),
+                                               ("shading_pct", "shading_pct"), ("roof_faces", "faces"))
+            if args.get(arg) is not None}
+    if roof:
+        payload["roof"] = roof
     return payload
 
 

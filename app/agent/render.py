@@ -90,6 +90,8 @@ def _engine_facts(result: dict[str, Any], lang: str) -> dict[str, str]:
     if best.get("string_check") == "not_verifiable":
         # An integrator must know when strings could not be checked (kits without datasheet specs).
         facts["string_check"] = templates(lang)["string_check_not_verifiable"]
+    elif best.get("string_check") == "fails":
+        facts["string_check"] = f"{templates(lang)['string_check_fails']} {best.get('string_check_reason') or ''}".strip()
     return facts
 
 

@@ -67,13 +67,22 @@ def make_tools(deps: ToolDeps) -> list[BaseTool]:
         lat: float | None = None,
         lon: float | None = None,
         connection: Connection | None = None,
+        system_kwp: float | None = None,
+        kit_id: str | None = None,
+        roof_type: Literal["ceramic", "fiber_cement", "metal", "slab", "ground"] | None = None,
+        roof_area_m2: float | None = None,
+        shading_pct: float | None = None,
+        roof_faces: list[dict[str, float]] | None = None,
     ) -> dict[str, Any]:
         """Size an on-grid PV system (kWp, modules, inverter, yearly energy) for a site in Brazil.
         Needs consumption (monthly_kwh, 12 values, or bill_brl + tariff_brl_per_kwh), the site
-        (municipality + uf, ibge_code, or lat/lon) and the grid connection."""
+        (municipality + uf, ibge_code, or lat/lon) and the grid connection. Optional: system_kwp
+        or kit_id to simulate that size/kit instead of sizing to the consumption; roof_type,
+        roof_area_m2, shading_pct (%), roof_faces [{tilt_deg, azimuth_deg, area_m2}, ...]."""
         args = dict(monthly_kwh=monthly_kwh, monthly_kwh_list=monthly_kwh_list, bill_brl=bill_brl,
                     tariff_brl_per_kwh=tariff_brl_per_kwh, municipality=municipality, uf=uf, ibge_code=ibge_code,
-                    lat=lat, lon=lon, connection=connection)
+                    lat=lat, lon=lon, connection=connection, system_kwp=system_kwp, kit_id=kit_id,
+                    roof_type=roof_type, roof_area_m2=roof_area_m2, shading_pct=shading_pct, roof_faces=roof_faces)
         return deps.sizing.size({k: v for k, v in args.items() if v is not None})
 
     @tool

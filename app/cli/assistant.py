@@ -68,8 +68,10 @@ def chat(
     catalog = None
     try:
         from app.catalog.store import SQLiteCatalogStore
+        from app.specs.catalog import SpecCatalog
+        from app.specs.registry import make_spec_registry
 
-        catalog = SQLiteCatalogStore(settings.catalog.db_path)
+        catalog = SpecCatalog(SQLiteCatalogStore(settings.catalog.db_path), make_spec_registry(settings))
     except Exception as exc:  # noqa: BLE001 - chat still sizes without a catalog
         typer.echo(f"(catálogo indisponível: {exc})", err=True)
     assistant = build_assistant(settings, make_cache(settings.redis.url), catalog, None)

@@ -12,6 +12,7 @@ from app.cli import knowledge as knowledge_cli
 from app.cli import sales as sales_cli
 from app.cli import serve as serve_cli
 from app.cli import size as size_cli
+from app.cli import specs as specs_cli
 
 
 def build_cli() -> typer.Typer:
@@ -26,6 +27,7 @@ def build_cli() -> typer.Typer:
     knowledge_cli.register(ingest_cli.app, cli)
     cli.command("serve")(serve_cli.serve)
     cli.command("size")(size_cli.size)
+    cli.add_typer(specs_cli.app, name="specs")
     cli.add_typer(sales_cli.financing_app, name="financing")
     cli.add_typer(sales_cli.keys_app, name="keys")
     cli.add_typer(sales_cli.companies_app, name="companies")

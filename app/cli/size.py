@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from app.catalog.models import Phase, RoofType
@@ -45,6 +46,9 @@ def size(
     escalation_pct_per_year: float = typer.Option(5.0, "--escalation-pct-per-year"),
     connection_year: int = typer.Option(2026, "--connection-year"),
     weather: Path | None = typer.Option(None, "--weather", help="Arquivo EPW/TMY2/TMY3 no lugar do recurso padrão."),
+    system_kwp: float | None = typer.Option(None, "--system-kwp", help="Simula este tamanho [kWp] em vez da meta."),
+    kit_id: str | None = typer.Option(None, "--kit-id", help="Simula este kit do catálogo."),
+    shading_pct: float = typer.Option(0.0, "--shading-pct", help="Perda extra por sombreamento [%]."),
     as_json: bool = typer.Option(False, "--json", help="Resultado completo em JSON."),
 ) -> None:
     """Dimensiona um sistema FV com equipamentos do catálogo em estoque."""
@@ -65,7 +69,9 @@ def size(
             site=SiteInput(municipality=municipality, uf=uf, ibge_code=ibge_code, lat=lat, lon=lon),
             consumption=ConsumptionInput(monthly_kwh=monthly, bill_brl=bill_brl, tariff_brl_per_kwh=tariff_brl_per_kwh),
             connection=connection,
-            roof=RoofInput(type=roof_type, area_m2=roof_area_m2, azimuth_deg=azimuth_deg, tilt_deg=tilt_deg),
+            roof=RoofInput(type=roof_type, area_m2=roof_area_m2, azimuth_deg=azimuth_deg, tilt_deg=tilt_deg,
+                           shading_pct=shading_pct),
+            system_kwp=system_kwp, kit_id=kit_id,
             preferences=Preferences(module_id=module_id, inverter_id=inverter_id, max_dc_ac_ratio=max_dc_ac_ratio,
                                     target_offset_pct=target_offset_pct, budget_brl=budget_brl),
             tariff=TariffInput(energy_brl_per_kwh=energy_brl_per_kwh, fio_b_brl_per_kwh=fio_b_brl_per_kwh,
@@ -75,7 +81,10 @@ def size(
         if not Path(settings.catalog.db_path).exists():
             console.print(f"[red]Catálogo não encontrado em {settings.catalog.db_path}.[/red] Rode 'helio ingest catalog'.")
             raise typer.Exit(2)
-        store = SQLiteCatalogStore(settings.catalog.db_path)
+        from app.specs.catalog import SpecCatalog
+        from app.specs.registry import make_spec_registry
+
+        store = SpecCatalog(SQLiteCatalogStore(settings.catalog.db_path), make_spec_registry(settings))
         if weather:
             # A user's weather file is not part of the request: no sizing_id, nothing stored.
             result = size_system(request, store, weather=load_weather_file(weather))
@@ -87,6 +96,11 @@ def size(
         if exc.hint:
             console.print(f"[yellow]Dica:[/yellow] {exc.hint}")
         raise typer.Exit(1) from exc
+    except ValidationError as exc:  # out-of-range options: name the field, no traceback
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first.get("loc", ()))
+        console.print(f"[red]Erro:[/red] valor inválido em '{field}': {first.get('msg')}")
+        raise typer.Exit(1) from None
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
         return
@@ -115,6 +129,12 @@ def _print_design(console: Console, n: int, d) -> None:  # d: DesignOut
         console.print(f"   Strings verificadas: {s.strings_total} × {s.modules_in_series} módulos; Voc a "
                       f"{_num(s.min_temp_c, 1)} °C {_num(s.voc_cold_string_v)} V ≤ {_num(s.max_dc_voltage_v)} V; "
                       f"Vmp a 70 °C {_num(s.vmp_hot_string_v)} V ≥ {_num(s.mppt_min_v)} V")
+    elif d.string_check == "verified":
+        console.print("   Verificação elétrica do kit: verificada — " + "; ".join(
+            f"{c.check}: {_num(c.value, 1)} {c.unit}".rstrip() + f" (limite {_num(c.limit, 1)} {c.unit}".rstrip() + ")"
+            for c in d.electrical_checks))
+    elif d.string_check == "fails":
+        console.print(f"   [red]Verificação elétrica: reprovada[/red] — {d.string_check_reason}")
     else:
         console.print(f"   [yellow]Verificação elétrica: não verificável[/yellow] — {d.string_check_reason}")
     for note in d.notes:

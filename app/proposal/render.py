@@ -85,6 +85,17 @@ def _kv(rows: list[tuple[str, str]], s: _Styles) -> Table:
     return _table([[k, v] for k, v in rows], [60 * mm, 110 * mm], s, header=False)
 
 
+def _check_text(design) -> str:
+    """The electrical check as an integrator reads it: verified (with the limits), failing, or not checkable."""
+    lines = "; ".join(f"{c.check}: {num(c.value, 1)} {c.unit}".rstrip() + f" (limite {num(c.limit, 1)} {c.unit}".rstrip()
+                      + ")" for c in getattr(design, "electrical_checks", []) or [])
+    if design.string_check == "verified":
+        return "verificada" + (f" — {lines}" if lines else "")
+    if design.string_check == "fails":
+        return f"REPROVADA — {design.string_check_reason}"
+    return f"não verificável — {design.string_check_reason or 'especificações ausentes'}"
+
+
 def _system_section(q: DraftQuote, r: SizingResult, s: _Styles) -> list:
     design = r.best if q.design_label in (None, r.best.label) else next(
         (a for a in r.alternatives if a.label == q.design_label), r.best)
@@ -101,8 +112,7 @@ def _system_section(q: DraftQuote, r: SizingResult, s: _Styles) -> list:
         ("Atendimento do consumo", format_percent(e.offset_pct, decimals=0)),
         ("Produtividade", f"{format_number(e.specific_yield_kwh_per_kwp, decimals=0)} kWh/kWp/ano"),
         # An integrator must see when strings could not be checked (kits without datasheet specs).
-        ("Verificação elétrica (strings)", "verificada" if design.string_check == "verified"
-         else f"não verificável — {design.string_check_reason or 'especificações ausentes'}"),
+        ("Verificação elétrica (strings)", _check_text(design)),
     ], s), Spacer(1, 6),
         monthly_generation_chart(e.monthly_kwh, r.consumption.monthly_kwh, s.font)]
     cumulative = [-eco.capex_brl] + [y.cumulative_brl for y in eco.years]

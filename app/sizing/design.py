@@ -228,11 +228,12 @@ class Layout:
 
 
 def best_layout(module: ModuleElectrical, inverter: InverterElectrical, n_target: int, n_cap: int | None,
-                min_temp_c: float, max_dc_ac_ratio: float, min_dc_ac_ratio: float = 0.3) -> Layout | None:
+                min_temp_c: float, max_dc_ac_ratio: float, min_dc_ac_ratio: float = 0.3,
+                max_inverters: int = MAX_INVERTERS_PER_DESIGN) -> Layout | None:
     """Layout closest to ``n_target`` modules (a shortfall weighs more) that passes every check.
 
     ``n_cap`` is the roof's module limit. Returns None when no series length or inverter
-    count (1…4) works.
+    count (1…``max_inverters``; more than 4 only for systems that need them) works.
     """
     n_min, n_max = series_range(module, inverter, min_temp_c)
     if n_min > n_max:
@@ -241,7 +242,8 @@ def best_layout(module: ModuleElectrical, inverter: InverterElectrical, n_target
     if inverter.strings_per_mppt is not None:
         per_mppt_limit = min(per_mppt_limit, inverter.strings_per_mppt)
     best: tuple[tuple, Layout] | None = None
-    for k in range(1, MAX_INVERTERS_PER_DESIGN + 1):
+    k_min = max(1, math.ceil(n_target * module.pmax_w / (inverter.ac_power_w * max_dc_ac_ratio)) - 1)
+    for k in range(min(k_min, max_inverters), max_inverters + 1):
         max_strings = k * inverter.mppt_count * per_mppt_limit
         for s in range(n_min, n_max + 1):
             for strings in {max(1, math.floor(n_target / s)), max(1, math.ceil(n_target / s))}:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import replace
 
 import numpy as np
 
@@ -23,19 +24,27 @@ from app.sizing import economics as E
 from app.sizing import kits as K
 from app.sizing import models as M
 from app.sizing.resource import WeatherYear, synthesize_year_cached
-from app.sizing.simulation import (
-    Losses, SiteIrradiance, dc_power_cec_per_w, dc_power_pvwatts_per_w, inverter_pvwatts,
-    site_irradiance,
-)
+from app.sizing.simulation import Losses, inverter_pvwatts, site_irradiance, solar_geometry
 from app.sizing.results import (
     TARGET_TOLERANCE, Candidate, DesignContext, KitCandidate, design_out, fmt_pt, inverter_price_per_w, kit_design_out,
     result_warnings,
 )
+from app.sizing import roof as R
+from app.sizing.kitcheck import KitCheck, check_kit
 from app.sizing.sites import Site, resolve_site
+from app.specs.catalog import with_registry_specs
 
 ENGINE_LOSSES = Losses(shading_pct=0.0)  # PVWatts defaults, roof assumed unshaded
 MODEL_UNCERTAINTY_PCT = 3.0
 INTERANNUAL_VARIABILITY_PCT = 3.0
+KIT_UNVERIFIED_PENALTY = 1.15
+MICROGENERATION_LIMIT_KW = 75.0
+MINIGENERATION_NOTE = (
+    "Acima de 75 kW ({kw} kW instalados): é minigeração distribuída (Lei 14.300/2022), não microgeração. Muda: "
+    "projeto elétrico e ART de engenheiro, parecer de acesso da distribuidora com prazos e estudos maiores, "
+    "garantia de fiel cumprimento acima de 500 kW, em geral conexão em média tensão (grupo A, demanda "
+    "contratada) e regras próprias do Fio B/TUSD. A economia aqui usa a tarifa residencial (grupo B): é "
+    "indicativa; o projeto usa vários kits ou inversores e deve ser revisto por um engenheiro.")
 CEC_KEYS = ("alpha_sc", "a_ref", "I_L_ref", "I_o_ref", "R_sh_ref", "R_s", "Adjust")
 
 
@@ -63,7 +72,7 @@ def _products(products: Iterable[Product] | CatalogRepository) -> list[Product]:
     if hasattr(products, "iter_products"):
         repo = products  # type: ignore[assignment]
         return [*repo.iter_products(Category.MODULE), *repo.iter_products(Category.INVERTER),  # type: ignore[union-attr]
-                *repo.iter_products(Category.KIT)]  # type: ignore[union-attr]
+                *repo.iter_products(Category.KIT), *repo.iter_products(Category.STRUCTURE)]  # type: ignore[union-attr]
     return list(products)  # type: ignore[arg-type]
 
 
@@ -76,9 +85,41 @@ def _score(target_kwh: float):
     return score
 
 
-def _kit_candidates(kits: list[K.KitElectrical], irr: SiteIrradiance, keep: float, target_kwh: float,
-                    prefs: M.Preferences, roof_area_m2: float | None) -> list[KitCandidate]:
-    """Single kits, plus N × the same kit (N ≤ 4) when no single kit reaches the target.
+def fmt_thousands(value: float) -> str:
+    return f"{value:,.0f}".replace(",", ".")
+
+
+def _mode_assumption(request: M.SizingRequest, mode: str, availability: float, target_kwh: float) -> str:
+    if mode == "target":
+        return (f"Meta: {request.preferences.target_offset_pct:.0f} % do consumo compensável (consumo − custo de "
+                f"disponibilidade {availability:.0f} kWh/mês) = {target_kwh:.0f} kWh/ano.")
+    size = f"{request.system_kwp:g} kWp".replace(".", ",") if request.system_kwp else ""
+    what = f"kit pedido {request.kit_id}" + (f" em {size}" if size else "") if mode == "fixed_kit" else \
+        f"tamanho pedido {size} (projetos a até 10 % disso)"
+    return f"Simulação de {what}, sem dimensionar pela meta; a economia usa o consumo informado."
+
+
+def _score_fixed(system_kwp: float | None):
+    def score(c: Candidate | KitCandidate) -> tuple:
+        # the size asked for first (within 10 %), then the lowest investment
+        dev = abs(c.dc_kwp - system_kwp) / system_kwp if system_kwp else 0.0
+        return (dev > 0.10, c.capex_brl, dev)
+    return score
+
+
+def _kit_check(k: K.KitElectrical, registry, min_temp_c: float, by_id: dict[str, Product]) -> KitCheck:
+    if registry is None:
+        return KitCheck("not_verifiable", K.string_check_reason(k, by_id))
+    return check_kit(k.module_spec, k.inverter_spec, k.micro, k.n_modules, sum(x.quantity for x in k.inverters),
+                     min_temp_c, K.short_name(k.modules[0]), K.short_name(k.inverters[0]), k.module_why, k.inverter_why,
+                     k.distributor)
+
+
+def _kit_candidates(kits: list[K.KitElectrical], arr: R.PVArray, keep: float, target_kwh: float,
+                    prefs: M.Preferences, fit: R.RoofFit, checks: dict[str, KitCheck],
+                    fixed_kwp: float | None = None) -> list[KitCandidate]:
+    """Single kits, plus N × the same kit when no single kit reaches the target (or N kits
+    nearest ``fixed_kwp``); kits that do not fit the roof area are left out.
 
     Vectorised: one DC profile per γ, one AC row per distinct DC/AC ratio (kits of one
     family share a handful), annual energy = AC rating × row sum.
@@ -90,18 +131,21 @@ def _kit_candidates(kits: list[K.KitElectrical], irr: SiteIrradiance, keep: floa
     kwh_per_w_ac: dict[tuple[float, float], float] = {}
     for gamma in sorted(set(gamma_of.values())):
         ratios = sorted({round(k.dc_ac_ratio, 6) for k in kits if gamma_of[k.product.id] == gamma})
-        profile = dc_power_pvwatts_per_w(irr.poa.transmitted_w_m2, irr.cell_temp_c, gamma / 100)
+        profile = arr.dc_pvwatts_per_w(gamma / 100)
         sums = K.ac_per_w_ac(profile, np.array(ratios), keep).sum(axis=1) / 1000
         kwh_per_w_ac.update({(gamma, r): float(v) for r, v in zip(ratios, sums, strict=True)})
 
     def candidate(k: K.KitElectrical, n: int) -> KitCandidate | None:
-        if roof_area_m2 is not None and k.module_area_m2 and n * k.n_modules * k.module_area_m2 > roof_area_m2:
+        if fit.area_m2 is not None and n * k.n_modules * fit.kit_module_area(k)[0] > fit.area_m2 + 1e-9:
             return None
         gamma = gamma_of[k.product.id]
         annual = n * k.ac_w * kwh_per_w_ac[(gamma, round(k.dc_ac_ratio, 6))]
-        return KitCandidate(k, n, gamma, annual, n * float(k.product.price_brl),  # type: ignore[arg-type]
-                             n * k.dc_w / 1000 * prefs.installation_brl_per_kwp)
+        structure = n * k.swap.cost_brl(k.n_modules) if k.swap else 0.0
+        return KitCandidate(k, n, gamma, annual, n * float(k.product.price_brl) + structure,  # type: ignore[arg-type]
+                            n * k.dc_w / 1000 * prefs.installation_brl_per_kwp, checks[k.product.id])
 
+    if fixed_kwp is not None:
+        return [c for k in kits if (c := candidate(k, max(1, round(fixed_kwp * 1000 / k.dc_w)))) is not None]
     singles = [c for k in kits if (c := candidate(k, 1)) is not None]
     if any(c.annual_kwh >= TARGET_TOLERANCE * target_kwh for c in singles):
         return singles
@@ -128,12 +172,25 @@ def _pick(candidates: list, limit: int, rules, same) -> list:
     return chosen
 
 
-def _dc_profile(module: D.ModuleElectrical, site: SiteIrradiance) -> tuple[np.ndarray, str]:
+def _dc_profile(module: D.ModuleElectrical, arr: R.PVArray) -> tuple[np.ndarray, str]:
     cec = module.cec
     if cec and all(k in cec for k in CEC_KEYS):
-        return dc_power_cec_per_w(site.poa.transmitted_w_m2, site.cell_temp_c, cec), "CEC single-diode (pvlib)"
-    return (dc_power_pvwatts_per_w(site.poa.transmitted_w_m2, site.cell_temp_c, module.gamma_pmax_pct_per_c / 100),
-            "PVWatts (γ do datasheet)")
+        return arr.dc_cec_per_w(cec), "CEC single-diode (pvlib)"
+    return arr.dc_pvwatts_per_w(module.gamma_pmax_pct_per_c / 100), "PVWatts (γ do datasheet)"
+
+
+def _check_pinned_kit(kit_id: str, sel: K.KitSelection, by_id: dict[str, Product]) -> None:
+    """A kit the user named must exist, be in stock and fit the connection; else 422 saying why."""
+    if sel.eligible:
+        return
+    hint = "Escolha outro kit (GET /v1/products?category=kit&in_stock=true) ou omita kit_id."
+    p = by_id.get(kit_id)
+    if p is None or p.category is not Category.KIT:
+        raise InvalidInput(f"Campo 'kit_id': kit {kit_id!r} não encontrado no catálogo.", hint=hint, field="kit_id")
+    if not p.in_stock:
+        raise InvalidInput(f"Campo 'kit_id': kit {kit_id!r} fora de estoque.", hint=hint, field="kit_id")
+    why = sel.skipped[0].reason if sel.skipped else "; ".join(sel.excluded) or "não utilizável"
+    raise InvalidInput(f"Campo 'kit_id': kit {kit_id!r} não serve a este pedido: {why}.", hint=hint, field="kit_id")
 
 
 def _weather(site: Site, weather: WeatherYear | None) -> WeatherYear:
@@ -143,7 +200,7 @@ def _weather(site: Site, weather: WeatherYear | None) -> WeatherYear:
 
 
 def size_system(request: M.SizingRequest, products: Iterable[Product] | CatalogRepository, *,
-                weather: WeatherYear | None = None) -> M.SizingResult:
+                weather: WeatherYear | None = None, specs=None) -> M.SizingResult:
     """Size a grid-tied system for ``request`` from in-stock ``products``.
 
     ``weather``: an hourly year to use instead of the built-in synthetic resource (e.g.
@@ -170,30 +227,57 @@ def size_system(request: M.SizingRequest, products: Iterable[Product] | CatalogR
         raise InvalidInput("Simultaneidade fora de 0–1.", hint="Residencial típico: 0,2 a 0,4.")
 
     wy = _weather(site, weather)
-    irr = site_irradiance(wy.times, site.latitude_deg, site.longitude_deg, wy.ghi_w_m2, wy.dni_w_m2, wy.dhi_w_m2,
-                          wy.temp_air_c, wy.wind_speed_m_s, tilt, azimuth, albedo=wy.albedo,
-                          noct_c=45.0 if roof.type == RoofType.GROUND else 49.0,
-                          geometry=wy.geometry if weather is None else None)
+    geometry = wy.geometry if weather is None else solar_geometry(wy.times, site.latitude_deg, site.longitude_deg)
+    face_inputs = list(roof.faces) if roof.faces else [M.RoofFace(tilt_deg=tilt, azimuth_deg=azimuth,
+                                                                   area_m2=roof.area_m2)]
+    face_shares = R.shares([f.area_m2 for f in face_inputs])
+    arr = R.PVArray(tuple(
+        R.Face(f.tilt_deg, f.azimuth_deg % 360, f.area_m2, share, site_irradiance(
+            wy.times, site.latitude_deg, site.longitude_deg, wy.ghi_w_m2, wy.dni_w_m2, wy.dhi_w_m2, wy.temp_air_c,
+            wy.wind_speed_m_s, f.tilt_deg, f.azimuth_deg % 360, albedo=wy.albedo,
+            noct_c=45.0 if roof.type == RoofType.GROUND else 49.0, geometry=geometry))
+        for f, share in zip(face_inputs, face_shares, strict=True)))
+    if roof.faces:
+        tilt, azimuth = arr.faces[0].tilt_deg, arr.faces[0].azimuth_deg
+    roof_area = (arr.area_m2 if roof.faces and arr.area_m2 is not None else roof.area_m2)
+    fit = R.RoofFit(roof_area, R.row_pitch_factor(roof.type, max(f.tilt_deg for f in arr.faces), site.latitude_deg))
     min_temp_c = wy.design_min_temp_c - (3.0 if weather is None else 0.0)
+    mode = "fixed_kit" if request.kit_id else ("fixed_size" if request.system_kwp else "target")
 
     availability = E.availability_kwh(connection)
     annual_consumption = float(consumption.sum())
     compensable = float(np.maximum(consumption - availability, 0).sum())
     target_kwh = compensable * prefs.target_offset_pct / 100
-    if target_kwh <= 0:
+    if target_kwh <= 0 and mode == "target":
         raise InvalidInput(
             f"Consumo ({annual_consumption / 12:.0f} kWh/mês) não passa do custo de disponibilidade "
             f"({availability:.0f} kWh/mês): não há energia a compensar.",
             hint="Um sistema FV não reduz a conta abaixo do mínimo faturável.")
+    kwp_for_target = target_kwh / max(arr.dc_pvwatts_per_w(K.PVWATTS_GAMMA_PCT_PER_C / 100).sum() * 0.86, 1e-9)
+    if mode == "target" and kwp_for_target > M.MAX_SYSTEM_KWP:
+        raise InvalidInput(
+            f"Campo 'consumption': {fmt_thousands(annual_consumption / 12)} kWh/mês pede cerca de "
+            f"{fmt_pt(kwp_for_target / 1000, 1)} MWp, acima do limite da geração distribuída (minigeração solar até "
+            f"{M.MAX_SYSTEM_KWP / 1000:.0f} MW, Lei 14.300/2022).",
+            hint="Confira a unidade (kWh por mês) ou reduza target_offset_pct; usinas maiores são projetos de "
+                 "geração centralizada, fora do que este dimensionamento cobre.", field="consumption")
 
+    registry = specs if specs is not None else getattr(products, "spec_registry", None)
     all_products = _products(products)
+    if registry is not None:
+        all_products = [with_registry_specs(p, registry) for p in all_products]
     modules, inverters, skipped = D.usable_products(all_products)
     modules, inverters = _apply_preferences(modules, inverters, skipped, prefs)
     inverters_phase = [i for i in inverters if D.phase_fits(connection, i.phase)]
     by_id = {p.id: p for p in all_products}
     pinned = bool(prefs.module_id or prefs.inverter_id)  # the user chose the equipment: no kits
+    structure = R.structure_for(all_products, roof.type)
     kit_sel = (K.KitSelection([], [], {}) if pinned else
-               K.select_kits(all_products, connection, roof.type, prefs.max_dc_ac_ratio, by_id))
+               K.select_kits(all_products, connection, roof.type, 9.9 if request.kit_id else prefs.max_dc_ac_ratio,
+                             by_id, registry, structure, only_id=request.kit_id))
+    if request.kit_id:
+        _check_pinned_kit(request.kit_id, kit_sel, by_id)
+        modules, inverters_phase = [], []  # the user chose the kit: no component designs
     skipped = skipped + kit_sel.skipped
     components_possible = bool(modules and inverters_phase)
     if not components_possible and not kit_sel.eligible:
@@ -208,24 +292,32 @@ def size_system(request: M.SizingRequest, products: Iterable[Product] | CatalogR
             skipped=[x.__dict__ for x in skipped[:50]],
         )
 
-    losses = ENGINE_LOSSES
+    losses = replace(ENGINE_LOSSES, shading_pct=roof.shading_pct)
     keep = 1 - losses.total_pct / 100
     candidates: list[Candidate] = []
     roof_limited_any = False
+    area_estimated: list[str] = []
     for mod in modules if components_possible else []:
-        profile, dc_model = _dc_profile(mod, irr)
+        profile, dc_model = _dc_profile(mod, arr)
         yield_kwh_per_w = float(profile.sum()) * keep * 0.96 / 1000
-        n_target = max(1, math.ceil(target_kwh / (yield_kwh_per_w * mod.pmax_w)))
+        if request.system_kwp:
+            n_target = max(1, round(request.system_kwp * 1000 / mod.pmax_w))
+        else:
+            n_target = max(1, math.ceil(target_kwh / (yield_kwh_per_w * mod.pmax_w)))
         n_cap = None
-        if roof.area_m2 is not None:
-            if mod.area_m2 is None:
-                skipped.append(D.Skipped(mod.product.id, mod.product.name, "module",
-                                         "área do módulo desconhecida com limite de área de telhado"))
+        if fit.area_m2 is not None:
+            per_module, real = fit.module_area(mod.pmax_w, mod.area_m2, mod.product.name,
+                                               mod.product.module.efficiency_pct if mod.product.module else None)
+            if not real:
+                area_estimated.append(mod.product.name)
+            n_cap = int(fit.area_m2 // per_module)
+            if n_cap < 1:
                 continue
-            n_cap = int(roof.area_m2 // mod.area_m2)
         for inv in inverters_phase:
+            max_inv = min(200, max(D.MAX_INVERTERS_PER_DESIGN,
+                                   math.ceil(n_target * mod.pmax_w / inv.ac_power_w) + 1))
             layout = D.best_layout(mod, inv, min(n_target, n_cap) if n_cap else n_target, n_cap, min_temp_c,
-                                   prefs.max_dc_ac_ratio)
+                                   prefs.max_dc_ac_ratio, max_inverters=max_inv)
             if layout is None:
                 continue
             roof_limited_any |= n_cap is not None and n_cap < n_target
@@ -236,12 +328,18 @@ def size_system(request: M.SizingRequest, products: Iterable[Product] | CatalogR
             installation = layout.n_modules * mod.pmax_w / 1000 * prefs.installation_brl_per_kwp
             candidates.append(Candidate(mod, inv, layout, ac, dc, float(ac.sum() / 1000), equipment, installation,
                                          dc_model))
-    kit_candidates = _kit_candidates(kit_sel.eligible, irr, keep, target_kwh, prefs, roof.area_m2)
+    checks = {k.product.id: _kit_check(k, registry, min_temp_c, by_id) for k in kit_sel.eligible}
+    kit_candidates = _kit_candidates(kit_sel.eligible, arr, keep, target_kwh, prefs, fit, checks,
+                                     fixed_kwp=request.system_kwp or (0.0 if request.kit_id else None))  # kit_id alone: 1 kit
     if not candidates and not kit_candidates:
-        if components_possible:
-            _raise_no_layout(modules, inverters_phase, roof.area_m2, min_temp_c)
-        raise InvalidInput(f"Nenhum kit em estoque cabe no telhado de {roof.area_m2:.1f} m².",
-                           hint="Informe uma área maior ou omita a área do telhado.")
+        if components_possible and not kit_sel.eligible:
+            _raise_no_layout(modules, inverters_phase, fit.area_m2, min_temp_c)
+        smallest = min((k.n_modules * fit.kit_module_area(k)[0] for k in kit_sel.eligible), default=None)
+        raise InvalidInput(
+            f"Campo 'roof.area_m2': nenhum projeto em estoque cabe em {fmt_pt(fit.area_m2, 1)} m²"
+            + (" (com espaçamento entre fileiras)" if fit.pitch > 1 else "") + ".",
+            hint=(f"O menor kit ocupa cerca de {fmt_pt(smallest, 1)} m²; " if smallest else "")
+            + "informe uma área maior ou omita a área do telhado.", field="roof.area_m2")
     if prefs.budget_brl is not None:
         affordable = [c for c in candidates if c.capex_brl <= prefs.budget_brl]
         affordable_kits = [c for c in kit_candidates if c.capex_brl <= prefs.budget_brl]
@@ -253,9 +351,13 @@ def size_system(request: M.SizingRequest, products: Iterable[Product] | CatalogR
                      "de compensação (target_offset_pct).")
         candidates, kit_candidates = affordable, affordable_kits
 
-    score = _score(target_kwh)
+    score = _score(target_kwh) if mode == "target" else _score_fixed(request.system_kwp)
     candidates.sort(key=score)
-    kit_candidates.sort(key=score)
+    # Kits: an unverifiable check costs like 15 % more investment, a failing one ranks last, so a
+    # verified kit wins unless it is clearly dearer (a right-sized kit still beats an oversized one).
+    kit_candidates.sort(key=lambda c: (score(c)[0], c.check.rank == 2,
+                                       score(c)[1] * (KIT_UNVERIFIED_PENALTY if c.check.rank == 1 else 1.0),
+                                       *score(c)[2:]))
     # Verified component designs first; when kits exist, the last place goes to the best kit.
     chosen = _pick(candidates, 3 if not kit_candidates else 2, (
         lambda c, b: c.inverter.product.manufacturer != b.inverter.product.manufacturer,
@@ -272,9 +374,9 @@ def size_system(request: M.SizingRequest, products: Iterable[Product] | CatalogR
     energy_price = tar.energy_brl_per_kwh or tariff.energy_brl_per_kwh
     fio_b = tar.fio_b_brl_per_kwh if tar.fio_b_brl_per_kwh is not None else tariff.fio_b_brl_per_kwh
     sigma = math.sqrt(wy.ghi_uncertainty_pct**2 + INTERANNUAL_VARIABILITY_PCT**2 + MODEL_UNCERTAINTY_PCT**2)
-    poa_kwh_m2 = float(irr.poa.global_w_m2.sum() / 1000)
-    ctx = DesignContext(irr, wy, consumption, connection, tar, energy_price, fio_b, sigma, poa_kwh_m2, losses, keep,
-                   min_temp_c, target_kwh, annual_consumption, roof.area_m2)
+    poa_kwh_m2 = arr.poa_kwh_m2
+    ctx = DesignContext(arr, wy, consumption, connection, tar, energy_price, fio_b, sigma, poa_kwh_m2, losses, keep,
+                        min_temp_c, target_kwh if mode == "target" else 0.0, annual_consumption, fit, roof.type)
 
     designs = [design_out(c, idx, ctx) for idx, c in enumerate(chosen)]
     replacement_ref = inverter_price_per_w(all_products)
@@ -290,9 +392,8 @@ def size_system(request: M.SizingRequest, products: Iterable[Product] | CatalogR
         f"NOCT instalado {'45' if roof.type == RoofType.GROUND else '49'} °C; albedo {wy.albedo:.2f}.",
         "Modelos: posição solar pvlib ephemeris; transposição Perez; IAM físico com antirreflexo; temperatura "
         "NOCT (SAM); CC single-diode CEC quando há parâmetros, senão PVWatts; inversor curva PVWatts com corte.",
-        f"Perdas (PVWatts, sem sombreamento): {losses.as_dict()}.",
-        f"Meta: {prefs.target_offset_pct:.0f} % do consumo compensável (consumo − custo de disponibilidade "
-        f"{availability:.0f} kWh/mês) = {target_kwh:.0f} kWh/ano.",
+        f"Perdas (PVWatts; sombreamento {roof.shading_pct:.0f} % informado): {losses.as_dict()}.",
+        _mode_assumption(request, mode, availability, target_kwh),
         f"Tarifa: TE+TUSD R$ {energy_price:.4f}/kWh, Fio B R$ {fio_b:.4f}/kWh "
         + ("(informadas)" if tar.energy_brl_per_kwh else f"({tariff.source})")
         + f"; reajuste {tar.escalation_pct_per_year:.1f} %/ano; sem impostos (ICMS/PIS/COFINS) nem bandeiras.",
@@ -309,6 +410,24 @@ def size_system(request: M.SizingRequest, products: Iterable[Product] | CatalogR
     ]
     if roof_limited_any:
         assumptions.append("A área do telhado limitou o número de módulos em parte dos projetos.")
+    if roof.faces:
+        assumptions.append(f"Faces do telhado ({len(arr.faces)}): {arr.describe()}; cada face em MPPT próprio "
+                           "(ou microinversores); a geração soma as faces.")
+    if fit.area_m2 is not None:
+        assumptions.append(
+            f"Área útil {fmt_pt(fit.area_m2, 1)} m²: área por módulo das dimensões do registro de specs ou, sem elas, "
+            f"≈ P/(η·1000 W/m²) com η do nome do produto (20 % se ausente)"
+            + (f"; em {R.ROOF_PT[roof.type.value]} os módulos ficam inclinados em fileiras: área × "
+               f"{fmt_pt(fit.pitch, 2)} para não sombrear a fileira de trás ao meio-dia do solstício de inverno"
+               if fit.pitch > 1 else "") + ".")
+    if structure is not None and any(c.kit.swap for c in chosen_kits):
+        assumptions.append(f"Nenhum kit do catálogo vem com estrutura para {R.ROOF_PT[roof.type.value]}: os kits "
+                           f"levam a estrutura {structure.product.name} do catálogo ({structure.modules_per_unit} "
+                           "módulos por unidade) no lugar da original.")
+    installed_kw = max(min(d.dc_kwp, d.ac_kw) for d in designs)
+    generation_class = "minigeracao" if installed_kw > MICROGENERATION_LIMIT_KW else "microgeracao"
+    if generation_class == "minigeracao":
+        warnings.insert(0, MINIGENERATION_NOTE.format(kw=fmt_pt(installed_kw, 1)))
     if chosen_kits:
         assumptions.append(
             f"Kits do catálogo: CC PVWatts com γ = {fmt_pt(K.PVWATTS_GAMMA_PCT_PER_C, 2)} %/°C (padrão PVWatts) quando o "
@@ -319,6 +438,7 @@ def size_system(request: M.SizingRequest, products: Iterable[Product] | CatalogR
         assumptions.append("Kits em estoque não considerados: " + "; ".join(
             f"{n} – {why}" for why, n in sorted(kit_sel.excluded.items())) + ".")
     return M.SizingResult(
+        mode=mode, generation_class=generation_class,
         site=M.SiteOut(municipality=site.municipality, uf=site.uf, ibge_code=site.ibge_code,
                        latitude_deg=site.latitude_deg, longitude_deg=site.longitude_deg, timezone=site.timezone,
                        distance_to_seat_km=site.distance_to_seat_km),

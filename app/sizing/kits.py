@@ -16,17 +16,19 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from app.catalog.models import Category, InverterType, KitComponent, Phase, Product, RoofType
 from app.sizing.design import Skipped, phase_fits
+from app.sizing.roof import StructureSwap
 from app.sizing.simulation import inverter_pvwatts
+from app.specs.models import SpecRow
 
 PVWATTS_GAMMA_PCT_PER_C = -0.37  # PVWatts v8 "standard" module, used when the datasheet γ is not in the catalog
 PVWATTS_INVERTER_EFFICIENCY = 0.96  # PVWatts nominal, used when the inverter efficiency is not in the catalog
-MAX_KIT_MULTIPLE = 4  # N × the same kit when no single kit reaches the target
+MAX_KIT_MULTIPLE = 400  # N × the same kit when no single kit reaches the target (≤ 3 MW of 13,7 kWp kits)
 
 _OFF_GRID_RE = re.compile(r"off.?grid|isolad|starlink")
 _BATTERY_RE = re.compile(r"bateria|\bchumbo\b|\blitio\b|\d+\s*ah\b")
@@ -62,6 +64,11 @@ class KitElectrical:
     distributor: str | None
     gamma_pct_per_c: float | None
     module_area_m2: float | None
+    module_spec: SpecRow | None = None  # registry rows matched to the main BOM lines
+    inverter_spec: SpecRow | None = None
+    module_why: str | None = None  # why no registry row matched
+    inverter_why: str | None = None
+    swap: StructureSwap | None = None  # the catalog structure replacing the kit's (other roof type)
 
     @property
     def dc_ac_ratio(self) -> float:
@@ -86,7 +93,7 @@ def _component_phase(lines: Iterable[KitComponent]) -> Phase | None:
     return found.pop() if len(found) == 1 else None
 
 
-def _short(c: KitComponent) -> str:
+def short_name(c: KitComponent) -> str:
     power = f" {c.power_w / 1000:g} kW".replace(".", ",") if c.category is Category.INVERTER and c.power_w else (
         f" {c.power_w:g} W" if c.power_w else "")
     model = re.search(r"\(([A-Z0-9][A-Z0-9.-]{3,})\)", c.description)
@@ -114,19 +121,21 @@ def string_check_reason(kit: KitElectrical, linked: dict[str, Product]) -> str:
         "compatibilidade módulo–microinversor não verificada"
     parts = []
     if mod_missing:
-        parts.append(f"{'/'.join(mod_missing)} do módulo {_short(mod)}")
+        parts.append(f"{'/'.join(mod_missing)} do módulo {short_name(mod)}")
     if inv_missing:
-        parts.append(f"{' e '.join(inv_missing)} do {'microinversor' if micro else 'inversor'} {_short(inv)}")
+        parts.append(f"{' e '.join(inv_missing)} do {'microinversor' if micro else 'inversor'} {short_name(inv)}")
     src = "sem cadastro com specs no catálogo" if not (mod_p or inv_p) else "na fonte"
     return (f"{what}: faltam {' e '.join(parts) or 'especificações elétricas'} ({src}); "
             f"kit montado pelo distribuidor {distributor or 'não informado'}")
 
 
-def kit_electrical(p: Product, linked: dict[str, Product]) -> KitElectrical | Skipped:
+def kit_electrical(p: Product, linked: dict[str, Product], registry=None) -> KitElectrical | Skipped:
     """A kit's powers, phase and roof from its bill of materials, or why it cannot be used.
 
     ``linked``: catalog products by id, for BOM lines the ingest linked to a product (their
-    temperature coefficient and dimensions are used when present).
+    temperature coefficient and dimensions are used when present). ``registry``: the spec
+    registry (:class:`app.specs.registry.SpecRegistry`) its module and inverter lines are
+    matched against, for the electrical check and the module's dimensions.
     """
     def skip(reason: str) -> Skipped:
         return Skipped(p.id, p.name, p.category.value, reason)
@@ -160,13 +169,27 @@ def kit_electrical(p: Product, linked: dict[str, Product]) -> KitElectrical | Sk
     gamma = first_mod.module.temp_coeff_pmax_pct_per_c if first_mod and first_mod.module else None
     area = first_mod.module.area_m2 if first_mod and first_mod.module else None
     distributor = p.offers[0].distributor if p.offers else None
+    mod_spec = inv_spec = None
+    mod_why = inv_why = None
+    if registry is not None:
+        m = registry.lookup(["module"], f"{modules[0].description} {modules[0].manufacturer or ''}", modules[0].power_w)
+        i = registry.lookup(["microinverter", "string_inverter"],
+                            f"{inverters[0].description} {inverters[0].manufacturer or ''}")
+        mod_spec, mod_why, inv_spec, inv_why = m.row, m.reason, i.row, i.reason
+        if mod_spec is not None:
+            gamma = mod_spec.gamma_pmax_pct_per_c if mod_spec.gamma_pmax_pct_per_c is not None else gamma
+            area = mod_spec.area_m2 or area
+        if len({c.description for c in modules}) > 1 or len({c.description for c in inverters}) > 1:
+            mod_spec = inv_spec = None  # mixed bills of materials: one check cannot speak for all lines
+            mod_why = inv_why = "lista de materiais com modelos diferentes"
     return KitElectrical(
         product=p, n_modules=sum(c.quantity for c in modules),
         dc_w=float(sum(c.power_w * c.quantity for c in modules)),  # type: ignore[operator]
         ac_w=float(sum(c.power_w * c.quantity for c in inverters)),  # type: ignore[operator]
         phase=phase, roof_type=p.structure.roof_type if p.structure else None, micro=micro, has_battery=battery,
         modules=modules, inverters=inverters, distributor=distributor,
-        gamma_pct_per_c=gamma if len({c.product_id for c in modules}) == 1 else None, module_area_m2=area,
+        gamma_pct_per_c=gamma if len({c.product_id for c in modules}) == 1 or mod_spec else None,
+        module_area_m2=area, module_spec=mod_spec, inverter_spec=inv_spec, module_why=mod_why, inverter_why=inv_why,
     )
 
 
@@ -179,38 +202,49 @@ class KitSelection:
 
 
 def select_kits(products: Iterable[Product], connection: Phase, roof_type: RoofType, max_dc_ac_ratio: float,
-                linked: dict[str, Product]) -> KitSelection:
+                linked: dict[str, Product], registry=None, structure: StructureSwap | None = None,
+                only_id: str | None = None) -> KitSelection:
     """In-stock, priced grid-tie kits that fit the connection, roof and DC/AC limit.
 
     Kits with batteries are used only when no grid-tie kit fits (the battery is paid for
     but its benefit is not modelled). Out-of-stock kits are left out silently, like other
-    products; the rest that cannot be used are in ``skipped`` with the reason.
+    products; the rest that cannot be used are in ``skipped`` with the reason. When no kit
+    is made for ``roof_type`` (slab, ground…), kits for other roofs come with ``structure``
+    (the catalog's structure for this roof) swapped in. ``only_id``: just that kit.
     """
     sel = KitSelection([], [], {})
     batteries: list[KitElectrical] = []
+    other_roof: list[KitElectrical] = []
 
     def exclude(reason: str) -> None:
         sel.excluded[reason] = sel.excluded.get(reason, 0) + 1
 
     for p in products:
-        if p.category is not Category.KIT or not p.in_stock:
+        if p.category is not Category.KIT or not p.in_stock or (only_id is not None and p.id != only_id):
             continue
         if p.price_brl is None or p.price_brl <= 0:
             sel.skipped.append(Skipped(p.id, p.name, p.category.value, "sem preço"))
             continue
-        kit = kit_electrical(p, linked)
+        kit = kit_electrical(p, linked, registry)
         if isinstance(kit, Skipped):
             sel.skipped.append(kit)
         elif not phase_fits(connection, kit.phase):
             exclude(f"inversor {kit.phase.value} não serve à ligação {connection.value}")
-        elif kit.roof_type is not None and kit.roof_type != roof_type:
-            exclude("estrutura para outro tipo de telhado")
         elif kit.dc_ac_ratio > max_dc_ac_ratio + 1e-9:
             exclude(f"razão CC/CA acima de {max_dc_ac_ratio:.2f}".replace(".", ","))
+        elif kit.roof_type is not None and kit.roof_type != roof_type:
+            other_roof.append(kit)
         elif kit.has_battery:
             batteries.append(kit)
         else:
             sel.eligible.append(kit)
+    made_for_roof = any(k.roof_type == roof_type for k in sel.eligible)
+    if other_roof and structure is not None and not made_for_roof:
+        sel.eligible += [replace(k, swap=structure) for k in other_roof if not k.has_battery]
+    elif other_roof:
+        what = "estrutura para outro tipo de telhado" + (
+            "" if made_for_roof else " (sem estrutura para este telhado com preço e capacidade no catálogo)")
+        sel.excluded[what] = len(other_roof)
     if not sel.eligible and batteries:
         sel.eligible, sel.battery_only = batteries, True
     elif batteries:

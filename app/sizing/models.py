@@ -8,13 +8,21 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from app.catalog.models import Phase, RoofType
 
 
+# Plausibility limits of inputs (a 422 naming the field beyond them, never a silly design):
+# distributed generation ends at 3 MW for solar (Lei 14.300, art. 1º); 1 GWh/month is far past it.
+MAX_MONTHLY_KWH = 1_000_000.0
+MAX_SYSTEM_KWP = 3000.0
+MAX_AREA_M2 = 1_000_000.0
+
+
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class SiteInput(_Frozen):
@@ -27,16 +35,37 @@ class SiteInput(_Frozen):
 
 class ConsumptionInput(_Frozen):
     monthly_kwh: float | tuple[float, ...] | None = Field(
-        None, description="consumo médio mensal [kWh] ou doze valores, janeiro a dezembro")
-    bill_brl: float | None = Field(None, description="valor médio da conta [R$/mês]")
-    tariff_brl_per_kwh: float | None = Field(None, description="tarifa usada para converter a conta [R$/kWh]")
+        None, description="consumo médio mensal [kWh] ou doze valores, janeiro a dezembro (até 1.000.000)")
+
+    @field_validator("monthly_kwh")
+    @classmethod
+    def _plausible(cls, v):
+        values = v if isinstance(v, tuple) else (v,)
+        if any(x is not None and x > MAX_MONTHLY_KWH for x in values):
+            # same error type as Field(le=…): the API names the field and the limit in Portuguese
+            raise PydanticCustomError("less_than_equal", "Input should be less than or equal to {le}",
+                                      {"le": "1.000.000 kWh/mês"})
+        return v
+    bill_brl: float | None = Field(None, le=10_000_000, description="valor médio da conta [R$/mês]")
+    tariff_brl_per_kwh: float | None = Field(None, le=10, description="tarifa usada para converter a conta [R$/kWh]")
+
+
+class RoofFace(_Frozen):
+    """One roof face (água): the array is spread over the faces in proportion to their areas."""
+
+    tilt_deg: float = Field(ge=0, le=90, description="inclinação [graus]")
+    azimuth_deg: float = Field(0.0, ge=-360, le=360, description="0 = norte, 90 = leste, 180 = sul, 270 = oeste")
+    area_m2: float | None = Field(None, gt=0, le=MAX_AREA_M2, description="área útil da face [m²]")
 
 
 class RoofInput(_Frozen):
     type: RoofType = RoofType.CERAMIC
-    area_m2: float | None = Field(None, description="área útil [m²]; None = sem limite")
-    azimuth_deg: float = Field(0.0, description="0 = norte, 90 = leste, 180 = sul, 270 = oeste")
+    area_m2: float | None = Field(None, le=MAX_AREA_M2, description="área útil [m²]; None = sem limite")
+    azimuth_deg: float = Field(0.0, ge=-360, le=360, description="0 = norte, 90 = leste, 180 = sul, 270 = oeste")
     tilt_deg: float | None = Field(None, description="inclinação [graus]; None = ≈ latitude")
+    faces: tuple[RoofFace, ...] | None = Field(
+        None, min_length=1, max_length=6, description="várias faces (ex.: leste + oeste); substitui tilt/azimute")
+    shading_pct: float = Field(0.0, ge=0, le=80, description="perda por sombreamento/outras perdas extras [%]")
 
 
 class Preferences(_Frozen):
@@ -44,9 +73,9 @@ class Preferences(_Frozen):
     inverter_id: str | None = None
     max_dc_ac_ratio: float = 1.30
     target_offset_pct: float = Field(100.0, description="parcela do consumo compensável a gerar [%]")
-    budget_brl: float | None = None
+    budget_brl: float | None = Field(None, le=1e9)
     installation_brl_per_kwp: float = Field(
-        1200.0, description="estrutura, proteção, cabos e mão de obra por kWp [R$/kWp] (ilustrativo)")
+        1200.0, ge=0, le=20000, description="estrutura, proteção, cabos e mão de obra por kWp [R$/kWp] (ilustrativo)")
 
 
 class TariffInput(_Frozen):
@@ -67,6 +96,9 @@ class SizingRequest(_Frozen):
     roof: RoofInput = RoofInput()
     preferences: Preferences = Preferences()
     tariff: TariffInput = TariffInput()
+    system_kwp: float | None = Field(
+        None, gt=0, le=MAX_SYSTEM_KWP, description="simula este tamanho [kWp] em vez de dimensionar pela meta")
+    kit_id: str | None = Field(None, max_length=200, description="simula este kit do catálogo (com system_kwp: N kits)")
 
 
 # ---------------------------------------------------------------- result
@@ -161,6 +193,14 @@ class StringCheckOut(BaseModel):
     hot_cell_temp_c: float
 
 
+class ElectricalCheckOut(BaseModel):
+    check: str
+    value: float
+    limit: float
+    unit: str
+    ok: bool
+
+
 class EnergyOut(BaseModel):
     annual_kwh: float
     monthly_kwh: list[float]
@@ -219,9 +259,13 @@ class DesignOut(BaseModel):
     ac_kw: float
     dc_ac_ratio: float
     roof_area_used_m2: float | None
-    area_check: str = Field("verified", description="verified | not_verified | no_limit")
-    string_check: Literal["verified", "not_verifiable"] = "verified"
+    area_check: str = Field("verified", description="verified (dimensões do registro) | estimated (área ≈ P/η) | "
+                                                    "no_limit")
+    string_check: Literal["verified", "fails", "not_verifiable"] = "verified"
     string_check_reason: str | None = None
+    electrical_checks: list[ElectricalCheckOut] = Field(
+        default_factory=list, description="verificações módulo × inversor/microinversor de um kit, com limites")
+    spec_sources: list[str] = Field(default_factory=list, description="fonte das specs usadas na verificação")
     strings: StringCheckOut | None
     energy: EnergyOut
     economics: EconomicsOut
@@ -236,6 +280,10 @@ class SkippedOut(BaseModel):
 
 
 class SizingResult(BaseModel):
+    mode: Literal["target", "fixed_size", "fixed_kit"] = Field(
+        "target", description="target = pela meta de consumo; fixed_size = system_kwp; fixed_kit = kit_id")
+    generation_class: Literal["microgeracao", "minigeracao"] = Field(
+        "microgeracao", description="microgeração ≤ 75 kW; minigeração acima (Lei 14.300)")
     sizing_id: str | None = Field(
         None, description="id estável (pedido + catálogo); GET /v1/sizing/{sizing_id} devolve este resultado")
     site: SiteOut

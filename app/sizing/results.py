@@ -7,15 +7,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.catalog.models import Category, InverterType, Phase, Product
+from app.catalog.models import Category, InverterType, KitComponent, Phase, Product, RoofType
 from app.sizing import design as D
 from app.sizing import economics as E
 from app.sizing import kits as K
 from app.sizing import models as M
+from app.sizing.kitcheck import KitCheck
 from app.sizing.resource import WeatherYear
-from app.sizing.simulation import (
-    STC_IRRADIANCE_W_M2, Losses, SiteIrradiance, dc_power_pvwatts_per_w, monthly_sum,
-)
+from app.sizing import roof as R
+from app.sizing.simulation import STC_IRRADIANCE_W_M2, Losses, monthly_sum
 
 Z_P90 = 1.2816
 TARGET_TOLERANCE = 0.97  # a design within 3 % of the target energy counts as meeting it
@@ -54,6 +54,7 @@ class KitCandidate:
     annual_kwh: float
     equipment_brl: float
     installation_brl: float
+    check: KitCheck
 
     @property
     def capex_brl(self) -> float:
@@ -68,7 +69,7 @@ class KitCandidate:
 class DesignContext:
     """What every design of one request shares, for building its output."""
 
-    irr: SiteIrradiance
+    arr: R.PVArray
     wy: WeatherYear
     consumption: np.ndarray
     connection: Phase
@@ -82,7 +83,12 @@ class DesignContext:
     min_temp_c: float
     target_kwh: float
     annual_consumption: float
-    roof_area_m2: float | None
+    fit: R.RoofFit
+    roof_type: RoofType
+
+    @property
+    def roof_area_m2(self) -> float | None:
+        return self.fit.area_m2
 
 
 def energy_economics(ctx: DesignContext, ac_w: np.ndarray, dc_w: np.ndarray, ac_rating_w: float, efficiency: float,
@@ -141,6 +147,10 @@ def design_out(c: Candidate, idx: int, ctx: DesignContext) -> M.DesignOut:
         c.equipment_brl, c.installation_brl, lay.inverter_count * c.inverter.product.price_brl)
     mod_p, inv_p = c.module.product, c.inverter.product
     notes = list(c.inverter.notes)
+    per_module, real = ctx.fit.module_area(c.module.pmax_w, c.module.area_m2, mod_p.name,
+                                           mod_p.module.efficiency_pct if mod_p.module else None)
+    if not real:
+        notes.append(area_note(per_module, ctx))
     if c.annual_kwh < TARGET_TOLERANCE * ctx.target_kwh:
         notes.append(f"gera {c.annual_kwh:.0f} kWh/ano, abaixo da meta de {ctx.target_kwh:.0f} kWh/ano")
     module = M.EquipmentLine(product_id=mod_p.id, name=mod_p.name, manufacturer=mod_p.manufacturer,
@@ -156,8 +166,8 @@ def design_out(c: Candidate, idx: int, ctx: DesignContext) -> M.DesignOut:
                            unit_price_brl=x.unit_price_brl, total_brl=x.total_brl)  # type: ignore[arg-type]
                for cat, x in (("module", module), ("inverter", inverter))],
         dc_kwp=round(c.dc_kwp, 3), ac_kw=round(ac_kw, 3), dc_ac_ratio=round(c.dc_kwp / ac_kw, 3),
-        roof_area_used_m2=round(lay.n_modules * c.module.area_m2, 1) if c.module.area_m2 else None,
-        area_check="no_limit" if ctx.roof_area_m2 is None else "verified",
+        roof_area_used_m2=round(lay.n_modules * per_module, 1),
+        area_check="no_limit" if ctx.roof_area_m2 is None else ("verified" if real else "estimated"),
         string_check="verified",
         strings=M.StringCheckOut(
             modules_in_series=lay.modules_in_series, strings_total=lay.strings_total,
@@ -168,6 +178,12 @@ def design_out(c: Candidate, idx: int, ctx: DesignContext) -> M.DesignOut:
             hot_cell_temp_c=D.HOT_CELL_TEMP_C),
         energy=energy, economics=economics, notes=notes,
     )
+
+
+def area_note(per_module_m2: float, ctx: DesignContext) -> str:
+    pitch = f", com espaçamento entre fileiras (×{fmt_pt(ctx.fit.pitch, 2)})" if ctx.fit.pitch > 1 else ""
+    return (f"área estimada: dimensões do módulo não informadas; área ≈ P/(η·1000 W/m²){pitch} = "
+            f"{fmt_pt(per_module_m2, 2)} m² por módulo (η do nome do produto, ou 20 % se ausente)")
 
 
 def inverter_price_per_w(products: list[Product]) -> dict[bool, float]:
@@ -185,7 +201,7 @@ def kit_design_out(c: KitCandidate, idx: int, ctx: DesignContext, by_id: dict[st
                     price_per_w: dict[bool, float]) -> M.DesignOut:
     k, n = c.kit, c.multiple
     ac_rating_w = n * k.ac_w
-    profile = dc_power_pvwatts_per_w(ctx.irr.poa.transmitted_w_m2, ctx.irr.cell_temp_c, c.gamma_pct_per_c / 100)
+    profile = ctx.arr.dc_pvwatts_per_w(c.gamma_pct_per_c / 100)
     dc_w = np.clip(profile, 0.0, None) * (n * k.dc_w) * ctx.keep
     ac_w = ac_rating_w * K.ac_per_w_ac(profile, np.array([k.dc_ac_ratio]), ctx.keep)[0]
     notes: list[str] = []
@@ -218,21 +234,35 @@ def kit_design_out(c: KitCandidate, idx: int, ctx: DesignContext, by_id: dict[st
                      "potência monofásica da distribuidora")
     if k.has_battery:
         notes.append("kit com bateria: o custo da bateria entra no investimento, seu benefício não é modelado")
-    if ctx.roof_area_m2 is not None and not k.module_area_m2:
-        area_check = "not_verified"
-        notes.append("verificação de área não feita: dimensões do módulo não informadas na fonte")
-    else:
-        area_check = "no_limit" if ctx.roof_area_m2 is None else "verified"
+    per_module, real = ctx.fit.kit_module_area(k)
+    area_check = "no_limit" if ctx.roof_area_m2 is None else ("verified" if real else "estimated")
+    if not real:
+        notes.append(area_note(per_module, ctx))
+    lines = [M.QuoteLine(product_id=k.product.id, category="kit", name=k.product.name, quantity=n,
+                         unit_price_brl=float(k.product.price_brl),  # type: ignore[arg-type]
+                         total_brl=round(n * float(k.product.price_brl), 2))]  # type: ignore[arg-type]
+    bom = [x for x in k.product.components if not (k.swap and x.category is Category.STRUCTURE)]
+    if k.swap:
+        sp, units = k.swap.product, n * k.swap.units(k.n_modules)
+        lines.append(M.QuoteLine(product_id=sp.id, category="structure", name=sp.name, quantity=units,
+                                 unit_price_brl=float(sp.price_brl), total_brl=round(units * sp.price_brl, 2)))  # type: ignore[arg-type,operator]
+        bom.append(KitComponent(category=Category.STRUCTURE, description=sp.name, manufacturer=sp.manufacturer,
+                                quantity=k.swap.units(k.n_modules), product_id=sp.id))
+        notes.append(f"estrutura do kit ({R.ROOF_PT.get(k.roof_type.value, k.roof_type.value) if k.roof_type else '?'})"
+                     f" trocada por {units} × {sp.name} (R$ {fmt_pt(float(sp.price_brl), 2)} cada, "  # type: ignore[arg-type]
+                     f"{k.swap.modules_per_unit} módulos por unidade), do catálogo; o preço da estrutura original não "
+                     "é descontado do kit (não informado)")
     p = k.product
     mod, inv = k.modules[0], k.inverters[0]
     unit_price = float(p.price_brl)  # type: ignore[arg-type]
     kit_out = M.KitOut(
         product_id=p.id, name=p.name, distributor=k.distributor, quantity=n, unit_price_brl=unit_price,
         total_brl=round(n * unit_price, 2), unit_dc_w=k.dc_w, unit_ac_w=k.ac_w,
-        roof_type=k.roof_type.value if k.roof_type else None, microinverter=k.micro,
+        roof_type=(ctx.roof_type.value if k.swap else (k.roof_type.value if k.roof_type else None)),
+        microinverter=k.micro,
         bill_of_materials=[M.KitBomLine(category=x.category.value, description=x.description,
                                         manufacturer=x.manufacturer, quantity=n * x.quantity, power_w=x.power_w,
-                                        product_id=x.product_id) for x in p.components])
+                                        product_id=x.product_id) for x in bom])
     dc_kwp = c.dc_kwp
     what = f"kit {k.distributor or ''} {dc_kwp:.2f} kWp ({mod.manufacturer or '?'} + {inv.manufacturer or '?'})"
     return M.DesignOut(
@@ -245,12 +275,14 @@ def kit_design_out(c: KitCandidate, idx: int, ctx: DesignContext, by_id: dict[st
                                  unit_power_w=float(inv.power_w),  # type: ignore[arg-type]
                                  unit_price_brl=None, total_brl=None, included_in_kit=p.id),
         kit=kit_out,
-        lines=[M.QuoteLine(product_id=p.id, category="kit", name=p.name, quantity=n, unit_price_brl=unit_price,
-                           total_brl=round(n * unit_price, 2))],
+        lines=lines,
         dc_kwp=round(dc_kwp, 3), ac_kw=round(ac_rating_w / 1000, 3), dc_ac_ratio=round(k.dc_ac_ratio, 3),
-        roof_area_used_m2=round(n * k.n_modules * k.module_area_m2, 1) if k.module_area_m2 else None,
-        area_check=area_check, string_check="not_verifiable", string_check_reason=K.string_check_reason(k, by_id),
-        strings=None, energy=energy, economics=economics, notes=notes,
+        roof_area_used_m2=round(n * k.n_modules * per_module, 1),
+        area_check=area_check, string_check=c.check.status, string_check_reason=c.check.reason,
+        electrical_checks=[M.ElectricalCheckOut(check=x.check, value=round(x.value, 2), limit=round(x.limit, 2),
+                                                unit=x.unit, ok=x.ok) for x in c.check.lines],
+        spec_sources=list(c.check.sources), strings=None, energy=energy, economics=economics,
+        notes=notes + list(c.check.notes),
     )
 
 
@@ -263,8 +295,9 @@ def result_warnings(designs: list[M.DesignOut], components_possible: bool, pinne
     for d in designs:
         if d.string_check == "not_verifiable":
             out.append(f"{d.label}: {d.string_check_reason}.")
-        if d.area_check == "not_verified":
-            out.append(f"{d.label}: área do telhado não verificada (dimensões do módulo não informadas).")
+        elif d.string_check == "fails":
+            out.append(f"{d.label}: verificação elétrica reprovada — {d.string_check_reason}.")
+
     if kit_sel.battery_only:
         out.append("Só kits com bateria atendem: o custo da bateria está no investimento, sem benefício modelado.")
     return out
