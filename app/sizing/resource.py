@@ -43,7 +43,6 @@ import numpy as np
 import pandas as pd
 import pvlib
 
-from app.core.errors import InvalidInput
 from app.sizing.simulation import SolarGeometry, solar_geometry
 
 CLIMATE_DIR = Path(__file__).resolve().parents[2] / "data" / "climate"
@@ -313,48 +312,7 @@ def synthesize_year_cached(latitude_deg: float, longitude_deg: float, utc_offset
 
 
 def load_weather_file(path: str | Path) -> WeatherYear:
-    """An EPW, TMY2 (``.tm2``) or TMY3 (``.csv``) file as a :class:`WeatherYear`.
+    """An EPW, TMY2, TMY3 or SAM CSV file as a :class:`WeatherYear` (see :mod:`app.sizing.weather`)."""
+    from app.sizing.weather import load_weather_file as load
 
-    Stamps are shifted to mid-hour (these formats label the end of the hour), as PVWatts
-    does. The design minimum temperature is the file's lowest air temperature.
-    """
-    p = Path(path)
-    if not p.is_file():
-        raise InvalidInput(f"Arquivo de clima não encontrado: {p}.", hint="Informe um arquivo EPW, TMY2 ou TMY3.")
-    suffix = p.suffix.lower()
-    try:
-        if suffix == ".epw":
-            df, meta = pvlib.iotools.read_epw(p)
-        elif suffix == ".tm2":
-            df, meta = pvlib.iotools.read_tmy2(p)
-            # TMY2 stores temperature and wind in tenths, and pvlib stamps the start of the hour
-            df = df.rename(columns={"GHI": "ghi", "DNI": "dni", "DHI": "dhi"})
-            df["temp_air"] = df["DryBulb"] / 10.0
-            df["wind_speed"] = df["Wspd"] / 10.0
-            df.index = df.index + pd.Timedelta(hours=1)
-        elif suffix == ".csv":
-            df, meta = pvlib.iotools.read_tmy3(p, map_variables=True)
-        else:
-            raise InvalidInput(f"Formato de clima não suportado: {p.suffix}.", hint="Use .epw, .tm2 ou .csv (TMY3).")
-    except InvalidInput:
-        raise
-    except Exception as exc:  # a malformed file is the user's input, not a server error
-        raise InvalidInput(f"Não foi possível ler o arquivo de clima {p.name}: {exc}.",
-                           hint="Confira se é um EPW, TMY2 ou TMY3 completo (8.760 horas).") from exc
-    if len(df) < 8760:
-        raise InvalidInput(f"Arquivo de clima com {len(df)} horas.", hint="É preciso um ano horário completo (8.760 h).")
-    df = df.iloc[:8760]
-    times = pd.DatetimeIndex(df.index) - pd.Timedelta(minutes=30)
-    albedo = 0.2
-    if "albedo" in df and np.isfinite(df["albedo"]).all() and (df["albedo"].between(0.05, 0.9)).all():
-        albedo = float(df["albedo"].mean())
-    temp = np.asarray(df["temp_air"], dtype=float)
-    return WeatherYear(
-        times=times,
-        ghi_w_m2=np.asarray(df["ghi"], dtype=float), dni_w_m2=np.asarray(df["dni"], dtype=float),
-        dhi_w_m2=np.asarray(df["dhi"], dtype=float), temp_air_c=temp,
-        wind_speed_m_s=np.asarray(df["wind_speed"], dtype=float),
-        latitude_deg=float(meta["latitude"]), longitude_deg=float(meta["longitude"]), albedo=albedo,
-        source=f"weather file: {p.name}", provenance=(f"weather file supplied by the user: {p.name}",),
-        ghi_uncertainty_pct=BASE_GHI_UNCERTAINTY_PCT, design_min_temp_c=float(np.nanmin(temp)),
-    )
+    return load(path)
