@@ -103,10 +103,14 @@ def temperature_table(b) -> dict:
     d = b.ghi_observations()
     t = b.temperature_observations(d["obs"])
     summary = json.loads((ROOT / "data" / "resource" / "station_correction.json").read_text(encoding="utf-8"))
-    h = S.GPHyper(**summary["temperature"]["hyper"])
+    h_annual = S.GPHyper(**summary["temperature"]["hyper_annual"])
+    h_season = S.GPHyper(**summary["temperature"]["hyper_season"])
     truth = t["resid"] + t["gldas"][:, None]
+    annual = t["resid"].mean(axis=1)
     # temperature files carry no source offset worth fitting: z only selects the noise, equal for both
-    after = S.loo_own_level(t["lat"], t["lon"], t["z"], t["resid"], t["sites"], h) + t["gldas"][:, None]
+    after = (S.loo_own_level(t["lat"], t["lon"], t["z"], annual, t["sites"], h_annual)[:, None]
+             + S.loo_own_level(t["lat"], t["lon"], t["z"], t["resid"] - annual[:, None], t["sites"], h_season)
+             + t["gldas"][:, None])
     before = np.stack([modelled_monthly_temperature_c(a, g) for a, g in zip(t["lat"], t["gldas"])])
     mae_b = np.abs(before - truth).mean(axis=1)
     mae_a = np.abs(after - truth).mean(axis=1)

@@ -14,8 +14,9 @@ What it fits (``app/sizing/station_fit.py``):
    TMYx-vs-INMET offset and larger noise for the files that the data show to scatter more;
    hyperparameters by leave-one-site-out log predictive density. The grid holds the
    INMET-level (measured) correction and its predictive sd for a typical year at the point.
-2. Temperature: a field of (station monthly mean − GLDAS annual mean at the station), 12
-   months, same machinery (one shared covariance), replacing the modelled seasonal cycle.
+2. Temperature, replacing the modelled seasonal cycle: (station monthly mean − GLDAS annual
+   mean at the station) = an annual residual field (short range: altitude, coast) + a
+   monthly anomaly field (the season, long range), each with LOO-chosen hyperparameters.
 
 Output: ``station_correction.npz`` on a 0.5° grid over Brazil (float32), plus the fitted
 hyperparameters and the LOO summary in ``station_correction.json``. Deterministic: same
@@ -49,6 +50,8 @@ GHI_GRID = dict(length_km=(300.0, 600.0, 1200.0, 2400.0), signal=(0.03, 0.06, 0.
 # Temperature: one kernel for the 12 monthly residuals [°C]; chosen by LOO on the annual mean.
 TEMP_GRID = dict(length_km=(30.0, 60.0, 100.0, 200.0, 400.0), signal=(0.5, 1.0, 2.0), noise_inmet=(0.2, 0.4, 0.7),
                  noise_tmyx=(0.2, 0.4, 0.7))
+SEASON_GRID = dict(length_km=(200.0, 400.0, 800.0, 1600.0), signal=(0.5, 1.0, 2.0, 4.0), noise_inmet=(0.2, 0.4, 0.7),
+                   noise_tmyx=(0.2, 0.4, 0.7))
 TEMP_MEAN_PRIOR_C = 30.0
 
 
@@ -87,20 +90,29 @@ def fit_ghi(d: dict) -> tuple[S.GPHyper, S.GPField]:
     return hyper, S.fit_field(d["lat"], d["lon"], d["z"], d["y"], hyper)
 
 
-def fit_temperature(t: dict) -> tuple[S.GPHyper, list[S.GPField]]:
-    annual = t["resid"].mean(axis=1)
-    hyper = None
-    best = -np.inf
-    for length in TEMP_GRID["length_km"]:
-        for sig in TEMP_GRID["signal"]:
-            for n in TEMP_GRID["noise_inmet"]:
+def _select(t: dict, targets: np.ndarray, grid: dict) -> S.GPHyper:
+    best, hyper = -np.inf, None
+    for length in grid["length_km"]:
+        for sig in grid["signal"]:
+            for n in grid["noise_inmet"]:
                 h = S.GPHyper(length, sig, n, n, mean_prior=TEMP_MEAN_PRIOR_C)
-                ll = S.loo_log_density(t["lat"], t["lon"], t["z"], annual, t["sites"], h)
+                ll = sum(S.loo_log_density(t["lat"], t["lon"], t["z"], col, t["sites"], h) for col in targets.T)
                 if ll > best:
                     best, hyper = ll, h
     assert hyper is not None
-    fields = [S.fit_field(t["lat"], t["lon"], t["z"], t["resid"][:, m], hyper) for m in range(12)]
-    return hyper, fields
+    return hyper
+
+
+def fit_temperature(t: dict) -> tuple[S.GPHyper, S.GPHyper, S.GPField, list[S.GPField]]:
+    """Two fields: the annual-mean residual vs GLDAS (local: altitude, coast) and the monthly
+    anomaly around the station's own annual mean (the season: large-scale)."""
+    annual = t["resid"].mean(axis=1)
+    anomaly = t["resid"] - annual[:, None]
+    h_annual = _select(t, annual[:, None], TEMP_GRID)
+    h_season = _select(t, anomaly[:, [0, 3, 6, 9]], SEASON_GRID)
+    f_annual = S.fit_field(t["lat"], t["lon"], t["z"], annual, h_annual)
+    f_season = [S.fit_field(t["lat"], t["lon"], t["z"], anomaly[:, m], h_season) for m in range(12)]
+    return h_annual, h_season, f_annual, f_season
 
 
 def main() -> None:
@@ -111,8 +123,10 @@ def main() -> None:
     mean, sd = fld.predict(glat.ravel(), glon.ravel())
 
     t = temperature_observations(d["obs"])
-    t_hyper, t_fields = fit_temperature(t)
-    t_resid = np.stack([f.predict(glat.ravel(), glon.ravel(), with_noise=False)[0] for f in t_fields], axis=-1)
+    h_annual, h_season, f_annual, f_season = fit_temperature(t)
+    annual_resid = f_annual.predict(glat.ravel(), glon.ravel(), with_noise=False)[0]
+    t_resid = np.stack([annual_resid + f.predict(glat.ravel(), glon.ravel(), with_noise=False)[0] for f in f_season],
+                       axis=-1)
 
     shape = glat.shape
     np.savez_compressed(
@@ -126,14 +140,15 @@ def main() -> None:
                 "tmyx_minus_inmet_ln_sd": round(offset_sd, 4),
                 "observations": int(d["y"].size), "inmet": int((d["z"] == 0).sum()), "tmyx": int((d["z"] == 1).sum()),
                 "sites": int(np.unique(d["sites"]).size), "files_dropped": d["dropped"]},
-        "temperature": {"hyper": t_hyper.__dict__, "observations": int(t["lat"].size)},
+        "temperature": {"hyper_annual": h_annual.__dict__, "hyper_season": h_season.__dict__,
+                        "observations": int(t["lat"].size)},
         "grid": {"step_deg": GRID_STEP_DEG, "lat": [float(GRID_LAT[0]), float(GRID_LAT[-1])],
                  "lon": [float(GRID_LON[0]), float(GRID_LON[-1])]},
     }
     OUT_JSON.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"GHI: {d['y'].size} observations at {summary['ghi']['sites']} sites, {hyper}; "
           f"TMYx − INMET = {100 * (np.exp(offset) - 1):+.1f} %")
-    print(f"temperature: {t['lat'].size} files, {t_hyper}")
+    print(f"temperature: {t['lat'].size} files, annual {h_annual}, season {h_season}")
     print(f"-> {OUT_NPZ.relative_to(ROOT)}, {OUT_JSON.relative_to(ROOT)}")
 
 
