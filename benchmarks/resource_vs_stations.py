@@ -9,7 +9,7 @@ file within 15 km / of the same WMO number), so each row is an out-of-sample che
 - before: the previous default — raw MERRA-2 divided by a line in |latitude| fitted to four
   ground-atlas anchors, stated 1σ = hypot(5 %, disagreement with GLDAS GHI);
 - after: the station field (``data/resource/build_station_correction.py``), INMET level,
-  stated 1σ = the field's predictive sd.
+  stated 1σ = the field's predictive sd ⊕ half the TMYx − INMET offset (``stated_sd``).
 
 Δ = predicted / station − 1 on the annual mean GHI. "band" = share of files inside the
 stated 90 % band (±1.645σ). Temperature: mean absolute error of the 12 monthly means
@@ -70,7 +70,7 @@ def ghi_table(b) -> dict:
     before_d = np.exp(legacy[:, 0] - d["y"]) - 1
     before_in = np.abs(legacy[:, 0] - d["y"]) <= Z_90 * np.log1p(legacy[:, 1])
     after_d = np.exp(mean - d["y"]) - 1
-    after_in = np.abs(mean - d["y"]) <= Z_90 * sd
+    after_in = np.abs(mean - d["y"]) <= Z_90 * S.stated_sd(sd, summary["ghi"]["tmyx_minus_inmet_ln"])
     regions = np.array([o.region for o in d["obs"]])
     src = np.where(d["z"] > 0, "TMYx", "INMET")
     head = (f"{'region':6} {'source':6} {'n':>4} | {'before: med p90 bias band':^31} | "

@@ -25,9 +25,10 @@ Default resource (nothing here comes from the INPE/LABREN atlas, which may not b
    years of 3-hourly 0.25° data) minus a 3 °C margin (grid cells and 3-hour sampling smooth
    the station record low) is the design temperature for string Voc (applied in the engine).
 5. Uncertainty (1σ, annual GHI): the field's predictive sd for a typical year at the site
-   (larger far from stations), with hyperparameters chosen by leave-one-site-out cross-
-   validation; ``benchmarks/resource_vs_stations.py`` checks that the stated 90 % band
-   (±1.645σ) holds on held-out stations.
+   (larger far from stations), hyperparameters chosen by leave-one-site-out cross-
+   validation, combined with half the TMYx − INMET offset (the two reference families
+   disagree by ≈ 6 %); ``benchmarks/resource_vs_stations.py`` checks that the stated 90 %
+   band (±1.645σ) holds on held-out stations of both sources.
 
 Weather files (EPW, TMY2, TMY3, SAM CSV) load through :mod:`app.sizing.weather`.
 """

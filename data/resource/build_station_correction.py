@@ -45,8 +45,8 @@ OUT_JSON = HERE / "station_correction.json"
 GRID_STEP_DEG = 0.5
 GRID_LAT = np.arange(-34.0, 5.5 + 1e-9, GRID_STEP_DEG)
 GRID_LON = np.arange(-74.0, -28.5 + 1e-9, GRID_STEP_DEG)
-GHI_GRID = dict(length_km=(300.0, 600.0, 1200.0, 2400.0), signal=(0.03, 0.06, 0.1),
-                noise_inmet=(0.025, 0.035, 0.045, 0.055), noise_tmyx=(0.015, 0.02, 0.03, 0.04))
+GHI_GRID = dict(length_km=(600.0, 1200.0, 2400.0), signal=(0.06, 0.1), noise_inmet=(0.035, 0.045, 0.055),
+                noise_tmyx=(0.02, 0.03), inmet_signal=(0.0, 0.02, 0.03, 0.04), inmet_length_km=(100.0, 200.0))
 # Temperature: one kernel for the 12 monthly residuals [°C]; chosen by LOO on the annual mean.
 TEMP_GRID = dict(length_km=(30.0, 60.0, 100.0, 200.0, 400.0), signal=(0.5, 1.0, 2.0), noise_inmet=(0.2, 0.4, 0.7),
                  noise_tmyx=(0.2, 0.4, 0.7))
@@ -132,7 +132,8 @@ def main() -> None:
     np.savez_compressed(
         OUT_NPZ,
         lat_deg=GRID_LAT.astype(np.float32), lon_deg=GRID_LON.astype(np.float32),
-        ln_ratio=mean.reshape(shape).astype(np.float32), ln_ratio_sd=sd.reshape(shape).astype(np.float32),
+        ln_ratio=mean.reshape(shape).astype(np.float32),
+        ln_ratio_sd=S.stated_sd(sd, offset).reshape(shape).astype(np.float32),
         temp_resid_c=t_resid.reshape(*shape, 12).astype(np.float32),
     )
     summary = {
