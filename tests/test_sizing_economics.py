@@ -92,8 +92,11 @@ def test_irr_npv_payback_against_hand_calculation():
     assert 6000 * (1 - (1 + irr) ** -25) / irr == pytest.approx(20000, rel=1e-3)  # irr_pct is rounded to 0.01
 
 
-def test_default_tariff_from_data_and_national_fallback():
+def test_default_tariff_from_aneel_data_and_national_fallback():
+    # ANEEL residential tariffs of every distributor (data/tariffs/aneel_residencial.json)
     mg = E.default_tariff("MG")
-    assert mg.distributor == "CEMIG" and mg.energy_brl_per_kwh == pytest.approx(0.26789 + 0.40123)
+    assert mg.distributor == "Cemig-D" and mg.energy_brl_per_kwh == pytest.approx(0.31728 + 0.5413)
     am = E.default_tariff("AM")
-    assert am.distributor == "padrão nacional" and am.energy_brl_per_kwh == pytest.approx(0.70)
+    assert am.distributor == "Amazonas Energia" and am.energy_brl_per_kwh == pytest.approx(0.34918 + 0.49386)
+    ap = E.default_tariff("AP")  # CEA is not in the compilation
+    assert ap.distributor == "mediana nacional"

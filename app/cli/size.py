@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from app.catalog.models import Phase, RoofType
-from app.core.errors import HelioError
+from app.core.errors import HelioError, InvalidInput
 from app.core.text import format_brl, format_number
 
 
@@ -45,7 +45,10 @@ def size(
     fio_b_brl_per_kwh: float | None = typer.Option(None, "--fio-b-brl-per-kwh"),
     escalation_pct_per_year: float = typer.Option(5.0, "--escalation-pct-per-year"),
     connection_year: int = typer.Option(2026, "--connection-year"),
-    weather: Path | None = typer.Option(None, "--weather", help="Arquivo EPW/TMY2/TMY3 no lugar do recurso padrão."),
+    weather: Path | None = typer.Option(
+        None, "--weather", help="Arquivo EPW/TMY2/TMY3/CSV do SAM no lugar do recurso padrão; o local vem do cabeçalho "
+                                "quando não há --municipality/--lat/--lon."),
+    distributor: str | None = typer.Option(None, "--distributor", help="Distribuidora (ex.: Cemig, Enel SP)."),
     system_kwp: float | None = typer.Option(None, "--system-kwp", help="Simula este tamanho [kWp] em vez da meta."),
     kit_id: str | None = typer.Option(None, "--kit-id", help="Simula este kit do catálogo."),
     shading_pct: float = typer.Option(0.0, "--shading-pct", help="Perda extra por sombreamento [%]."),
@@ -55,10 +58,8 @@ def size(
     from app.catalog.store import SQLiteCatalogStore
     from app.core.cache import make_cache
     from app.core.settings import get_settings
-    from app.sizing.engine import size_system
     from app.sizing.models import ConsumptionInput, Preferences, RoofInput, SiteInput, SizingRequest, TariffInput
-    from app.sizing.resource import load_weather_file
-    from app.sizing.service import size_and_store
+    from app.sizing.service import size_and_store, size_with_weather_file
 
     console = Console()
     try:
@@ -74,7 +75,7 @@ def size(
             system_kwp=system_kwp, kit_id=kit_id,
             preferences=Preferences(module_id=module_id, inverter_id=inverter_id, max_dc_ac_ratio=max_dc_ac_ratio,
                                     target_offset_pct=target_offset_pct, budget_brl=budget_brl),
-            tariff=TariffInput(energy_brl_per_kwh=energy_brl_per_kwh, fio_b_brl_per_kwh=fio_b_brl_per_kwh,
+            tariff=TariffInput(distributor=distributor, energy_brl_per_kwh=energy_brl_per_kwh, fio_b_brl_per_kwh=fio_b_brl_per_kwh,
                                escalation_pct_per_year=escalation_pct_per_year, connection_year=connection_year),
         )
         settings = get_settings()
@@ -86,8 +87,12 @@ def size(
 
         store = SpecCatalog(SQLiteCatalogStore(settings.catalog.db_path), make_spec_registry(settings))
         if weather:
-            # A user's weather file is not part of the request: no sizing_id, nothing stored.
-            result = size_system(request, store, weather=load_weather_file(weather))
+            # The file's header gives the site when no municipality/coordinates are passed.
+            if not weather.is_file():
+                raise InvalidInput(f"Arquivo de clima não encontrado: {weather}.",
+                                   hint="Informe um arquivo EPW, TMY2, TMY3 ou CSV do SAM.")
+            result = size_with_weather_file(request, store, make_cache(settings.redis.url),
+                                            settings.redis.sizing_cache_ttl_s, weather.read_bytes(), weather.name)[0]
         else:
             result = size_and_store(request, store, make_cache(settings.redis.url),
                                     settings.redis.sizing_cache_ttl_s)[0]

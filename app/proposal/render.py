@@ -87,7 +87,7 @@ def _kv(rows: list[tuple[str, str]], s: _Styles) -> Table:
 
 def _check_text(design) -> str:
     """The electrical check as an integrator reads it: verified (with the limits), failing, or not checkable."""
-    lines = "; ".join(f"{c.check}: {num(c.value, 1)} {c.unit}".rstrip() + f" (limite {num(c.limit, 1)} {c.unit}".rstrip()
+    lines = "; ".join(f"{c.check}: {format_number(c.value, decimals=1)} {c.unit}".rstrip() + f" (limite {format_number(c.limit, decimals=1)} {c.unit}".rstrip()
                       + ")" for c in getattr(design, "electrical_checks", []) or [])
     if design.string_check == "verified":
         return "verificada" + (f" — {lines}" if lines else "")

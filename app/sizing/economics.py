@@ -6,17 +6,15 @@ Billing model per month (DESIGN.md, "Usual savings model"):
   60 months (art. 13), oldest used first;
 - compensated = min(credits available, consumption left − availability cost): the
   availability cost (30/50/100 kWh, REN 1.000 art. 291) is always billed;
-- bill = billed energy × (TE+TUSD) + compensated × Fio B × share(calendar year);
+- bill = billed energy × (TE+TUSD) + compensated × Fio B × share(calendar year), prices
+  with taxes (ICMS, PIS/COFINS "por dentro", :mod:`app.sizing.tariffs`) as on the bill;
 - savings = bill without PV − bill with PV.
 """
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
 import numpy as np
 import numpy_financial as npf
@@ -24,16 +22,12 @@ import numpy_financial as npf
 from app.catalog.models import Phase
 from app.core.errors import InvalidInput
 from app.sizing.models import YearOut
-
-TARIFF_FILE = Path(__file__).resolve().parents[2] / "data" / "tariffs" / "distribuidoras.json"
+from app.sizing.tariffs import Tariff, site_tariff
 
 AVAILABILITY_KWH = {Phase.SINGLE: 30.0, Phase.TWO: 50.0, Phase.THREE: 100.0}
 FIO_B_SHARE_BY_YEAR = {2023: 0.15, 2024: 0.30, 2025: 0.45, 2026: 0.60, 2027: 0.75, 2028: 0.90}
 GRANDFATHERED_UNTIL_YEAR = 2045  # art. 26: access requested before 7 Jan 2023
 CREDIT_LIFETIME_MONTHS = 60
-FIO_B_SHARE_OF_TUSD = 0.50
-NATIONAL_DEFAULT_TARIFF_BRL_PER_KWH = 0.70
-NATIONAL_DEFAULT_TUSD_SHARE = 0.40
 
 
 def availability_kwh(connection: Phase) -> float:
@@ -52,37 +46,15 @@ def fio_b_share(year: int, *, share_2029_on: float = 1.0, grandfathered: bool = 
     return FIO_B_SHARE_BY_YEAR[year]
 
 
-@dataclass(frozen=True)
-class Tariff:
-    energy_brl_per_kwh: float  # TE + TUSD, before taxes
-    fio_b_brl_per_kwh: float
-    distributor: str
-    source: str
-
-
-@cache
-def _distributors() -> list[dict]:
-    return json.loads(TARIFF_FILE.read_text(encoding="utf-8"))["distribuidoras"]
-
-
 def default_tariff(uf: str) -> Tariff:
-    """Illustrative tariff of the first distributor serving ``uf``, else the national default."""
-    for d in _distributors():
-        if uf.upper() in d.get("estados", []):
-            t = d["tarifas"]
-            return Tariff(
-                energy_brl_per_kwh=round(t["te"] + t["tusd"], 5),
-                fio_b_brl_per_kwh=round(FIO_B_SHARE_OF_TUSD * t["tusd"], 5),
-                distributor=d["nome"],
-                source=f"data/tariffs/distribuidoras.json ({d['nome']}, ilustrativo); Fio B = "
-                       f"{FIO_B_SHARE_OF_TUSD:.0%} da TUSD (estimativa)",
-            )
-    return Tariff(
-        energy_brl_per_kwh=NATIONAL_DEFAULT_TARIFF_BRL_PER_KWH,
-        fio_b_brl_per_kwh=round(NATIONAL_DEFAULT_TARIFF_BRL_PER_KWH * NATIONAL_DEFAULT_TUSD_SHARE * FIO_B_SHARE_OF_TUSD, 4),
-        distributor="padrão nacional",
-        source="padrão nacional (média das 8 distribuidoras de data/tariffs, ilustrativo)",
-    )
+    """Residential tariff of the largest distribution company of ``uf`` (ANEEL data).
+
+    Kept for callers that only know the state; :func:`app.sizing.tariffs.site_tariff` also
+    uses the municipality and a named distributor.
+    """
+    from app.sizing.sites import Site
+
+    return site_tariff(Site(0.0, 0.0, "", uf.upper(), 0, "America/Sao_Paulo", -3.0))
 
 
 @dataclass(frozen=True)

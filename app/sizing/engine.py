@@ -33,6 +33,7 @@ from app.sizing import roof as R
 from app.sizing.kitcheck import KitCheck, check_kit
 from app.sizing.sites import Site, resolve_site
 from app.specs.catalog import with_registry_specs
+from app.sizing.tariffs import resolve_prices
 
 ENGINE_LOSSES = Losses(shading_pct=0.0)  # PVWatts defaults, roof assumed unshaded
 MODEL_UNCERTAINTY_PCT = 3.0
@@ -48,8 +49,12 @@ MINIGENERATION_NOTE = (
 CEC_KEYS = ("alpha_sc", "a_ref", "I_L_ref", "I_o_ref", "R_sh_ref", "R_s", "Adjust")
 
 
-def monthly_consumption_kwh(c: M.ConsumptionInput) -> np.ndarray:
-    """Twelve monthly consumptions [kWh] from any of the accepted forms."""
+def monthly_consumption_kwh(c: M.ConsumptionInput, default_tariff_brl_per_kwh: float | None = None) -> np.ndarray:
+    """Twelve monthly consumptions [kWh] from any of the accepted forms.
+
+    A bill without a tariff is converted with ``default_tariff_brl_per_kwh`` (the site's
+    distributor, with taxes) when given.
+    """
     hint = 'Informe {"monthly_kwh": 650}, doze valores mensais, ou {"bill_brl": 480, "tariff_brl_per_kwh": 0.95}.'
     if c.monthly_kwh is not None:
         values = np.atleast_1d(np.asarray(c.monthly_kwh, dtype=float))
@@ -58,9 +63,10 @@ def monthly_consumption_kwh(c: M.ConsumptionInput) -> np.ndarray:
         if values.size != 12:
             raise InvalidInput(f"Consumo mensal com {values.size} valores.", hint=hint)
     elif c.bill_brl is not None:
-        if not c.tariff_brl_per_kwh or c.tariff_brl_per_kwh <= 0:
+        tariff = c.tariff_brl_per_kwh if c.tariff_brl_per_kwh is not None else default_tariff_brl_per_kwh
+        if not tariff or tariff <= 0:
             raise InvalidInput("Conta em R$ sem tarifa válida.", hint=hint)
-        values = np.repeat(c.bill_brl / c.tariff_brl_per_kwh, 12)
+        values = np.repeat(c.bill_brl / tariff, 12)
     else:
         raise InvalidInput("Consumo não informado.", hint=hint)
     if not np.all(np.isfinite(values)) or np.any(values <= 0):
@@ -210,7 +216,8 @@ def size_system(request: M.SizingRequest, products: Iterable[Product] | CatalogR
     s = request.site
     site = resolve_site(municipality=s.municipality, uf=s.uf, ibge_code=s.ibge_code, latitude_deg=s.lat,
                         longitude_deg=s.lon)
-    consumption = monthly_consumption_kwh(request.consumption)
+    prices = resolve_prices(site, request.tariff)
+    consumption = monthly_consumption_kwh(request.consumption, prices.bill_brl_per_kwh)
     connection = Phase(request.connection)
     prefs, roof, tar = request.preferences, request.roof, request.tariff
     if not 0.5 <= prefs.max_dc_ac_ratio <= 2.0:
@@ -370,9 +377,7 @@ def size_system(request: M.SizingRequest, products: Iterable[Product] | CatalogR
         lambda c, b: True),
         lambda c, x: (c.kit.signature, c.multiple) == (x.kit.signature, x.multiple))
 
-    tariff = E.default_tariff(site.uf)
-    energy_price = tar.energy_brl_per_kwh or tariff.energy_brl_per_kwh
-    fio_b = tar.fio_b_brl_per_kwh if tar.fio_b_brl_per_kwh is not None else tariff.fio_b_brl_per_kwh
+    energy_price, fio_b = prices.energy_brl_per_kwh, prices.fio_b_brl_per_kwh
     sigma = math.sqrt(wy.ghi_uncertainty_pct**2 + INTERANNUAL_VARIABILITY_PCT**2 + MODEL_UNCERTAINTY_PCT**2)
     poa_kwh_m2 = arr.poa_kwh_m2
     ctx = DesignContext(arr, wy, consumption, connection, tar, energy_price, fio_b, sigma, poa_kwh_m2, losses, keep,
@@ -381,7 +386,7 @@ def size_system(request: M.SizingRequest, products: Iterable[Product] | CatalogR
     designs = [design_out(c, idx, ctx) for idx, c in enumerate(chosen)]
     replacement_ref = inverter_price_per_w(all_products)
     designs += [kit_design_out(c, len(designs) + i, ctx, by_id, replacement_ref) for i, c in enumerate(chosen_kits)]
-    warnings = result_warnings(designs, components_possible, pinned, kit_sel)
+    warnings = result_warnings(designs, components_possible, pinned, kit_sel) + list(prices.tariff.warnings)
 
     assumptions = [
         f"Recurso solar: {wy.source}; incerteza 1σ da irradiação anual {wy.ghi_uncertainty_pct:.1f} %.",
@@ -394,9 +399,7 @@ def size_system(request: M.SizingRequest, products: Iterable[Product] | CatalogR
         "NOCT (SAM); CC single-diode CEC quando há parâmetros, senão PVWatts; inversor curva PVWatts com corte.",
         f"Perdas (PVWatts; sombreamento {roof.shading_pct:.0f} % informado): {losses.as_dict()}.",
         _mode_assumption(request, mode, availability, target_kwh),
-        f"Tarifa: TE+TUSD R$ {energy_price:.4f}/kWh, Fio B R$ {fio_b:.4f}/kWh "
-        + ("(informadas)" if tar.energy_brl_per_kwh else f"({tariff.source})")
-        + f"; reajuste {tar.escalation_pct_per_year:.1f} %/ano; sem impostos (ICMS/PIS/COFINS) nem bandeiras.",
+        prices.assumption(tar.escalation_pct_per_year),
         f"Lei 14.300: conexão em {tar.connection_year}; Fio B 15 % (2023) … 90 % (2028), "
         f"{tar.fio_b_share_2029_on_pct:.0f} % de 2029 em diante (cenário)"
         + ("; direito adquirido até 2045" if tar.grandfathered else "")

