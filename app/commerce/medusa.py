@@ -3,7 +3,8 @@
 Routes and shapes as the starter (``medusajs/b2b-starter-medusa`` at 77396af, Medusa 2.8.4)
 implements them; ``tests/fixtures/medusa/starter_fake.py`` names the source file of each:
 
-- ``GET /store/products?q=<sku>&region_id=…&fields=…`` → ``{products}`` (core)
+- ``GET /store/products?variants[sku]=<sku>&region_id=…&fields=…`` → ``{products}`` (core; ``q``
+  does not search SKUs)
 - ``POST /store/carts`` → ``{cart}`` (core; ``metadata.company_id`` links the company);
   ``POST /store/carts/{id}/line-items/bulk {line_items}`` → ``{cart}`` *without totals unless
   requested*: every cart read asks for them in ``fields``, so the totals are Medusa's own
@@ -152,7 +153,8 @@ class MedusaCommerce:
     # -- catalog ----------------------------------------------------------------------
 
     def get_variant_by_sku(self, sku: str) -> Variant | None:
-        params = {"q": sku, "fields": PRODUCT_FIELDS, "limit": 20}
+        # ``q`` searches titles, not SKUs (measured on 2.8.4 core): filter on the variant's SKU
+        params = {"variants[sku]": sku, "fields": PRODUCT_FIELDS, "limit": 20}
         if self.region_id:
             params["region_id"] = self.region_id
         products = self._call("GET", "/store/products", key="products", params=params)
@@ -256,7 +258,16 @@ class MedusaCommerce:
         if self.region_id:
             body["region_id"] = self.region_id
         data = self._call("POST", "/store/carts", key="cart", json=body, params={"fields": CART_FIELDS})
-        return self._read("POST /store/carts", self._cart, data)
+        cart = self._read("POST /store/carts", self._cart, data)
+        credentials = self.http.customer
+        if cart.customer_id is None and getattr(credentials, "renewable", False):
+            # POST /store/carts authenticates optionally: a token Medusa no longer accepts yields a guest
+            # cart, not a 401 (measured on 2.8.4 core). Log in again and hand the cart to the customer.
+            credentials.invalidate()
+            path = f"/store/carts/{cart.id}/customer"
+            cart = self._read(f"POST {path}", self._cart,
+                              self._call("POST", path, key="cart", params={"fields": CART_FIELDS}))
+        return cart
 
     def add_line_items(self, cart_id: str, items: list[tuple[str, int]]) -> Cart:
         path = f"/store/carts/{cart_id}/line-items/bulk"
