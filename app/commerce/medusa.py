@@ -12,7 +12,7 @@ implements them; ``tests/fixtures/medusa/starter_fake.py`` names the source file
 - ``GET /store/carts/{id}?fields=*approvals,*approval_status`` → the cart's approvals
 - ``POST /admin/companies {name, email, currency_code}`` → ``{companies: [...]}``;
   ``POST /admin/companies/{id}/approval-settings {id, requires_admin_approval,
-  requires_sales_manager_approval}`` (``id`` = the settings record's) → ``{approvalSettings}``
+  requires_sales_manager_approval}`` (``id`` = the settings record's) → ``{approvalSettings: [record]}``
 - ``POST /admin/companies/{id}/employees`` → ``{employee}``
 - ``POST /store/carts/{id}/approvals`` (no body) → ``{approvals: [...]}``; only when the
   company's approval settings require one ("No enabled approval types found" otherwise)
@@ -226,9 +226,11 @@ class MedusaCommerce:
         path = f"/admin/companies/{company.id}/approval-settings"
         body = {"id": settings_id, "requires_admin_approval": admin,
                 "requires_sales_manager_approval": company.requires_sales_manager_approval}
-        saved = self._call("POST", path, "admin", key="approvalSettings", json=body)
+        # the route answers query.graph's data as is: {approvalSettings: [record]}
+        saved = self._read(f"POST {path}", lambda s: s[0] if isinstance(s, list) else s,
+                           self._call("POST", path, "admin", key="approvalSettings", json=body))
         return company.model_copy(update={"approval_settings_id": settings_id,
-                                          "requires_admin_approval": bool(saved.get("requires_admin_approval", admin))})
+                                          "requires_admin_approval": bool(saved["requires_admin_approval"])})
 
     def get_company(self, company_id: str) -> Company:
         path = f"/store/companies/{company_id}"

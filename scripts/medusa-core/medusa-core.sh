@@ -51,7 +51,8 @@ install() {
 }
 
 stop() {
-  if [ -f "$RUN/medusa.pid" ]; then kill "$(cat "$RUN/medusa.pid")" 2>/dev/null || true; rm -f "$RUN/medusa.pid"; fi
+  # medusa runs in its own process group (setsid): stop npx and the node server under it together
+  if [ -f "$RUN/medusa.pid" ]; then kill -- "-$(cat "$RUN/medusa.pid")" 2>/dev/null || true; rm -f "$RUN/medusa.pid"; fi
   if [ -f "$RUN/redis.pid" ]; then kill "$(cat "$RUN/redis.pid")" 2>/dev/null || true; rm -f "$RUN/redis.pid"; fi
   if [ -d "$RUN/pg/data" ]; then as_pg "$PGBIN/pg_ctl" -D "$RUN/pg/data" -m fast -w stop >/dev/null 2>&1 || true; fi
 }
@@ -76,7 +77,7 @@ start() {
   cd "$DIR"
   npx medusa db:migrate >"$RUN/migrate.log" 2>&1 || { tail -30 "$RUN/migrate.log" >&2; exit 1; }
   npx medusa user -e "$ADMIN_EMAIL" -p "$ADMIN_PASSWORD" >"$RUN/user.log" 2>&1 || { tail -30 "$RUN/user.log" >&2; exit 1; }
-  PORT=$http_port nohup npx medusa start >"$RUN/medusa.log" 2>&1 &
+  PORT=$http_port setsid nohup npx medusa start >"$RUN/medusa.log" 2>&1 &
   echo $! >"$RUN/medusa.pid"
   for _ in $(seq 1 120); do
     if curl -sf "http://127.0.0.1:$http_port/health" >/dev/null; then
