@@ -52,7 +52,14 @@ install() {
 
 stop() {
   # medusa runs in its own process group (setsid): stop npx and the node server under it together
-  if [ -f "$RUN/medusa.pid" ]; then kill -- "-$(cat "$RUN/medusa.pid")" 2>/dev/null || true; rm -f "$RUN/medusa.pid"; fi
+  # (it may ignore SIGTERM while connections close: SIGKILL after 10 s)
+  if [ -f "$RUN/medusa.pid" ]; then
+    local group; group="$(cat "$RUN/medusa.pid")"
+    kill -- "-$group" 2>/dev/null || true
+    for _ in $(seq 1 20); do kill -0 -- "-$group" 2>/dev/null || break; sleep 0.5; done
+    kill -9 -- "-$group" 2>/dev/null || true
+    rm -f "$RUN/medusa.pid"
+  fi
   if [ -f "$RUN/redis.pid" ]; then kill "$(cat "$RUN/redis.pid")" 2>/dev/null || true; rm -f "$RUN/redis.pid"; fi
   if [ -d "$RUN/pg/data" ]; then as_pg "$PGBIN/pg_ctl" -D "$RUN/pg/data" -m fast -w stop >/dev/null 2>&1 || true; fi
 }
