@@ -217,3 +217,24 @@ def test_unexpected_answers_are_commerce_errors_never_a_500(fake, tmp_path):
         r = api.get(f"/v1/quotes/{r.json()['id']}", headers=rep)      # its cart vanished: a 4xx/5xx, never 500
         assert r.status_code in (404, 503) and r.json()["error"]["code"]
     assert all(not c["items"] for c in fake.state.carts.values())
+
+
+def test_a_company_whose_approval_settings_fail_is_not_left_half_made(fake):
+    medusa = client(fake.url)
+    fake.state.fail[("POST", r"/admin/companies/[^/]+/approval-settings")] = 1
+    with pytest.raises(Exception) as err:
+        medusa.create_company("Solar Meia Ltda", "compras@meia.com.br", requires_admin_approval=True)
+    assert getattr(err.value, "code", None) == "commerce_unavailable"
+    assert fake.state.companies == {}                                  # removed: a retry will not duplicate it
+    assert medusa.create_company("Solar Meia Ltda", "compras@meia.com.br", requires_admin_approval=True)
+    assert len(fake.state.companies) == 1
+
+
+def test_deciding_an_approval_needs_an_admin_user_not_the_secret_key(fake, tmp_path):
+    medusa = client(fake.url, admin_email=None, admin_password=None)
+    company = medusa.create_company("Solar Chave Ltda", "compras@chave.com.br", requires_admin_approval=True)
+    quotes = service(medusa, tmp_path)
+    quote, _ = quotes.create(request(company.id))
+    with pytest.raises(Exception) as err:
+        quotes.decide_approval(quote.id, approve=True)
+    assert getattr(err.value, "code", None) == "commerce_unavailable" and "ADMIN_EMAIL" in err.value.hint
