@@ -37,8 +37,8 @@ test: install  ## command 2: the whole test suite, every marker (starts redis-se
 	$(BIN)/ruff check app ingest evals benchmarks scripts tests
 	$(BIN)/python -m pytest
 
-test-fast: install  ## unit tests only
-	$(BIN)/python -m pytest -m "not slow and not llm"
+test-fast: install  ## unit tests only: no model loads, no services (redis-server not needed)
+	$(BIN)/python -m pytest -m "not slow and not llm and not redis"
 
 test-medusa: install  ## Hélio's Medusa client against a real Medusa 2.8 core (npm once; PostgreSQL + Redis from Debian)
 	bash scripts/medusa-core/medusa-core.sh install

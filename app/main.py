@@ -4,6 +4,7 @@ clients are opened in the lifespan and stored on ``app.state`` for the dependenc
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -43,6 +44,23 @@ def _open_searcher(settings: Settings, state):
         return None
 
 
+def _warm_embedder(state) -> None:
+    """Load the embedding model off the request path, so the first search is not the one
+    that waits for it; a load failure is kept for /readyz like a missing index."""
+    load = getattr(state.searcher.embedder, "load", None)
+    if load is None:
+        return
+
+    def warm() -> None:
+        try:
+            load()
+        except Exception as exc:  # noqa: BLE001 - reported by /readyz; searches then fail clearly
+            log.warning("Modelo de embeddings indisponível: %s", exc)
+            state.searcher_error = f"base de conhecimento indisponível: {exc}"
+
+    threading.Thread(target=warm, name="embedder-warmup", daemon=True).start()
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
@@ -63,6 +81,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             log.exception("Backend de comércio indisponível")
             state.commerce_error = f"falha ao abrir o comércio: {exc}"
     state.searcher = await run_in_threadpool(_open_searcher, settings, state)
+    if state.searcher is not None and settings.embedding.preload:
+        _warm_embedder(state)
     from app.agent.factory import build_assistant
     from app.llm.factory import make_llm
 

@@ -22,6 +22,9 @@ os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
 _TEST_VAR = tempfile.mkdtemp(prefix="helio-tests-")
 os.environ.setdefault("QDRANT__PATH", os.path.join(_TEST_VAR, "qdrant"))
 os.environ.setdefault("QDRANT__EDGE_PATH", os.path.join(_TEST_VAR, "qdrant-edge"))
+# Apps built by tests load the embedding model only when a test searches (the fast tier
+# never loads a model); the API warms it at start-up in production.
+os.environ.setdefault("EMBEDDING__PRELOAD", "false")
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from app.agent import render as R
+from app.core.text import format_brl, format_number
 from app.cli.assistant import MODELFILE, render_modelfile
 
 
@@ -46,6 +47,6 @@ def test_templates_carry_no_numbers_of_their_own():
 
 
 def test_brazilian_number_formatting():
-    assert R.fmt_brl(1234.5, "pt-BR") == "R$ 1.234,50"
-    assert R.fmt_brl(1234.5, "en") == "R$ 1,234.50"
-    assert R.fmt_num(4.95, "pt-BR", 2) == "4,95"
+    assert format_brl(1234.5, "pt-BR") == "R$ 1.234,50"
+    assert format_brl(1234.5, "en") == "R$ 1,234.50"
+    assert format_number(4.95, "pt-BR", 2) == "4,95"

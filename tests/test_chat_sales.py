@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.agent import render as R
+from app.core.text import format_brl
 from app.auth.deps import make_key_store
 from app.catalog.store import SQLiteCatalogStore
 from app.core.settings import Settings
@@ -113,8 +113,8 @@ def test_sales_rep_sizing_summary_confirmation_creates_exactly_one_quote(env):
     summary = card(preview, "quote_preview")
     assert preview["message"].rstrip().endswith("Confirma a criação do orçamento? (sim/não)")
     assert preview["awaiting"] == ["quote_confirmation"]
-    assert f"Total do sistema: {R.fmt_brl(summary['system_total_brl'], 'pt-BR')}" in preview["message"]
-    assert f"Equipamentos: {R.fmt_brl(summary['equipment_total_brl'], 'pt-BR')}" in preview["message"]
+    assert f"Total do sistema: {format_brl(summary['system_total_brl'], 'pt-BR')}" in preview["message"]
+    assert f"Equipamentos: {format_brl(summary['equipment_total_brl'], 'pt-BR')}" in preview["message"]
     assert "15 dias" in preview["message"] and "não precisa de aprovação" in preview["message"]
     assert env.backend_quotes() == 0 and env.quote_records() == 0  # a summary creates nothing
 
@@ -206,7 +206,7 @@ def test_financing_after_a_sizing_uses_its_capex_for_any_role(env):
     assert got["source"] == "sizing" and got["amount_brl"] == pytest.approx(capex)
     assert got["options"] and got["options"] == expected["options"]
     for option in expected["options"]:
-        assert f"{option['n_installments']} parcelas de {R.fmt_brl(option['first_payment_brl'], 'pt-BR')}" in reply["message"]
+        assert f"{option['n_installments']} parcelas de {format_brl(option['first_payment_brl'], 'pt-BR')}" in reply["message"]
         assert option["lender"] in reply["message"]
     shorter = env.chat("fin-1", "e em 48x?", env.widget)  # same amount, another term
     assert card(shorter, "financing")["options"] == direct_financing(env.settings, capex, 48)["options"]
@@ -220,8 +220,8 @@ def test_standalone_financing_request(env):
     assert got["options"] == expected["options"]
     best = expected["options"][0]
     assert f"1. {best['lender']}" in reply["message"]
-    assert R.fmt_brl(best["first_payment_brl"], "pt-BR") in reply["message"]
-    assert R.fmt_brl(best["total_paid_brl"], "pt-BR") in reply["message"]
+    assert format_brl(best["first_payment_brl"], "pt-BR") in reply["message"]
+    assert format_brl(best["total_paid_brl"], "pt-BR") in reply["message"]
     asked = env.chat("fin-3", "quero financiar um sistema", {})
     assert asked["awaiting"] == ["financing_amount"] and not tool_names(asked)
     answered = env.chat("fin-3", "30 mil em 48 meses", {})

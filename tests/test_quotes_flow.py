@@ -24,7 +24,7 @@ from app.auth.deps import make_key_store
 from app.catalog.models import Category, InverterSpecs, InverterType, ModuleSpecs, Phase, Product
 from app.commerce.local import LocalCommerce
 from app.core.settings import Settings
-from app.financing.money import brl, num
+from app.core.text import format_brl, format_number
 from app.main import create_app
 from app.quotes.tool import create_draft_quote_for_chat
 from app.sizing.engine import size_system
@@ -217,9 +217,9 @@ def test_proposal_pdf_has_the_engine_figures(env, tmp_path: Path):
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(r.content)).pages)
     flat = " ".join(text.split())
     best, eco = sizing.best, sizing.best.economics
-    for figure in (f"{num(best.dc_kwp, 2)} kWp", f"{num(best.energy.annual_kwh, 0)} kWh/ano",
-                   f"{num(eco.simple_payback_years, 1)} anos", brl(eco.first_year_savings_brl),
-                   brl(q["equipment_total_brl"]), brl(q["financing"]["options"][0]["first_payment_brl"]),
+    for figure in (f"{format_number(best.dc_kwp, decimals=2)} kWp", f"{format_number(best.energy.annual_kwh, decimals=0)} kWh/ano",
+                   f"{format_number(eco.simple_payback_years, decimals=1)} anos", format_brl(eco.first_year_savings_brl),
+                   format_brl(q["equipment_total_brl"]), format_brl(q["financing"]["options"][0]["first_payment_brl"]),
                    "Uberlândia/MG", "Maria Souza", q["id"], "Geração mensal estimada"):
         assert figure in flat, figure
     assert env.client.get(f"/v1/quotes/{q['id']}/proposal.pdf", headers=env.widget).status_code == 403

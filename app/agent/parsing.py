@@ -14,29 +14,13 @@ from typing import Literal
 
 from unidecode import unidecode
 
+from app.core.text import parse_number
+
 from app.agent.places import PlaceIndex, fold
 
 Connection = Literal["single_phase", "two_phase", "three_phase"]
 
 _NUM = r"\d{1,3}(?:[.\s]\d{3})+(?:,\d+)?|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?"
-
-
-def parse_number(raw: str, lang: str = "pt") -> float:
-    """'1.234,56' → 1234.56, '450,00' → 450.0, '1,200.5' → 1200.5, '1.200' → 1200."""
-    s = raw.strip().replace(" ", "")
-    if "," in s and "." in s:
-        decimal = "," if s.rfind(",") > s.rfind(".") else "."
-        thousands = "." if decimal == "," else ","
-        s = s.replace(thousands, "").replace(decimal, ".")
-    elif "," in s:
-        head, _, tail = s.rpartition(",")
-        # "1,200" is a thousands group in English; in pt-BR a comma is always the decimal mark.
-        s = s.replace(",", "") if (lang == "en" and len(tail) == 3 and s.count(",") >= 1) else head.replace(",", "") + "." + tail
-    elif "." in s:
-        parts = s.split(".")
-        if all(len(p) == 3 for p in parts[1:]) and (len(parts) > 2 or lang == "pt" or len(parts[0]) <= 3):
-            s = s.replace(".", "")
-    return float(s)
 
 
 def number_in_text(value: float, text: str) -> bool:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from unidecode import unidecode
+from app.core.text import fold_words as fold
 
 # Everyday words that are also municipality names; matched only when capitalised.
 _COMMON_WORDS = {
@@ -40,11 +40,6 @@ _ALIASES = {
     "rj capital": ("Rio de Janeiro", "RJ"),
     "sp capital": ("São Paulo", "SP"),
 }
-
-
-def fold(text: str) -> str:
-    """Lower-case, strip accents, keep letters/digits/spaces."""
-    return re.sub(r"[^a-z0-9]+", " ", unidecode(text).lower()).strip()
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from app.core.settings import PROJECT_ROOT
+from app.core.text import format_brl, format_kwh, format_number, format_percent
 
 PROMPTS_DIR = PROJECT_ROOT / "prompts"
 LANGS = ("pt-BR", "en")
@@ -33,29 +34,14 @@ def _load_templates(name: str, prompts_dir: Path) -> dict[str, Any]:
     return yaml.safe_load((prompts_dir / f"answers.{name}.yaml").read_text(encoding="utf-8"))
 
 
-def fmt_num(value: float, lang: str, decimals: int = 0) -> str:
-    text = f"{value:,.{decimals}f}"
-    if lang == "en":
-        return text
-    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-
-
-def fmt_brl(value: float, lang: str) -> str:
-    return f"R$ {fmt_num(value, lang, 2)}" if lang != "en" else f"R$ {value:,.2f}"
-
-
-def fmt_kwh(value: float, lang: str) -> str:
-    return f"{fmt_num(value, lang, 0)} kWh"
-
-
 def fmt_slot(key: str, value: Any, lang: str) -> str:
     t = templates(lang)
     if key == "monthly_kwh":
-        shown = f"{fmt_kwh(value, lang)}/{'mês' if lang != 'en' else 'month'}"
+        shown = f"{format_kwh(value, lang)}/{'mês' if lang != 'en' else 'month'}"
     elif key in ("bill_brl",):
-        shown = fmt_brl(value, lang)
+        shown = format_brl(value, lang)
     elif key == "tariff_brl_per_kwh":
-        shown = f"{fmt_brl(value, lang)}/kWh"
+        shown = f"{format_brl(value, lang)}/kWh"
     elif key == "connection":
         shown = t["connection_names"].get(value, value)
     else:
@@ -85,22 +71,22 @@ def _engine_facts(result: dict[str, Any], lang: str) -> dict[str, str]:
     best = result["best"]
     module, inverter, energy, econ = best["module"], best["inverter"], best["energy"], best.get("economics") or {}
     facts = {
-        "system_kwp": f"{fmt_num(best['dc_kwp'], lang, 2)} kWp",
+        "system_kwp": f"{format_number(best['dc_kwp'], lang, 2)} kWp",
         "modules": f"{module['quantity']} × {module['name']}",
         "inverter": (f"{inverter['quantity']} × " if inverter["quantity"] > 1 else "") + inverter["name"],
-        "annual_kwh": fmt_kwh(energy["annual_kwh"], lang),
-        "monthly_kwh": fmt_kwh(fmean(energy["monthly_kwh"]), lang),
-        "coverage_pct": f"{fmt_num(energy['offset_pct'], lang, 0)} %",
-        "specific_yield": f"{fmt_num(energy['specific_yield_kwh_per_kwp'], lang)} kWh/kWp/{'ano' if lang != 'en' else 'yr'}",
+        "annual_kwh": format_kwh(energy["annual_kwh"], lang),
+        "monthly_kwh": format_kwh(fmean(energy["monthly_kwh"]), lang),
+        "coverage_pct": f"{format_number(energy['offset_pct'], lang, 0)} %",
+        "specific_yield": f"{format_number(energy['specific_yield_kwh_per_kwp'], lang)} kWh/kWp/{'ano' if lang != 'en' else 'yr'}",
     }
     kit = best.get("kit")
     if best.get("kind") == "kit" and isinstance(kit, dict):
         distributor = f", {kit['distributor']}" if kit.get("distributor") else ""
-        facts["kit"] = f"{kit['quantity']} × {kit['name']} ({fmt_brl(kit['unit_price_brl'], lang)}{distributor})"
+        facts["kit"] = f"{kit['quantity']} × {kit['name']} ({format_brl(kit['unit_price_brl'], lang)}{distributor})"
     if econ.get("capex_brl") is not None:
-        facts["capex_brl"] = fmt_brl(econ["capex_brl"], lang)
+        facts["capex_brl"] = format_brl(econ["capex_brl"], lang)
     if econ.get("simple_payback_years") is not None:
-        facts["payback_years"] = fmt_num(econ["simple_payback_years"], lang, 1)
+        facts["payback_years"] = format_number(econ["simple_payback_years"], lang, 1)
     if best.get("string_check") == "not_verifiable":
         # An integrator must know when strings could not be checked (kits without datasheet specs).
         facts["string_check"] = templates(lang)["string_check_not_verifiable"]
@@ -137,7 +123,7 @@ def sizing_facts(result: dict[str, Any], lang: str) -> dict[str, str]:
         watts = _find(result, ("dc_power_w", "system_power_w", "array_power_w"))
         kwp = watts / 1000 if isinstance(watts, (int, float)) else None
     if isinstance(kwp, (int, float)):
-        facts["system_kwp"] = f"{fmt_num(kwp, lang, 2)} kWp"
+        facts["system_kwp"] = f"{format_number(kwp, lang, 2)} kWp"
     count = _find(result, ("n_modules", "modules_count", "module_count", "num_modules", "modules_qty"))
     module = _find(result, ("module_name", "module"))
     module_name = module.get("name") if isinstance(module, dict) else module if isinstance(module, str) else None
@@ -145,7 +131,7 @@ def sizing_facts(result: dict[str, Any], lang: str) -> dict[str, str]:
     if isinstance(count, (int, float)):
         text = f"{int(count)} × {module_name}" if module_name else str(int(count))
         if isinstance(module_w, (int, float)) and not module_name:
-            text += f" × {fmt_num(module_w, lang)} W"
+            text += f" × {format_number(module_w, lang)} W"
         facts["modules"] = text
     inverter = _find(result, ("inverter_name", "inverter"))
     if isinstance(inverter, dict):
@@ -154,21 +140,21 @@ def sizing_facts(result: dict[str, Any], lang: str) -> dict[str, str]:
         facts["inverter"] = inverter
     annual = _find(result, ("annual_generation_kwh", "annual_energy_kwh", "annual_kwh", "yearly_generation_kwh"))
     if isinstance(annual, (int, float)):
-        facts["annual_kwh"] = fmt_kwh(annual, lang)
+        facts["annual_kwh"] = format_kwh(annual, lang)
     monthly = _find(result, ("monthly_generation_kwh", "monthly_energy_kwh", "avg_monthly_generation_kwh"))
     if isinstance(monthly, list) and monthly and all(isinstance(v, (int, float)) for v in monthly):
         monthly = fmean(monthly)
     if isinstance(monthly, (int, float)):
-        facts["monthly_kwh"] = fmt_kwh(monthly, lang)
+        facts["monthly_kwh"] = format_kwh(monthly, lang)
     coverage = _find(result, ("coverage_pct", "consumption_coverage_pct", "offset_pct"))
     if isinstance(coverage, (int, float)):
-        facts["coverage_pct"] = f"{fmt_num(coverage, lang, 0)} %"
+        facts["coverage_pct"] = f"{format_number(coverage, lang, 0)} %"
     yield_ = _find(result, ("specific_yield_kwh_per_kwp", "specific_yield_kwh_kwp_yr", "specific_yield"))
     if isinstance(yield_, (int, float)):
-        facts["specific_yield"] = f"{fmt_num(yield_, lang)} kWh/kWp/{'ano' if lang != 'en' else 'yr'}"
+        facts["specific_yield"] = f"{format_number(yield_, lang)} kWh/kWp/{'ano' if lang != 'en' else 'yr'}"
     price = _find(result, ("price_brl", "total_price_brl", "equipment_price_brl"))
     if isinstance(price, (int, float)):
-        facts["price_brl"] = fmt_brl(price, lang)
+        facts["price_brl"] = format_brl(price, lang)
     return facts
 
 
@@ -202,9 +188,9 @@ def products_text(items: list[dict[str, Any]], lang: str) -> str:
     for p in items:
         bits = [p["name"]]
         if p.get("power_w"):
-            bits.append(f"{fmt_num(p['power_w'], lang)} W")
+            bits.append(f"{format_number(p['power_w'], lang)} W")
         if p.get("price_brl"):
-            bits.append(fmt_brl(p["price_brl"], lang))
+            bits.append(format_brl(p["price_brl"], lang))
         bits.append(t["in_stock"] if p.get("in_stock") else t["out_of_stock"])
         lines.append(f"- {' · '.join(bits)} (id: {p['id']})")
     return "\n".join(lines)
@@ -253,10 +239,6 @@ def chunks(text: str) -> list[str]:
 
 # -- sales: financing options and quotes ----------------------------------------------------
 
-def fmt_pct(value: float, lang: str) -> str:
-    return f"{fmt_num(value, lang, 2)} %"
-
-
 def fmt_date(iso: str, lang: str) -> str:
     """'2025-07-01' → '01/07/2025' (pt-BR); English keeps ISO."""
     if lang == "en" or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", iso or ""):
@@ -273,20 +255,20 @@ def financing_text(result: dict[str, Any], lang: str, from_sizing: bool) -> str:
     if not options:
         reasons = "; ".join(f"{i['lender']}: {', '.join(i['reasons'])}" for i in result.get("ineligible", []))
         return f["none"].format(reasons=reasons or "-")
-    lines = [f["head"].format(amount=fmt_brl(result["amount_brl"], lang), term=result["term_months"],
+    lines = [f["head"].format(amount=format_brl(result["amount_brl"], lang), term=result["term_months"],
                               system=f["systems"].get(result["system"], result["system"]),
                               source=f["from_sizing"] if from_sizing else "")]
     if result.get("down_payment_brl"):
-        lines.append(f["down"].format(value=fmt_brl(result["down_payment_brl"], lang),
-                                      financed=fmt_brl(result["financed_brl"], lang)))
+        lines.append(f["down"].format(value=format_brl(result["down_payment_brl"], lang),
+                                      financed=format_brl(result["financed_brl"], lang)))
     for o in options:
         same = abs(o["first_payment_brl"] - o["last_payment_brl"]) < 0.005
-        installment = fmt_brl(o["first_payment_brl"], lang) if same else f["varying"].format(
-            first=fmt_brl(o["first_payment_brl"], lang), last=fmt_brl(o["last_payment_brl"], lang))
+        installment = format_brl(o["first_payment_brl"], lang) if same else f["varying"].format(
+            first=format_brl(o["first_payment_brl"], lang), last=format_brl(o["last_payment_brl"], lang))
         lines.append(f["option"].format(
-            rank=o["rank"], lender=o["lender"], line=o["line"], rate=fmt_pct(o["rate_monthly_pct"], lang),
-            n=o["n_installments"], installment=installment, total=fmt_brl(o["total_paid_brl"], lang),
-            cet_m=fmt_pct(o["cet_monthly_pct"], lang), cet_a=fmt_pct(o["cet_annual_pct"], lang)))
+            rank=o["rank"], lender=o["lender"], line=o["line"], rate=format_percent(o["rate_monthly_pct"], lang),
+            n=o["n_installments"], installment=installment, total=format_brl(o["total_paid_brl"], lang),
+            cet_m=format_percent(o["cet_monthly_pct"], lang), cet_a=format_percent(o["cet_annual_pct"], lang)))
     if result.get("ineligible"):
         lines.append(f["ineligible"].format(items=", ".join(i["lender"] for i in result["ineligible"])))
     lines.append(f["foot"])
@@ -299,12 +281,12 @@ def quote_preview_text(summary: dict[str, Any], company_id: str, lang: str) -> s
     lines = [q["preview_head"].format(company=company_id)]
     for item in summary["items"]:
         lines.append("- " + q["item"].format(quantity=item["quantity"], title=item["title"],
-                                             unit=fmt_brl(item["unit_price_brl"], lang),
-                                             total=fmt_brl(item["total_brl"], lang)))
-    lines.append(q["equipment"].format(value=fmt_brl(summary["equipment_total_brl"], lang)))
+                                             unit=format_brl(item["unit_price_brl"], lang),
+                                             total=format_brl(item["total_brl"], lang)))
+    lines.append(q["equipment"].format(value=format_brl(summary["equipment_total_brl"], lang)))
     if summary.get("installation_brl") is not None:
-        lines.append(q["installation"].format(value=fmt_brl(summary["installation_brl"], lang)))
-    lines.append(q["system_total"].format(value=fmt_brl(summary["system_total_brl"], lang)))
+        lines.append(q["installation"].format(value=format_brl(summary["installation_brl"], lang)))
+    lines.append(q["system_total"].format(value=format_brl(summary["system_total_brl"], lang)))
     if summary.get("approval_required"):
         lines.append(q["approval_needed"].format(reasons="; ".join(summary.get("approval_reasons") or [])))
     else:
@@ -321,7 +303,7 @@ def quote_done_text(result: dict[str, Any], lang: str) -> str:
     """The answer after ``create_draft_quote(confirmed=True)``: created, or an idempotent replay."""
     q = templates(lang)["quote"]
     fields = dict(id=result["quote_id"], status=result["status_label"] if lang != "en" else result["status"],
-                  total=fmt_brl(result["system_total_brl"], lang), valid_until=fmt_date(result["valid_until"], lang),
+                  total=format_brl(result["system_total_brl"], lang), valid_until=fmt_date(result["valid_until"], lang),
                   url=result["proposal_url"])
     lines = [q["created" if result.get("created") else "exists"].format(**fields)]
     if result.get("created") and result.get("approval_required"):

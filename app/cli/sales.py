@@ -94,12 +94,12 @@ def simulate(
     if as_json:
         console.print_json(json.dumps(result.model_dump(mode="json"), ensure_ascii=False))
         return
-    from app.financing.money import brl, pct
+    from app.core.text import format_brl, format_percent
 
     table = Table("#", "linha", "taxa a.m.", "1ª parcela", "total pago", "IOF", "CET a.m.", "CET a.a.")
     for o in result.options:
-        table.add_row(str(o.rank), o.line_name, pct(o.rate_monthly_pct), brl(o.first_payment_brl),
-                      brl(o.total_paid_brl), brl(o.iof_brl), pct(o.cet_monthly_pct), pct(o.cet_annual_pct))
+        table.add_row(str(o.rank), o.line_name, format_percent(o.rate_monthly_pct), format_brl(o.first_payment_brl),
+                      format_brl(o.total_paid_brl), format_brl(o.iof_brl), format_percent(o.cet_monthly_pct), format_percent(o.cet_annual_pct))
     console.print(table)
     for line in result.ineligible:
         console.print(f"[yellow]{line.line_name}[/yellow]: {'; '.join(line.reasons)}")
@@ -135,7 +135,7 @@ def add_buyer(
     commerce = _commerce()
     commerce.get_company(company_id)
     employee = commerce.create_employee(company_id, customer_id, spending_limit_brl, admin)
-    from app.financing.money import brl
+    from app.core.text import format_brl
 
-    limit = "sem limite" if employee.spending_limit_brl is None else f"limite {brl(employee.spending_limit_brl)}"
+    limit = "sem limite" if employee.spending_limit_brl is None else f"limite {format_brl(employee.spending_limit_brl)}"
     console.print(f"[bold]Comprador criado:[/bold] id {employee.id} ({limit})")

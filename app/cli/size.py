@@ -9,18 +9,15 @@ from rich.console import Console
 
 from app.catalog.models import Phase, RoofType
 from app.core.errors import HelioError
+from app.core.text import format_brl, format_number
 
 
 def _brl(v: float | None) -> str:
-    if v is None:
-        return "—"
-    return "R$ " + f"{v:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+    return "—" if v is None else format_brl(v)
 
 
 def _num(v: float | None, digits: int = 0) -> str:
-    if v is None:
-        return "—"
-    return f"{v:,.{digits}f}".replace(",", "X").replace(".", ",").replace("X", ".")
+    return "—" if v is None else format_number(v, decimals=digits)
 
 
 def size(

@@ -53,6 +53,9 @@ class EmbeddingSettings(BaseModel):
     torch_threads: int | None = Field(
         1, description="torch intra-op threads (process-wide); 1 avoids OpenMP stalls on shared cores, None = torch default"
     )
+    preload: bool = Field(
+        True, description="load the embedding model in the background when the API starts (else on the first search)"
+    )
 
 
 class KnowledgeSettings(BaseModel):

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from app.core.errors import InvalidInput
-from app.financing.money import brl
+from app.core.text import format_brl
 from app.financing.rules import CreditLine, CreditLineBook, CustomerType
 from app.financing.schedule import (
     AmortizationSystem, Schedule, annual_rate, build_schedule, cet_monthly, iof_on_schedule,
@@ -208,9 +208,9 @@ def _simulate_line(line: CreditLine, rate_pct: float, req: FinancingRequest, boo
 
     reasons = []
     if line.amount_brl.max is not None and contracted > line.amount_brl.max + 1e-6:
-        reasons.append(f"valor contratado de {brl(contracted)} acima do limite de {brl(line.amount_brl.max)}")
+        reasons.append(f"valor contratado de {format_brl(contracted)} acima do limite de {format_brl(line.amount_brl.max)}")
     if line.amount_brl.min is not None and contracted < line.amount_brl.min - 1e-6:
-        reasons.append(f"valor contratado de {brl(contracted)} abaixo do mínimo de {brl(line.amount_brl.min)}")
+        reasons.append(f"valor contratado de {format_brl(contracted)} abaixo do mínimo de {format_brl(line.amount_brl.min)}")
     if reasons:
         return None, reasons
 

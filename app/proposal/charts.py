@@ -7,7 +7,7 @@ from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.shapes import Drawing, Line, String
 from reportlab.lib import colors
 
-from app.financing.money import num
+from app.core.text import format_number
 
 MONTHS_PT = ["Jan", "Fev", "Mar", "Abr", "Mai", "Jun", "Jul", "Ago", "Set", "Out", "Nov", "Dez"]
 SUN = colors.HexColor("#F2A900")
@@ -38,7 +38,7 @@ def monthly_generation_chart(generation_kwh: list[float], consumption_kwh: list[
     chart.valueAxis.valueMax = _nice_max(max(max(s) for s in data))
     chart.valueAxis.labels.fontName = font
     chart.valueAxis.labels.fontSize = 8
-    chart.valueAxis.labelTextFormat = lambda v: num(v, 0)
+    chart.valueAxis.labelTextFormat = lambda v: format_number(v, decimals=0)
     chart.bars[0].fillColor = SUN
     if consumption_kwh:
         chart.bars[1].fillColor = NAVY
@@ -72,7 +72,7 @@ def payback_chart(cumulative_brl: list[float], payback_years: float | None, font
     chart.valueAxis.valueMax = _nice_max(high)
     chart.valueAxis.labels.fontName = font
     chart.valueAxis.labels.fontSize = 8
-    chart.valueAxis.labelTextFormat = lambda v: "R$ " + num(v / 1000, 0) + " mil"
+    chart.valueAxis.labelTextFormat = lambda v: "R$ " + format_number(v / 1000, decimals=0) + " mil"
     chart.categoryAxis.style = "stacked"
     chart.categoryAxis.joinAxisMode = "value"
     chart.categoryAxis.joinAxisPos = 0
@@ -88,7 +88,7 @@ def payback_chart(cumulative_brl: list[float], payback_years: float | None, font
         step = chart.width / len(cumulative_brl)
         x = chart.x + step * (payback_years + 0.5)
         d.add(Line(x, chart.y, x, chart.y + chart.height, strokeColor=NAVY, strokeDashArray=[3, 2]))
-        d.add(String(x + 3, chart.y + chart.height - 10, f"retorno: {num(payback_years, 1)} anos",
+        d.add(String(x + 3, chart.y + chart.height - 10, f"retorno: {format_number(payback_years, decimals=1)} anos",
                      fontName=font, fontSize=8, fillColor=NAVY))
     d.add(String(chart.x + chart.width / 2, 8, "anos", fontName=font, fontSize=8, textAnchor="middle"))
     return d

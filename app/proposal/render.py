@@ -20,7 +20,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from xml.sax.saxutils import escape
 
-from app.financing.money import brl, num, pct
+from app.core.text import format_brl, format_number, format_percent
 from app.proposal.charts import NAVY, SUN, monthly_generation_chart, payback_chart
 from app.quotes.models import DraftQuote
 from app.sizing.models import SizingResult
@@ -91,15 +91,15 @@ def _system_section(q: DraftQuote, r: SizingResult, s: _Styles) -> list:
     e, eco = design.energy, design.economics
     out = [s.p("Resumo do sistema", s.h2), _kv([
         ("Local", f"{r.site.municipality}/{r.site.uf}"),
-        ("Potência instalada", f"{num(design.dc_kwp, 2)} kWp (inversor {num(design.ac_kw, 1)} kW)"),
+        ("Potência instalada", f"{format_number(design.dc_kwp, decimals=2)} kWp (inversor {format_number(design.ac_kw, decimals=1)} kW)"),
         ("Módulos", f"{design.module.quantity} × {design.module.name}"),
         ("Inversor", f"{design.inverter.quantity} × {design.inverter.name}"),
-        ("Geração anual estimada (P50)", f"{num(e.annual_kwh, 0)} kWh/ano"),
-        ("Geração anual conservadora (P90)", f"{num(e.p90_annual_kwh, 0)} kWh/ano"),
-        ("Média mensal", f"{num(e.annual_kwh / 12, 0)} kWh/mês"),
-        ("Consumo anual informado", f"{num(r.consumption.annual_kwh, 0)} kWh/ano"),
-        ("Atendimento do consumo", pct(e.offset_pct, 0)),
-        ("Produtividade", f"{num(e.specific_yield_kwh_per_kwp, 0)} kWh/kWp/ano"),
+        ("Geração anual estimada (P50)", f"{format_number(e.annual_kwh, decimals=0)} kWh/ano"),
+        ("Geração anual conservadora (P90)", f"{format_number(e.p90_annual_kwh, decimals=0)} kWh/ano"),
+        ("Média mensal", f"{format_number(e.annual_kwh / 12, decimals=0)} kWh/mês"),
+        ("Consumo anual informado", f"{format_number(r.consumption.annual_kwh, decimals=0)} kWh/ano"),
+        ("Atendimento do consumo", format_percent(e.offset_pct, decimals=0)),
+        ("Produtividade", f"{format_number(e.specific_yield_kwh_per_kwp, decimals=0)} kWh/kWp/ano"),
         # An integrator must see when strings could not be checked (kits without datasheet specs).
         ("Verificação elétrica (strings)", "verificada" if design.string_check == "verified"
          else f"não verificável — {design.string_check_reason or 'especificações ausentes'}"),
@@ -107,14 +107,14 @@ def _system_section(q: DraftQuote, r: SizingResult, s: _Styles) -> list:
         monthly_generation_chart(e.monthly_kwh, r.consumption.monthly_kwh, s.font)]
     cumulative = [-eco.capex_brl] + [y.cumulative_brl for y in eco.years]
     out += [s.p("Economia e retorno do investimento", s.h2), _kv([
-        ("Investimento estimado (equipamentos + instalação)", brl(eco.capex_brl)),
-        ("Economia no 1º ano", brl(eco.first_year_savings_brl)),
-        ("Retorno simples (payback)", f"{num(eco.simple_payback_years, 1)} anos" if eco.simple_payback_years
+        ("Investimento estimado (equipamentos + instalação)", format_brl(eco.capex_brl)),
+        ("Economia no 1º ano", format_brl(eco.first_year_savings_brl)),
+        ("Retorno simples (payback)", f"{format_number(eco.simple_payback_years, decimals=1)} anos" if eco.simple_payback_years
          is not None else "acima do horizonte de 25 anos"),
-        ("Retorno descontado", f"{num(eco.discounted_payback_years, 1)} anos" if eco.discounted_payback_years
+        ("Retorno descontado", f"{format_number(eco.discounted_payback_years, decimals=1)} anos" if eco.discounted_payback_years
          is not None else "acima do horizonte de 25 anos"),
-        ("Valor presente líquido (25 anos)", brl(eco.npv_brl)),
-        ("Taxa interna de retorno", pct(eco.irr_pct, 1) if eco.irr_pct is not None else "não definida"),
+        ("Valor presente líquido (25 anos)", format_brl(eco.npv_brl)),
+        ("Taxa interna de retorno", format_percent(eco.irr_pct, decimals=1) if eco.irr_pct is not None else "não definida"),
     ], s), Spacer(1, 6), payback_chart(cumulative, eco.simple_payback_years, s.font)]
     return out
 
@@ -124,17 +124,17 @@ def _financing_section(q: DraftQuote, s: _Styles) -> list:
     if f is None:
         return []
     out = [s.p("Opções de financiamento", s.h2),
-           s.p(f"Valor do sistema {brl(f.amount_brl)}, entrada {brl(f.down_payment_brl)}, "
+           s.p(f"Valor do sistema {format_brl(f.amount_brl)}, entrada {format_brl(f.down_payment_brl)}, "
                f"{f.term_months} parcelas ({f.system.upper()})"
                + (f", carência de {f.grace_months} meses" if f.grace_months else "") + ".")]
     if f.options:
         rows = [["#", "Instituição / linha", "Taxa", "Parcela", "Total pago", "IOF", "CET"]]
         for o in f.options:
-            payment = brl(o.first_payment_brl) if o.system == "price" else \
-                f"{brl(o.first_payment_brl)} → {brl(o.last_payment_brl)}"
-            rows.append([str(o.rank), o.line_name, f"{pct(o.rate_monthly_pct)} a.m.\n{pct(o.rate_annual_pct)} a.a.",
-                         payment, brl(o.total_paid_brl), brl(o.iof_brl),
-                         f"{pct(o.cet_monthly_pct)} a.m.\n{pct(o.cet_annual_pct)} a.a."])
+            payment = format_brl(o.first_payment_brl) if o.system == "price" else \
+                f"{format_brl(o.first_payment_brl)} → {format_brl(o.last_payment_brl)}"
+            rows.append([str(o.rank), o.line_name, f"{format_percent(o.rate_monthly_pct)} a.m.\n{format_percent(o.rate_annual_pct)} a.a.",
+                         payment, format_brl(o.total_paid_brl), format_brl(o.iof_brl),
+                         f"{format_percent(o.cet_monthly_pct)} a.m.\n{format_percent(o.cet_annual_pct)} a.a."])
         out.append(_table(rows, [6 * mm, 44 * mm, 24 * mm, 24 * mm, 27 * mm, 21 * mm, 24 * mm], s,
                           right_cols=(2, 3, 4, 5, 6)))
     for line in f.ineligible:
@@ -146,11 +146,11 @@ def _financing_section(q: DraftQuote, s: _Styles) -> list:
 
 def _items_section(q: DraftQuote, s: _Styles) -> list:
     rows = [["Item", "SKU", "Qtd.", "Preço unitário", "Total"]]
-    rows += [[l.title, l.sku, str(l.quantity), brl(l.unit_price_brl), brl(l.total_brl)] for l in q.items]
-    rows.append(["Total dos equipamentos", "", "", "", brl(q.equipment_total_brl)])
+    rows += [[l.title, l.sku, str(l.quantity), format_brl(l.unit_price_brl), format_brl(l.total_brl)] for l in q.items]
+    rows.append(["Total dos equipamentos", "", "", "", format_brl(q.equipment_total_brl)])
     if q.installation_brl is not None:
-        rows.append(["Instalação estimada (integrador, não faturada pela YSH)", "", "", "", brl(q.installation_brl)])
-        rows.append(["Valor estimado do sistema", "", "", "", brl(q.system_total_brl)])
+        rows.append(["Instalação estimada (integrador, não faturada pela YSH)", "", "", "", format_brl(q.installation_brl)])
+        rows.append(["Valor estimado do sistema", "", "", "", format_brl(q.system_total_brl)])
     out = [s.p("Itens e preços", s.h2),
            _table(rows, [72 * mm, 40 * mm, 12 * mm, 26 * mm, 26 * mm], s, right_cols=(2, 3, 4))]
     if q.approval.required:

@@ -17,7 +17,7 @@ from app.commerce.base import CommerceBackend
 from app.commerce.models import ApprovalStatus, Company, Employee, Variant
 from app.commerce.states import STATUS_LABEL, QuoteAction
 from app.core.errors import Conflict, HelioError, InvalidInput
-from app.financing.money import brl
+from app.core.text import format_brl
 from app.financing.rules import CreditLineBook
 from app.financing.simulate import FinancingComparison, FinancingRequest, simulate_financing
 from app.quotes.models import (
@@ -81,8 +81,8 @@ class QuoteService:
                 unavailable.append(variant.title)
             sizing_price = sizing_prices.get(item.sku)
             if sizing_price is not None and abs(sizing_price - variant.price_brl) >= 0.01:
-                warnings.append(f"{variant.title}: preço atual {brl(variant.price_brl)} difere do usado no "
-                                f"dimensionamento ({brl(sizing_price)})")
+                warnings.append(f"{variant.title}: preço atual {format_brl(variant.price_brl)} difere do usado no "
+                                f"dimensionamento ({format_brl(sizing_price)})")
             priced.append((variant, QuoteLine(
                 sku=variant.sku, title=variant.title, quantity=item.quantity, unit_price_brl=variant.price_brl,
                 total_brl=round(variant.price_brl * item.quantity, 2), available=variant.available,
@@ -107,7 +107,7 @@ class QuoteService:
         limit = employee.spending_limit_brl if employee else None
         excess = round(total - limit, 2) if limit is not None and total > limit else None
         if excess is not None and company.spending_limit_needs_approval:
-            reasons.append(f"total de {brl(total)} acima do limite de gastos do comprador ({brl(limit)})")
+            reasons.append(f"total de {format_brl(total)} acima do limite de gastos do comprador ({format_brl(limit)})")
         if company.requires_admin_approval:
             reasons.append("a empresa exige aprovação de um administrador em toda compra")
         if company.requires_sales_manager_approval:
@@ -119,8 +119,9 @@ class QuoteService:
     def _limit_warning(approval: ApprovalInfo, total: float) -> list[str]:
         if approval.spending_limit_exceeded_brl is None or approval.required:
             return []
-        return [f"total de {brl(total)} passa o limite de gastos do comprador ({brl(approval.spending_limit_brl)}) "
-                f"em {brl(approval.spending_limit_exceeded_brl)}: o pedido só será finalizado com o limite ajustado"]
+        limit, excess = format_brl(approval.spending_limit_brl), format_brl(approval.spending_limit_exceeded_brl)
+        return [f"total de {format_brl(total)} passa o limite de gastos do comprador ({limit}) em {excess}: "
+                "o pedido só será finalizado com o limite ajustado"]
 
     def preview(self, req: CreateQuoteRequest) -> QuotePreview:
         """Everything a quote would contain, checked against the backend, without creating it."""
@@ -205,7 +206,7 @@ class QuoteService:
         )
         self.records.save(record)
         log.info("Orçamento %s criado (%s, %s, aprovação=%s)", record.id, self.commerce.name,
-                 brl(record.equipment_total_brl), approval.required)
+                 format_brl(record.equipment_total_brl), approval.required)
         return record
 
     def _financing(self, req: CreateQuoteRequest, system_total: float) -> FinancingComparison | None:

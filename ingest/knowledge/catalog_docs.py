@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from app.catalog.models import Category, Phase, Product
 from ingest.knowledge.documents import Block, SourceDoc, sha256_json
+from app.core.text import format_brl, format_plain
 
 CATEGORY_LABEL = {
     Category.MODULE: "Módulo fotovoltaico / painel solar (PV module, solar panel)",
@@ -66,16 +67,11 @@ def upstream_ids(product: Product) -> list[str]:
     return out
 
 
-def brl(value: float) -> str:
-    """``R$ 1.234,56``."""
-    return "R$ " + f"{value:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
-
-
 def _fmt(value: object, unit: str) -> str:
     if isinstance(value, bool):
         return "sim" if value else "não"
     if isinstance(value, float):
-        value = f"{value:g}".replace(".", ",")
+        value = format_plain(value)
     text = str(getattr(value, "value", value))
     return f"{text} {unit}".strip()
 
@@ -120,7 +116,7 @@ def product_document(p: Product) -> SourceDoc:
     if p.inverter and p.inverter.mppt_count:
         summary.append(f"{p.inverter.mppt_count} MPPT.")
     if p.price_brl is not None:
-        summary.append(f"Preço a partir de {brl(p.price_brl)}.")
+        summary.append(f"Preço a partir de {format_brl(p.price_brl)}.")
     summary.append("Em estoque (disponível)." if p.in_stock else "Sem estoque no momento (indisponível).")
     blocks = [Block(" ".join(summary))]
     rows = spec_rows(p)
@@ -131,7 +127,7 @@ def product_document(p: Product) -> SourceDoc:
         blocks.append(Block("Composição do kit (bill of materials):\n" + "\n".join(items), kind="list"))
     if p.offers:
         offers = [
-            f"- {o.distributor}: " + (brl(o.price_brl) if o.price_brl is not None else "preço sob consulta")
+            f"- {o.distributor}: " + (format_brl(o.price_brl) if o.price_brl is not None else "preço sob consulta")
             + (", disponível" if o.available else ", indisponível")
             + (f", CD {o.distribution_center}" if o.distribution_center else "")
             for o in p.offers

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from app.core.text import format_plain
 from app.retrieval.text import fold
 from ingest.knowledge.documents import Block, SourceDoc, sha256_json
 
@@ -46,7 +47,7 @@ def _value(v: Any) -> str:
     if isinstance(v, bool):
         return "sim" if v else "não"
     if isinstance(v, float):
-        return f"{v:g}".replace(".", ",")
+        return format_plain(v)
     if isinstance(v, dict):
         parts = [f"{LABELS.get(k, k)}: {_value(x)}" for k, x in v.items() if x is not None or k != "note"]
         return "; ".join(parts)
