@@ -12,7 +12,7 @@ export TRANSFORMERS_OFFLINE := 1
 export RAGAS_DO_NOT_TRACK := true
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run test test-fast bench eval clean help
+.PHONY: install run test test-fast test-medusa bench eval clean help
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
@@ -39,6 +39,10 @@ test: install  ## command 2: the whole test suite, every marker (starts redis-se
 
 test-fast: install  ## unit tests only: no model loads, no services (redis-server not needed)
 	$(BIN)/python -m pytest -m "not slow and not llm and not redis"
+
+test-medusa: install  ## Hélio's Medusa client against a real Medusa 2.8 core (npm once; PostgreSQL + Redis from Debian)
+	bash scripts/medusa-core/medusa-core.sh install
+	$(BIN)/python -m pytest scripts/medusa-core/test_medusa_core.py
 
 bench: install  ## benchmarks (printed figures)
 	$(BIN)/python benchmarks/sizing_vs_pvwatts.py

@@ -39,6 +39,10 @@ class CommerceBackend(Protocol):
 
     def get_cart(self, cart_id: str) -> Cart: ...
 
+    def discard_cart(self, cart_id: str) -> None:
+        """Undo a cart whose quote was never created (so a failed creation leaves nothing behind)."""
+        ...
+
     # approvals
     def request_approval(self, cart_id: str, type: str = "admin") -> Approval: ...
 

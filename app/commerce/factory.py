@@ -20,7 +20,9 @@ def make_commerce(settings: Settings, catalog: CatalogRepository | None) -> Comm
         secret = lambda s: s.get_secret_value() if s is not None else None  # noqa: E731
         return MedusaCommerce(cfg.url, publishable_key=cfg.publishable_key, admin_api_key=secret(cfg.admin_api_key),
                               customer_token=secret(cfg.customer_token), region_id=cfg.region_id,
-                              timeout_s=cfg.timeout_s, retries=cfg.retries)
+                              timeout_s=cfg.timeout_s, retries=cfg.retries, customer_email=cfg.customer_email,
+                              customer_password=secret(cfg.customer_password), admin_email=cfg.admin_email,
+                              admin_password=secret(cfg.admin_password))
     from app.commerce.local import LocalCommerce
 
     return LocalCommerce(cfg.db_path, catalog, cfg.default_spending_limit_brl)

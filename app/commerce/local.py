@@ -87,7 +87,8 @@ class LocalCommerce:
     # -- companies and employees -------------------------------------------------
 
     def create_company(self, name: str, email: str | None = None, requires_admin_approval: bool = False) -> Company:
-        company = Company(id=_id("comp"), name=name, email=email, requires_admin_approval=requires_admin_approval)
+        company = Company(id=_id("comp"), name=name, email=email, requires_admin_approval=requires_admin_approval,
+                          spending_limit_needs_approval=True)
         with self._connect() as conn:
             conn.execute("INSERT INTO companies VALUES (?,?,?,?,?)",
                          (company.id, name, email, int(requires_admin_approval), _now()))
@@ -99,7 +100,8 @@ class LocalCommerce:
                                (company_id,)).fetchone()
         if row is None:
             raise NotFound(f"Empresa '{company_id}' não encontrada.", hint="Confira o company_id do comprador.")
-        return Company(id=row[0], name=row[1], email=row[2], requires_admin_approval=bool(row[3]))
+        return Company(id=row[0], name=row[1], email=row[2], requires_admin_approval=bool(row[3]),
+                       spending_limit_needs_approval=True)
 
     def create_employee(self, company_id: str, customer_id: str, spending_limit_brl: float | None = None,
                         is_admin: bool = False) -> Employee:
@@ -163,6 +165,14 @@ class LocalCommerce:
                           total_brl=round(i[4] * i[5], 2)) for i in items]
         return Cart(id=row[0], company_id=row[1], customer_id=row[2], items=lines,
                     total_brl=round(sum(l.total_brl for l in lines), 2), metadata=json.loads(row[3]))
+
+    def discard_cart(self, cart_id: str) -> None:
+        with self._connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("DELETE FROM line_items WHERE cart_id = ?", (cart_id,))
+            conn.execute("DELETE FROM approvals WHERE cart_id = ?", (cart_id,))
+            conn.execute("DELETE FROM carts WHERE id = ?", (cart_id,))
+            conn.execute("COMMIT")
 
     # -- approvals ----------------------------------------------------------------
 

@@ -63,6 +63,11 @@ class Company(BaseModel):
     email: str | None = None
     currency_code: str = "brl"
     requires_admin_approval: bool = False
+    requires_sales_manager_approval: bool = False
+    approval_settings_id: str | None = Field(None, description="Medusa: id of the company's approval settings record")
+    spending_limit_needs_approval: bool = Field(
+        False, description="a buyer over their spending limit needs an approval (local backend's rule); Medusa B2B "
+                           "checks the limit only when the order is placed, so there it is a warning")
 
 
 class Employee(BaseModel):
@@ -98,3 +103,6 @@ class Quote(BaseModel):
     total_brl: float = 0.0
     messages: list[QuoteMessage] = []
     created_at: str | None = None
+    offer_items: list[LineItem] | None = Field(None, description="the merchant's offer (Medusa: the draft order "
+                                                                  "with its pending changes) while the quote is open")
+    offer_total_brl: float | None = None

@@ -86,7 +86,14 @@ class CommerceSettings(BaseModel):
     url: str | None = Field(None, description="Medusa backend URL; set with backend=medusa")
     publishable_key: str | None = None
     admin_api_key: SecretStr | None = Field(None, description="Medusa secret API key (admin: send/reject quotes)")
-    customer_token: SecretStr | None = Field(None, description="JWT of the B2B customer the store calls act for")
+    customer_token: SecretStr | None = Field(None, description="legacy fixed JWT of the service customer (expires: "
+                                                               "prefer customer_email/customer_password)")
+    customer_email: str | None = Field(None, description="Medusa service customer the store calls act for "
+                                                         "(emailpass login; its JWT is renewed)")
+    customer_password: SecretStr | None = None
+    admin_email: str | None = Field(None, description="Medusa admin user (emailpass) for /admin/approvals, which "
+                                                      "refuses the secret API key")
+    admin_password: SecretStr | None = None
     region_id: str | None = Field(None, description="Medusa region for BRL prices")
     timeout_s: float = 10.0
     retries: int = Field(2, description="extra attempts for idempotent calls (GET) on timeouts/5xx")

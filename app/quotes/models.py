@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from app.commerce.models import QuoteStatus
+from app.commerce.models import LineItem, QuoteStatus
 from app.financing.simulate import FinancingComparison
 
 
@@ -59,6 +59,17 @@ class ApprovalInfo(BaseModel):
     approval_id: str | None = None
     status: str | None = None
     spending_limit_brl: float | None = None
+    spending_limit_exceeded_brl: float | None = Field(
+        None, description="quanto o total passa do limite de gastos do comprador (sem pedido de aprovação quando a "
+                          "empresa não exige: o Medusa B2B recusa finalizar o pedido acima do limite)")
+
+
+class MerchantOffer(BaseModel):
+    """The merchant's current offer (Medusa: the quote's draft order with its pending changes)."""
+
+    items: list[LineItem]
+    total_brl: float
+    changed: bool = Field(description="difere do total do carrinho orçado")
 
 
 class DraftQuote(BaseModel):
@@ -85,6 +96,7 @@ class DraftQuote(BaseModel):
     financing: FinancingComparison | None = None
     warnings: list[str] = []
     note: str | None = None
+    merchant_offer: MerchantOffer | None = Field(None, description="proposta atual da YSH, quando o backend a expõe")
 
 
 class QuotePreview(BaseModel):

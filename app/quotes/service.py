@@ -16,12 +16,12 @@ from datetime import UTC, date, datetime, timedelta
 from app.commerce.base import CommerceBackend
 from app.commerce.models import ApprovalStatus, Company, Employee, Variant
 from app.commerce.states import STATUS_LABEL, QuoteAction
-from app.core.errors import Conflict, InvalidInput
+from app.core.errors import Conflict, HelioError, InvalidInput
 from app.core.text import format_brl
 from app.financing.rules import CreditLineBook
-from app.financing.simulate import FinancingRequest, simulate_financing
+from app.financing.simulate import FinancingComparison, FinancingRequest, simulate_financing
 from app.quotes.models import (
-    ApprovalInfo, CreateQuoteRequest, DraftQuote, QuoteItemIn, QuoteLine, QuotePreview,
+    ApprovalInfo, CreateQuoteRequest, DraftQuote, MerchantOffer, QuoteItemIn, QuoteLine, QuotePreview,
 )
 from app.quotes.sizing_link import SizingLookup, load_sizing, pick_design
 from app.quotes.store import QuoteRecordStore
@@ -101,13 +101,27 @@ class QuoteService:
         return priced, warnings
 
     def _approval_needed(self, company: Company, employee: Employee | None, total: float) -> ApprovalInfo:
+        """An approval is requested only when the company's rules ask for one; over the buyer's
+        spending limit without such a rule the quote carries the excess for the rep to see."""
         reasons = []
         limit = employee.spending_limit_brl if employee else None
-        if limit is not None and total > limit:
+        excess = round(total - limit, 2) if limit is not None and total > limit else None
+        if excess is not None and company.spending_limit_needs_approval:
             reasons.append(f"total de {format_brl(total)} acima do limite de gastos do comprador ({format_brl(limit)})")
         if company.requires_admin_approval:
             reasons.append("a empresa exige aprovação de um administrador em toda compra")
-        return ApprovalInfo(required=bool(reasons), reasons=reasons, spending_limit_brl=limit)
+        if company.requires_sales_manager_approval:
+            reasons.append("a empresa exige aprovação de um gerente de vendas em toda compra")
+        return ApprovalInfo(required=bool(reasons), reasons=reasons, spending_limit_brl=limit,
+                            spending_limit_exceeded_brl=excess)
+
+    @staticmethod
+    def _limit_warning(approval: ApprovalInfo, total: float) -> list[str]:
+        if approval.spending_limit_exceeded_brl is None or approval.required:
+            return []
+        limit, excess = format_brl(approval.spending_limit_brl), format_brl(approval.spending_limit_exceeded_brl)
+        return [f"total de {format_brl(total)} passa o limite de gastos do comprador ({limit}) em {excess}: "
+                "o pedido só será finalizado com o limite ajustado"]
 
     def preview(self, req: CreateQuoteRequest) -> QuotePreview:
         """Everything a quote would contain, checked against the backend, without creating it."""
@@ -118,9 +132,10 @@ class QuoteService:
         lines = [line for _, line in priced]
         equipment = round(sum(l.total_brl for l in lines), 2)
         installation = self._installation(sizing, req.design)
+        approval = self._approval_needed(company, employee, equipment)
         return QuotePreview(items=lines, equipment_total_brl=equipment, installation_brl=installation,
                             system_total_brl=round(equipment + (installation or 0.0), 2),
-                            approval=self._approval_needed(company, employee, equipment), warnings=warnings,
+                            approval=approval, warnings=warnings + self._limit_warning(approval, equipment),
                             sizing_id=req.sizing_id, design_label=label)
 
     @staticmethod
@@ -150,31 +165,35 @@ class QuoteService:
         priced, warnings = self._price(items, sizing_prices, req.allow_unavailable)
         company = self.commerce.get_company(req.buyer.company_id)
         employee = self.commerce.get_employee(company.id, req.buyer.employee_id) if req.buyer.employee_id else None
+        # financing input errors surface before anything is created (re-run below on the backend's total)
+        self._financing(req, round(sum(line.total_brl for _, line in priced)
+                                   + (self._installation(sizing, req.design) or 0.0), 2))
         valid_until = self.today() + timedelta(days=self.validity_days)
         metadata = {"helio_valid_until": valid_until.isoformat()}
         if req.sizing_id:
             metadata["helio_sizing_id"] = req.sizing_id
         cart = self.commerce.create_cart(company_id=company.id, customer_id=employee.customer_id if employee else None,
                                          metadata=metadata)
-        cart = self.commerce.add_line_items(cart.id, [(v.id, line.quantity) for v, line in priced])
-        approval = self._approval_needed(company, employee, cart.total_brl)
-        if approval.required:
-            requested = self.commerce.request_approval(cart.id)
-            approval = approval.model_copy(update={"approval_id": requested.id, "status": requested.status.value})
-        quote = self.commerce.create_quote(cart.id)
+        try:  # until the quote exists, a failure undoes the cart: nothing is left half-made
+            cart = self.commerce.add_line_items(cart.id, [(v.id, line.quantity) for v, line in priced])
+            approval = self._approval_needed(company, employee, cart.total_brl)
+            if approval.required:
+                requested = self.commerce.request_approval(cart.id)
+                approval = approval.model_copy(update={"approval_id": requested.id, "status": requested.status.value})
+            quote = self.commerce.create_quote(cart.id)
+        except BaseException:
+            self._discard(cart.id)
+            raise
+        warnings = warnings + self._limit_warning(approval, cart.total_brl)
         if req.note:
-            quote = self.commerce.add_quote_message(quote.id, req.note)
+            try:
+                quote = self.commerce.add_quote_message(quote.id, req.note)
+            except HelioError as exc:  # the quote exists: keep it, say the note did not go
+                warnings.append(f"a nota não foi enviada ao backend de comércio ({exc.message})")
         lines = [line for _, line in priced]
         installation = self._installation(sizing, req.design)
         system_total = round(cart.total_brl + (installation or 0.0), 2)
-        financing = None
-        if req.financing is not None:
-            f = req.financing
-            financing = simulate_financing(FinancingRequest(
-                amount_brl=f.amount_brl or system_total, down_payment_brl=f.down_payment_brl,
-                term_months=f.term_months, grace_months=f.grace_months, system=f.system,
-                customer_type=f.customer_type, line_ids=f.line_ids, rate_overrides_pct=f.rate_overrides_pct,
-                include_schedule=False), self.book())
+        financing = self._financing(req, system_total)
         record = DraftQuote(
             id=quote.id, status=quote.status, status_label=STATUS_LABEL[quote.status], backend=self.commerce.name,
             cart_id=cart.id, company_id=company.id, company_name=company.name,
@@ -190,21 +209,42 @@ class QuoteService:
                  format_brl(record.equipment_total_brl), approval.required)
         return record
 
+    def _financing(self, req: CreateQuoteRequest, system_total: float) -> FinancingComparison | None:
+        if req.financing is None:
+            return None
+        f = req.financing
+        return simulate_financing(FinancingRequest(
+            amount_brl=f.amount_brl or system_total, down_payment_brl=f.down_payment_brl,
+            term_months=f.term_months, grace_months=f.grace_months, system=f.system,
+            customer_type=f.customer_type, line_ids=f.line_ids, rate_overrides_pct=f.rate_overrides_pct,
+            include_schedule=False), self.book())
+
+    def _discard(self, cart_id: str) -> None:
+        try:
+            self.commerce.discard_cart(cart_id)
+        except Exception as exc:  # noqa: BLE001 - the original error matters more; say what is left behind
+            log.error("Carrinho %s ficou sem orçamento e não foi desfeito: %s", cart_id, exc)
+
     # -- read and transitions ---------------------------------------------------------------
 
     def get(self, quote_id: str) -> DraftQuote:
         """The record with the live status (and approval status) from the backend."""
         record = self.records.get(quote_id)
-        status = self.commerce.get_quote(quote_id).status
+        live = self.commerce.get_quote(quote_id)
+        status = live.status
         approval = record.approval
         if approval.approval_id:
             current = next((a for a in self.commerce.list_approvals(record.cart_id) if a.id == approval.approval_id),
                            None)
             if current is not None:
                 approval = approval.model_copy(update={"status": current.status.value})
-        if status != record.status or approval != record.approval:
+        offer = record.merchant_offer
+        if live.offer_total_brl is not None:
+            offer = MerchantOffer(items=live.offer_items or [], total_brl=live.offer_total_brl,
+                                  changed=abs(live.offer_total_brl - record.equipment_total_brl) >= 0.01)
+        if status != record.status or approval != record.approval or offer != record.merchant_offer:
             record = record.model_copy(update={"status": status, "status_label": STATUS_LABEL[status],
-                                               "approval": approval})
+                                               "approval": approval, "merchant_offer": offer})
             self.records.save(record)
         return record
 
