@@ -85,6 +85,8 @@ class DraftQuote(BaseModel):
     financing: FinancingComparison | None = None
     warnings: list[str] = []
     note: str | None = None
+    created_by: dict[str, str | None] | None = Field(
+        None, description="quem criou: pessoa do provedor de identidade (sub, name, email) ou chave de API (key_id)")
 
 
 class QuotePreview(BaseModel):

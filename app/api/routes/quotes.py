@@ -13,6 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from app.api.deps import CacheDep, SettingsDep
 from app.api.routes.financing import credit_book
 from app.auth.deps import Admin, SalesRep
+from app.auth.keys import Principal
+from app.auth.oidc import OIDCPrincipal
 from app.commerce.base import CommerceBackend
 from app.commerce.factory import make_commerce
 from app.commerce.states import QuoteAction
@@ -54,17 +56,24 @@ def get_quote_service(request: Request, settings: SettingsDep, cache: CacheDep) 
                         cache_sizing_lookup(cache), validity_days=settings.commerce.quote_validity_days)
 
 
+def creator_of(principal: Principal) -> dict[str, str | None]:
+    """Who creates a quote: the signed-in person (OIDC) or the API key."""
+    if isinstance(principal, OIDCPrincipal):
+        return principal.creator()
+    return {"kind": "api_key", "key_id": principal.key_id, "name": principal.label}
+
+
 ServiceDep = Annotated[QuoteService, Depends(get_quote_service)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255,
                                               description="repetir com a mesma chave devolve o mesmo orçamento")]
 
 
 @router.post("", response_model=DraftQuote, status_code=201, summary="Cria um orçamento rascunho")
-async def create_quote(body: CreateQuoteRequest, service: ServiceDep, response: Response, _: SalesRep,
+async def create_quote(body: CreateQuoteRequest, service: ServiceDep, response: Response, principal: SalesRep,
                        idempotency_key: IdempotencyKey = None) -> DraftQuote:
     """A partir de um `sizing_id` (ou de itens explícitos) e do comprador. Acima do limite de
-    gastos do comprador, o orçamento é criado aguardando aprovação."""
-    quote, created = await run_in_threadpool(service.create, body, idempotency_key)
+    gastos do comprador, o orçamento é criado aguardando aprovação. Guarda quem o criou."""
+    quote, created = await run_in_threadpool(service.create, body, idempotency_key, creator_of(principal))
     if not created:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
