@@ -47,7 +47,7 @@ def _open_searcher(settings: Settings, state):
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     state = app.state
-    state.cache = make_cache(settings.redis.url)
+    state.cache = make_cache(settings.redis)
     try:
         state.catalog = open_catalog(settings)
     except Exception as exc:  # noqa: BLE001 - reported by /readyz, the process stays up

@@ -83,7 +83,7 @@ def size(
             # A user's weather file is not part of the request: no sizing_id, nothing stored.
             result = size_system(request, store, weather=load_weather_file(weather))
         else:
-            result = size_and_store(request, store, make_cache(settings.redis.url),
+            result = size_and_store(request, store, make_cache(settings.redis),
                                     settings.redis.sizing_cache_ttl_s)[0]
     except HelioError as exc:
         console.print(f"[red]Erro:[/red] {exc.message}")
