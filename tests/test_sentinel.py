@@ -51,7 +51,7 @@ class Cluster:
             pytest.fail("redis-server não encontrado: rode 'bash scripts/ensure-redis.sh'")
         self.procs: dict[str, subprocess.Popen] = {}
         self.master_port, self.replica_port = _free_port(), _free_port()
-        common = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        common = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(tmp)]
         self._start("master", [binary, "--port", str(self.master_port), *common])
         self._start("replica", [binary, "--port", str(self.replica_port), *common,
                                 "--replicaof", "127.0.0.1", str(self.master_port)])

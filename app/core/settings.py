@@ -6,21 +6,28 @@ set, every part runs on its embedded default (see README).
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _comma_list(value: object) -> object:
     """Accept "a,b" as well as a JSON list for list settings given in the environment."""
-    if isinstance(value, str) and not value.lstrip().startswith("["):
+    if isinstance(value, str):
+        if value.lstrip().startswith("["):
+            return json.loads(value)
         return [part.strip() for part in value.split(",") if part.strip()]
     return value
+
+
+# Lists given as "a,b" or JSON in the environment (parsed by _comma_list, not by pydantic-settings).
+EnvList = Annotated[list[str], NoDecode]
 
 
 class CatalogSettings(BaseModel):
@@ -72,7 +79,7 @@ class KnowledgeSettings(BaseModel):
 
 class RedisSettings(BaseModel):
     url: str | None = Field(None, description="redis://host:port/db; unset = in-process cache/memory")
-    sentinels: list[str] = Field(default_factory=list,
+    sentinels: EnvList = Field(default_factory=list,
                                  description="Sentinel addresses host:port (JSON list or comma-separated); "
                                  "set with sentinel_master to find the master through Sentinel")
     sentinel_master: str | None = Field(None, description="name of the master the Sentinels monitor")
@@ -149,7 +156,7 @@ class AuthSettings(BaseModel):
 
 
 class ApiSettings(BaseModel):
-    trusted_proxies: list[str] = Field(
+    trusted_proxies: EnvList = Field(
         default_factory=list,
         description="addresses/networks (JSON list or comma-separated) whose X-Forwarded-For is believed: the "
         "client address for rate limits and logs then comes from that header")
