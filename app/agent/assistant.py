@@ -29,6 +29,7 @@ from app.agent.state import ConversationState, ConversationStore
 from app.agent.tools import ToolOutcome, ToolRunner
 from app.agent.turn import Event, TurnContext
 from app.core.errors import NotFound
+from app.core.telemetry import traced_steps
 
 __all__ = ["Assistant", "Event", "TurnContext", "collect"]
 
@@ -65,7 +66,13 @@ class Assistant(SalesTurns):
              owner: str | None = None) -> Iterator[Event]:
         """One turn. ``role`` and ``owner`` (the API key id) must come from the caller's
         authenticated key (the API does that); ``company_id``/``employee_id``: the buyer a
-        sales-rep UI already knows."""
+        sales-rep UI already knows. Lazy: nothing runs until the first event is asked for."""
+        steps = self._turn(conversation_id, message, language, role=role, company_id=company_id,
+                           employee_id=employee_id, owner=owner)
+        return traced_steps("chat.turn", steps, **{"helio.conversation_id": conversation_id, "helio.role": role})
+
+    def _turn(self, conversation_id: str, message: str, language: str | None, *, role: str,
+              company_id: str | None, employee_id: str | None, owner: str | None) -> Iterator[Event]:
         started = time.monotonic()
         check_message(message, self.max_message_chars)
         state = self.store.load(conversation_id)

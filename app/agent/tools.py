@@ -27,6 +27,7 @@ from app.catalog.models import Category, Phase, ProductQuery
 from app.catalog.repository import CatalogRepository
 from app.auth.errors import Forbidden
 from app.core.errors import HelioError, InvalidInput, NotFound, Unavailable
+from app.core.telemetry import span
 from app.financing.rules import CreditLineBook
 from app.financing.tool import simulate_financing_for_chat
 from app.quotes.service import QuoteService
@@ -121,7 +122,8 @@ def make_tools(deps: ToolDeps) -> list[BaseTool]:
         """Search datasheets, regulations (Lei 14.300, ANEEL) and financing rules; returns cited passages."""
         if deps.searcher is None:
             raise Unavailable("Base de conhecimento fora do ar.", hint="Responda sem citações e avise o usuário.")
-        hits = deps.searcher.search(query, k=max(1, min(k, 8)), filters=None)
+        with span("retrieval.search", **{"helio.search.k": k}):
+            hits = deps.searcher.search(query, k=max(1, min(k, 8)), filters=None)
         return {"hits": [normalize_hit(h) for h in hits]}
 
     @tool
@@ -213,7 +215,8 @@ class ToolRunner:
                                error_code="acesso_negado")
         session = {k: v for k, v in {**(context or {}), "role": role}.items() if k in injected and v is not None}
         try:
-            result = tool_.invoke({**args, **session})
+            with span(f"tool.{name}", **{"helio.tool": name}):
+                result = tool_.invoke({**args, **session})
         except ValidationError as exc:
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first.get("loc", ()))
