@@ -169,8 +169,9 @@ def stack(tmp_path_factory, redis_url):
             log = open(tmp / f"api-{i}.log", "w")  # noqa: SIM115 - closed below
             logs.append(log)
             procs.append(subprocess.Popen(
+                # --no-proxy-headers: only API__TRUSTED_PROXIES decides whom to believe (as `helio serve`).
                 [sys.executable, "-m", "uvicorn", "--factory", "test_nginx:api_app", "--host", "127.0.0.1",
-                 "--port", str(port), "--no-access-log"], env=env, cwd=ROOT / "tests", stdout=log,
+                 "--port", str(port), "--no-access-log", "--no-proxy-headers"], env=env, cwd=ROOT / "tests", stdout=log,
                 stderr=subprocess.STDOUT))
         nginx = subprocess.Popen(_nginx_argv(tmp, conf, "-g", "daemon off;"), stdout=subprocess.DEVNULL,
                                  stderr=open(tmp / "nginx.err", "w"))  # noqa: SIM115
@@ -181,6 +182,7 @@ def stack(tmp_path_factory, redis_url):
         ctx = ssl.create_default_context(cafile=str(conf / "certs" / "tls.crt"))
         ns = type("Stack", (), {})()
         ns.url, ns.ssl, ns.tmp, ns.http_port = f"https://127.0.0.1:{https_port}", ctx, tmp, http_port
+        ns.api_ports = api_ports
         yield ns
     finally:
         for proc in procs:
@@ -230,10 +232,17 @@ def test_the_api_limits_and_logs_by_the_real_client_address(stack):
     # Another client behind the same proxy is not affected: the API does not see one proxy address.
     with client_from(stack, "127.0.0.32") as b:
         assert b.post("/v1/chat", json={"message": "Olá", "stream": False}).status_code == 200
+    # Straight to an API process from an address that is not a trusted proxy: the header is ignored.
+    direct = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.33"), timeout=30)
+    with direct:
+        r = direct.get(f"http://127.0.0.1:{stack.api_ports[0]}/healthz",
+                       headers={"X-Forwarded-For": "198.51.100.8", "X-Request-ID": f"{rid}-direct"})
+    assert r.status_code == 200 and r.headers["x-request-id"] == f"{rid}-direct"
     logs = "".join((stack.tmp / f"api-{i}.log").read_text() for i in range(2))
     mine = [line for line in logs.splitlines() if rid in line]
-    assert mine and all("client=127.0.0.31" in line for line in mine), mine
-    assert "client=198.51.100.7" not in logs
+    assert len(mine) >= 5 and all("client=127.0.0.31" in line for line in mine if "-direct" not in line), mine
+    assert any("client=127.0.0.33" in line for line in mine if "-direct" in line), mine
+    assert "client=198.51.100.7" not in logs and "client=198.51.100.8" not in logs
 
 
 def test_over_the_proxy_limit_is_429_in_the_house_shape(stack):

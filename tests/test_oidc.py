@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from app.agent.limits import RateLimiter
 from app.api.errors import install_error_handlers
 from app.api.routes import quotes as quote_routes
 from app.auth.oidc import OIDCVerifier, check_issuer_url
@@ -262,6 +263,15 @@ def test_cached_keys_keep_verifying_while_the_issuer_is_down(tmp_path, issuer):
     assert client.post("/v1/quotes/preview", json=quote_body(company), headers=bearer(forged)).status_code == 401
 
 
+def test_issuer_unreachable_before_any_key_is_503_not_500(tmp_path, issuer):
+    kid = issuer.new_key()
+    token = issuer.token(kid)
+    client, company = quotes_app(oidc_settings(tmp_path, issuer), tmp_path)
+    issuer.stop()
+    r = client.post("/v1/quotes/preview", json=quote_body(company), headers=bearer(token))
+    assert r.status_code == 503 and r.json()["error"]["code"] == "indisponivel" and token not in r.text
+
+
 def test_client_roles_claim_and_role_map(tmp_path, issuer):
     kid = issuer.new_key()
     settings = oidc_settings(tmp_path, issuer, roles_claim="resource_access.helio-api.roles",
@@ -313,3 +323,15 @@ def test_oidc_settings_from_the_environment(monkeypatch):
     s = Settings(_env_file=None)
     assert s.auth.oidc.issuer.endswith("/realms/ysh") and s.auth.oidc.audience == AUDIENCE
     assert s.auth.oidc.role_map == {"vendedor": "sales_rep"} and s.auth.oidc.roles_claim == "realm_access.roles"
+
+
+def test_a_persons_rate_limit_follows_the_person_not_the_token(tmp_path, issuer):
+    kid = issuer.new_key()
+    assistant = make_assistant()
+    assistant.rate_limiter = RateLimiter(assistant.rate_limiter.cache, per_minute=2, window_s=3600)
+    client = TestClient(make_app(assistant, oidc_settings(tmp_path, issuer)))
+    statuses = [client.post("/v1/chat", json={"message": "Olá", "stream": False},
+                            headers=bearer(issuer.token(kid))).status_code for _ in range(3)]  # a new token each
+    assert statuses == [200, 200, 429]
+    other = issuer.token(kid, sub="77b2-bruno")
+    assert client.post("/v1/chat", json={"message": "Olá", "stream": False}, headers=bearer(other)).status_code == 200

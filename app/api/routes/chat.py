@@ -62,7 +62,11 @@ class ChatRequest(BaseModel):
 
 
 def client_identity(request: Request) -> str:
-    """Rate-limit key: the API key when sent (hashed), else the client IP."""
+    """Rate-limit key: the signed-in person (OIDC: one budget whatever token they hold), else
+    the API key when sent (hashed), else the client IP (the real one behind a trusted proxy)."""
+    principal = getattr(request.state, "principal", None)
+    if principal is not None and (principal.key_id or "").startswith("oidc:"):
+        return "person:" + hashlib.sha256(principal.key_id.encode()).hexdigest()[:16]
     key = request.headers.get("x-api-key") or request.headers.get("authorization", "").removeprefix("Bearer ").strip()
     if key:
         return "key:" + hashlib.sha256(key.encode()).hexdigest()[:16]
