@@ -36,6 +36,8 @@ from app.core.cache import MemoryCache
 from app.core.errors import Unavailable
 from app.core.settings import OIDCSettings, Settings
 from test_agent_support import make_app, make_assistant, parse_sse
+from test_chat_sales import catalog_db  # noqa: F401 - fixture used by sales_env
+from test_chat_sales import env as sales_env  # noqa: F401 - the chat-with-real-catalog fixture
 
 AUDIENCE = "helio-api"
 
@@ -335,3 +337,20 @@ def test_a_persons_rate_limit_follows_the_person_not_the_token(tmp_path, issuer)
     assert statuses == [200, 200, 429]
     other = issuer.token(kid, sub="77b2-bruno")
     assert client.post("/v1/chat", json={"message": "Olá", "stream": False}, headers=bearer(other)).status_code == 200
+
+
+@pytest.mark.slow
+def test_a_quote_made_in_chat_records_the_signed_in_person(sales_env, issuer):  # noqa: F811 - the fixture
+    """The chat's quote flow (summary, then "sim") run by a person signed in with the provider."""
+    from app.core.settings import OIDCSettings
+
+    kid = issuer.new_key()
+    sales_env.app.state.settings.auth.oidc = OIDCSettings(issuer=issuer.url, audience=AUDIENCE)
+    ana = bearer(issuer.token(kid))
+    sales_env.chat("oidc-1", "Cliente em Uberlândia MG, 650 kWh por mês, trifásico", ana)
+    sales_env.chat("oidc-1", f"gerar orçamento para a empresa {sales_env.company_id}", bearer(issuer.token(kid)))
+    done = sales_env.chat("oidc-1", "sim", bearer(issuer.token(kid)))
+    quote_id = next(c["data"]["quote_id"] for c in done["cards"] if c["type"] == "quote")
+    quote = sales_env.client.get(f"/v1/quotes/{quote_id}", headers=ana).json()
+    assert quote["created_by"] == {"kind": "oidc", "sub": "f3a1-ana", "name": "Ana Lima",
+                                   "email": "ana.lima@ysh.com.br"}

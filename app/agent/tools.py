@@ -153,6 +153,7 @@ def make_tools(deps: ToolDeps) -> list[BaseTool]:
         sizing_id: Annotated[str | None, InjectedToolArg] = None,
         role: Annotated[str, InjectedToolArg] = "widget",
         idempotency_key: Annotated[str | None, InjectedToolArg] = None,
+        created_by: Annotated[dict[str, str | None] | None, InjectedToolArg] = None,
     ) -> dict[str, Any]:
         """Sales reps only: draft quote of the conversation's sizing for the buying company_id.
         confirmed=false returns the summary to show; confirmed=true only after the user said yes."""
@@ -162,7 +163,7 @@ def make_tools(deps: ToolDeps) -> list[BaseTool]:
         result = create_draft_quote_for_chat(
             service, role, confirmed, company_id, sizing_id=sizing_id, employee_id=employee_id,
             end_customer_name=end_customer_name, term_months=term_months, down_payment_brl=down_payment_brl,
-            idempotency_key=idempotency_key)
+            idempotency_key=idempotency_key, created_by=created_by)
         if not result.get("ok"):
             error = Forbidden if role not in QUOTE_ROLES else InvalidInput
             raise error(result.get("error") or "Orçamento recusado.", hint=result.get("hint"))

@@ -70,6 +70,13 @@ class OIDCPrincipal(Principal):
         return {"kind": "oidc", "sub": self.sub, "name": self.name, "email": self.email}
 
 
+def creator_of(principal: Principal) -> dict[str, str | None]:
+    """Who a quote is recorded as created by: the signed-in person, or the API key."""
+    if isinstance(principal, OIDCPrincipal):
+        return principal.creator()
+    return {"kind": "api_key", "key_id": principal.key_id, "name": principal.label}
+
+
 def looks_like_jwt(token: str) -> bool:
     """Our API keys have no dots; a compact JWS has exactly two."""
     return token.count(".") == 2 and not token.startswith("hl_")

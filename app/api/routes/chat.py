@@ -29,6 +29,7 @@ from app.agent.assistant import Assistant, Event, collect
 from app.agent.limits import check_message
 from app.agent.state import check_conversation_id
 from app.auth.deps import WidgetSession
+from app.auth.oidc import creator_of
 from app.core.errors import HelioError, NotFound, Unavailable
 
 log = logging.getLogger("helio.api.chat")
@@ -105,7 +106,8 @@ async def chat(body: ChatRequest, request: Request, assistant: AssistantDep, pri
     if existing is not None and existing.owner not in (None, principal.key_id):
         raise NotFound("Conversa não encontrada (ou expirada).", hint="Inicie outra com POST /v1/chat.")
     events = assistant.turn(conversation_id, body.message, body.language, role=principal.role,
-                            company_id=body.company_id, employee_id=body.employee_id, owner=principal.key_id)
+                            company_id=body.company_id, employee_id=body.employee_id, owner=principal.key_id,
+                            creator=None if principal.anonymous else creator_of(principal))
     if not body.stream:
         return await run_in_threadpool(collect, events)
     return EventSourceResponse(sse_events(events), ping=15)

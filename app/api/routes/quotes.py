@@ -13,8 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api.deps import CacheDep, SettingsDep
 from app.api.routes.financing import credit_book
 from app.auth.deps import Admin, SalesRep
-from app.auth.keys import Principal
-from app.auth.oidc import OIDCPrincipal
+from app.auth.oidc import creator_of
 from app.commerce.base import CommerceBackend
 from app.commerce.factory import make_commerce
 from app.commerce.states import QuoteAction
@@ -54,13 +53,6 @@ def get_quote_records(request: Request) -> QuoteRecordStore:
 def get_quote_service(request: Request, settings: SettingsDep, cache: CacheDep) -> QuoteService:
     return QuoteService(get_commerce(request), get_quote_records(request), lambda: credit_book(settings),
                         cache_sizing_lookup(cache), validity_days=settings.commerce.quote_validity_days)
-
-
-def creator_of(principal: Principal) -> dict[str, str | None]:
-    """Who creates a quote: the signed-in person (OIDC) or the API key."""
-    if isinstance(principal, OIDCPrincipal):
-        return principal.creator()
-    return {"kind": "api_key", "key_id": principal.key_id, "name": principal.label}
 
 
 ServiceDep = Annotated[QuoteService, Depends(get_quote_service)]
