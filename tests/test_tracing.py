@@ -48,6 +48,7 @@ def tree(exporter: InMemorySpanExporter) -> dict[str, list[str]]:
     return children
 
 
+@pytest.mark.slow  # a real sizing (pvlib year simulation): ~8 s on 2 shared cores
 def test_one_sizing_turn_makes_a_span_tree_with_the_request_id(spans):
     client = traced_client(lambda m: ("size_pv_system", {"monthly_kwh": 650, "municipality": "Uberlândia",
                                                          "uf": "MG", "connection": "three_phase"}))
