@@ -12,9 +12,11 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from app.api.errors import install_error_handlers
+from app.api.middleware import RequestContextMiddleware
 from app.api.routes import chat, companies, financing, health, openai_compat, products, quotes, search, sizing, specs
 from app.core.cache import make_cache
 from app.core.settings import Settings, get_settings
+from app.core.telemetry import configure_logging, setup_tracing, shutdown_tracing
 
 log = logging.getLogger("helio")
 
@@ -78,7 +80,9 @@ def _warm_embedder(state) -> None:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     state = app.state
-    state.cache = make_cache(settings.redis.url)
+    configure_logging()  # request ids in every log line (unless logging is already set up)
+    tracing = setup_tracing()  # only with OTEL_EXPORTER_OTLP_* set
+    state.cache = make_cache(settings.redis)
     try:
         state.catalog = open_catalog(settings)
         state.specs, state.catalog = _with_specs(settings, state.catalog)
@@ -106,10 +110,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     state.assistant = build_assistant(settings, state.cache, state.catalog, state.searcher, llm=state.llm,
                                       commerce=lambda: state.commerce)
     yield
-    for resource in (state.searcher, state.cache):
+    for resource in (state.searcher, state.cache, getattr(state, "oidc", None)):
         close = getattr(resource, "close", None)
         if callable(close):
             close()
+    if tracing:
+        shutdown_tracing()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -121,6 +127,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings or get_settings()
     install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware, trusted_proxies=app.state.settings.api.trusted_proxies,
+                       max_body_bytes=app.state.settings.api.max_body_bytes)
     app.include_router(health.router)
     app.include_router(products.router)
     app.include_router(sizing.router)

@@ -29,6 +29,7 @@ from app.agent.state import ConversationState, ConversationStore
 from app.agent.tools import ToolOutcome, ToolRunner
 from app.agent.turn import Event, TurnContext
 from app.core.errors import NotFound
+from app.core.telemetry import traced_steps
 
 __all__ = ["Assistant", "Event", "TurnContext", "collect"]
 
@@ -62,10 +63,18 @@ class Assistant(SalesTurns):
     # -- public ------------------------------------------------------------------------
     def turn(self, conversation_id: str, message: str, language: str | None = None, *, role: str = "widget",
              company_id: str | None = None, employee_id: str | None = None,
-             owner: str | None = None) -> Iterator[Event]:
+             owner: str | None = None, creator: dict[str, str | None] | None = None) -> Iterator[Event]:
         """One turn. ``role`` and ``owner`` (the API key id) must come from the caller's
         authenticated key (the API does that); ``company_id``/``employee_id``: the buyer a
-        sales-rep UI already knows."""
+        sales-rep UI already knows; ``creator``: who a quote made in this turn is recorded as.
+        Lazy: nothing runs until the first event is asked for."""
+        steps = self._turn(conversation_id, message, language, role=role, company_id=company_id,
+                           employee_id=employee_id, owner=owner, creator=creator)
+        return traced_steps("chat.turn", steps, **{"helio.conversation_id": conversation_id, "helio.role": role})
+
+    def _turn(self, conversation_id: str, message: str, language: str | None, *, role: str,
+              company_id: str | None, employee_id: str | None, owner: str | None,
+              creator: dict[str, str | None] | None) -> Iterator[Event]:
         started = time.monotonic()
         check_message(message, self.max_message_chars)
         state = self.store.load(conversation_id)
@@ -75,7 +84,7 @@ class Assistant(SalesTurns):
             state.owner = owner
         parsed = parse_message(message, self.places, tuple(state.awaiting))
         lang = language if language in R.LANGS else detect_language(message, default=state.language)
-        ctx = TurnContext(state=state, message=message, lang=lang, parsed=parsed, role=role)
+        ctx = TurnContext(state=state, message=message, lang=lang, parsed=parsed, role=role, creator=creator)
         state.buyer.update({k: v for k, v in (("company_id", company_id), ("employee_id", employee_id)) if v})
         answer = self._confirmation(ctx)
         if answer is not None:  # "sim"/"não" to a quote summary: nothing for the model to choose

@@ -18,6 +18,7 @@ from typing import Any
 
 from app.agent.parsing import number_in_text, parse_connection
 from app.agent.places import PlaceIndex, fold
+from app.core.telemetry import span
 from app.llm.base import LLMBackend, LLMUnavailable, Usage
 
 log = logging.getLogger("helio.agent.router")
@@ -82,7 +83,8 @@ class Router:
         if error:
             messages.append({"role": "user", "content": f"Tool error: {error} Fix the arguments."})
         try:
-            reply = self.llm.chat(messages, tools=self.tool_specs if tools is None else tools, max_tokens=self.max_tokens, timeout_s=self.timeout_s)
+            with span("llm.chat", **{"helio.llm.backend": getattr(self.llm, "name", None)}):
+                reply = self.llm.chat(messages, tools=self.tool_specs if tools is None else tools, max_tokens=self.max_tokens, timeout_s=self.timeout_s)
         except LLMUnavailable as exc:
             with self._lock:
                 self._failures += 1

@@ -164,7 +164,8 @@ class SalesTurns(_Base):
             return
         key = quote_idempotency_key(state.id, pending["sizing_id"], pending["arguments"])
         yield from self._run_tool(ctx, I.QUOTE, {**pending["arguments"], "confirmed": True},
-                                  context={"sizing_id": pending["sizing_id"], "idempotency_key": key})
+                                  context={"sizing_id": pending["sizing_id"], "idempotency_key": key,
+                                           "created_by": ctx.creator})
         outcome = ctx.outcome
         if not outcome.ok:
             state.pending_quote = None

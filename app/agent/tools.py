@@ -27,6 +27,7 @@ from app.catalog.models import Category, Phase, ProductQuery
 from app.catalog.repository import CatalogRepository
 from app.auth.errors import Forbidden
 from app.core.errors import HelioError, InvalidInput, NotFound, Unavailable
+from app.core.telemetry import span
 from app.financing.rules import CreditLineBook
 from app.financing.tool import simulate_financing_for_chat
 from app.quotes.service import QuoteService
@@ -130,7 +131,8 @@ def make_tools(deps: ToolDeps) -> list[BaseTool]:
         """Search datasheets, regulations (Lei 14.300, ANEEL) and financing rules; returns cited passages."""
         if deps.searcher is None:
             raise Unavailable("Base de conhecimento fora do ar.", hint="Responda sem citações e avise o usuário.")
-        hits = deps.searcher.search(query, k=max(1, min(k, 8)), filters=None)
+        with span("retrieval.search", **{"helio.search.k": k}):
+            hits = deps.searcher.search(query, k=max(1, min(k, 8)), filters=None)
         return {"hits": [normalize_hit(h) for h in hits]}
 
     @tool
@@ -160,6 +162,7 @@ def make_tools(deps: ToolDeps) -> list[BaseTool]:
         sizing_id: Annotated[str | None, InjectedToolArg] = None,
         role: Annotated[str, InjectedToolArg] = "widget",
         idempotency_key: Annotated[str | None, InjectedToolArg] = None,
+        created_by: Annotated[dict[str, str | None] | None, InjectedToolArg] = None,
     ) -> dict[str, Any]:
         """Sales reps only: draft quote of the conversation's sizing for the buying company_id.
         confirmed=false returns the summary to show; confirmed=true only after the user said yes."""
@@ -169,7 +172,7 @@ def make_tools(deps: ToolDeps) -> list[BaseTool]:
         result = create_draft_quote_for_chat(
             service, role, confirmed, company_id, sizing_id=sizing_id, employee_id=employee_id,
             end_customer_name=end_customer_name, term_months=term_months, down_payment_brl=down_payment_brl,
-            idempotency_key=idempotency_key)
+            idempotency_key=idempotency_key, created_by=created_by)
         if not result.get("ok"):
             error = Forbidden if role not in QUOTE_ROLES else InvalidInput
             raise error(result.get("error") or "Orçamento recusado.", hint=result.get("hint"))
@@ -222,7 +225,8 @@ class ToolRunner:
                                error_code="acesso_negado")
         session = {k: v for k, v in {**(context or {}), "role": role}.items() if k in injected and v is not None}
         try:
-            result = tool_.invoke({**args, **session})
+            with span(f"tool.{name}", **{"helio.tool": name}):
+                result = tool_.invoke({**args, **session})
         except ValidationError as exc:
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first.get("loc", ()))

@@ -27,6 +27,8 @@ class TurnContext:
     lang: str
     parsed: Parsed
     role: str = "widget"
+    creator: dict[str, str | None] | None = None
+    """who is speaking (the signed-in person or the API key), recorded on quotes"""
     proposal: Proposal | None = None
     degraded: list[str] = field(default_factory=list)
     text: list[str] = field(default_factory=list)

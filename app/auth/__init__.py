@@ -1,6 +1,7 @@
 """Access control: API keys with roles (widget, sales_rep, admin), stored as HMAC hashes.
 
 ``app.auth.keys`` is the domain (hashing, the key table, who may do what);
+``app.auth.oidc`` verifies access tokens of the company's identity provider (OIDC/JWT);
 ``app.auth.deps`` holds the FastAPI dependencies (``require_role``).
 """
 

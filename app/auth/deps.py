@@ -1,5 +1,8 @@
 """FastAPI dependencies for access control: ``require_role("sales_rep")`` and aliases.
 
+A bearer that looks like a JWT is an OIDC access token when ``AUTH__OIDC__ISSUER`` is set
+(:mod:`app.auth.oidc`); anything else is one of our API keys.
+
 The key store comes from ``app.state.auth_keys`` when the lifespan set it, else it is
 built from settings on first use and kept there. 401/403 are raised as domain errors and
 rendered by ``app.api.errors`` in the house JSON shape.
@@ -15,6 +18,7 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from app.auth.keys import ApiKeyStore, Principal, Role, authenticate, key_from_headers, pepper_from
+from app.auth.oidc import OIDCVerifier, looks_like_jwt
 from app.core.settings import Settings
 
 _build_lock = threading.Lock()
@@ -34,6 +38,19 @@ def get_key_store(request: Request) -> ApiKeyStore:
     return store
 
 
+def get_oidc_verifier(request: Request) -> OIDCVerifier:
+    """``app.state.oidc``, built from ``settings.auth.oidc`` on first use (no network until a
+    token arrives)."""
+    verifier = getattr(request.app.state, "oidc", None)
+    if verifier is None:
+        with _build_lock:
+            verifier = getattr(request.app.state, "oidc", None)
+            if verifier is None:
+                settings: Settings = request.app.state.settings
+                verifier = request.app.state.oidc = OIDCVerifier(settings.auth.oidc, settings.env)
+    return verifier
+
+
 def require_role(role: Role) -> Callable[[Request], Awaitable[Principal]]:
     """Dependency admitting callers whose role includes ``role`` (admin ⊇ sales_rep ⊇ widget);
     widget keys must also come from one of their allowed origins."""
@@ -44,6 +61,8 @@ def require_role(role: Role) -> Callable[[Request], Awaitable[Principal]]:
         origin = request.headers.get("origin")
 
         def check() -> Principal:
+            if key is not None and settings.auth.oidc.issuer and looks_like_jwt(key):
+                return get_oidc_verifier(request).authenticate(key, role)
             store = get_key_store(request) if key is not None else None
             return authenticate(store, key, role, origin, settings.auth, settings.env)  # type: ignore[arg-type]
 

@@ -74,7 +74,7 @@ def chat(
         catalog = SpecCatalog(SQLiteCatalogStore(settings.catalog.db_path), make_spec_registry(settings))
     except Exception as exc:  # noqa: BLE001 - chat still sizes without a catalog
         typer.echo(f"(catálogo indisponível: {exc})", err=True)
-    assistant = build_assistant(settings, make_cache(settings.redis.url), catalog, None)
+    assistant = build_assistant(settings, make_cache(settings.redis), catalog, None)
     typer.echo("Hélio — digite sua mensagem (Ctrl-D para sair).")
     while True:
         try:

@@ -34,7 +34,10 @@ def serve(
         console.print("[bold]Base de conhecimento vazia:[/bold] indexando fichas, financiamento e regulação…")
         run_knowledge(KNOWLEDGE_KINDS)
     console.print(f"Hélio em [bold]http://{host}:{port}[/bold] — docs em http://{host}:{port}/docs")
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
+    # Client addresses behind a proxy come from API__TRUSTED_PROXIES (app.api.middleware), and its
+    # access log line carries the request id: uvicorn's own header handling and log stay off.
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
+                proxy_headers=False, access_log=False)
 
 
 def _knowledge_chunks(settings) -> int:

@@ -91,10 +91,10 @@ def size(
             if not weather.is_file():
                 raise InvalidInput(f"Arquivo de clima não encontrado: {weather}.",
                                    hint="Informe um arquivo EPW, TMY2, TMY3 ou CSV do SAM.")
-            result = size_with_weather_file(request, store, make_cache(settings.redis.url),
+            result = size_with_weather_file(request, store, make_cache(settings.redis),
                                             settings.redis.sizing_cache_ttl_s, weather.read_bytes(), weather.name)[0]
         else:
-            result = size_and_store(request, store, make_cache(settings.redis.url),
+            result = size_and_store(request, store, make_cache(settings.redis),
                                     settings.redis.sizing_cache_ttl_s)[0]
     except HelioError as exc:
         console.print(f"[red]Erro:[/red] {exc.message}")

@@ -2,6 +2,10 @@
 
 Used for sizing results, conversation memory and rate-limit counters. Values are JSON.
 Both implementations share one small interface so callers never know which one runs.
+
+With ``REDIS__SENTINELS`` + ``REDIS__SENTINEL_MASTER`` the master is found through Redis
+Sentinel; while a failover is under way, calls are retried for ``failover_retry_s`` and
+only then does the service fall back to process memory.
 """
 
 from __future__ import annotations
@@ -9,7 +13,10 @@ from __future__ import annotations
 import json
 import threading
 import time
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from app.core.settings import RedisSettings
 
 
 class Cache(Protocol):
@@ -85,14 +92,28 @@ class RedisCache:
 
     backend = "redis"
 
-    def __init__(self, url: str, prefix: str = "helio:", timeout_s: float = 2.0) -> None:
+    def __init__(self, url: str | None = None, prefix: str = "helio:", timeout_s: float = 2.0, *,
+                 sentinels: list[str] | None = None, master: str | None = None, db: int = 0) -> None:
         import redis
 
-        self._redis = redis.Redis.from_url(
-            url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s, decode_responses=True
-        )
+        if sentinels:
+            from redis.sentinel import Sentinel
+
+            if not master:
+                raise ValueError("REDIS__SENTINEL_MASTER is required with REDIS__SENTINELS")
+            addresses = [(h, int(p)) for h, _, p in (a.strip().rpartition(":") for a in sentinels)]
+            sentinel = Sentinel(addresses, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
+            # A pool that asks the Sentinels for the master on every new connection, so a
+            # promoted replica is found after a failover.
+            self._redis = sentinel.master_for(master, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
+                                              decode_responses=True, db=db)
+            self.url = f"sentinel://{','.join(sentinels)}/{master}"
+        else:
+            self._redis = redis.Redis.from_url(
+                url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s, decode_responses=True
+            )
+            self.url = url
         self._prefix = prefix
-        self.url = url
 
     def _k(self, key: str) -> str:
         return self._prefix + key
@@ -129,13 +150,14 @@ class FallbackCache:
     tells /readyz (and the logs) that state is no longer shared.
     """
 
-    def __init__(self, primary: RedisCache, fallback: MemoryCache | None = None) -> None:
+    def __init__(self, primary: RedisCache, fallback: MemoryCache | None = None, retry_s: float = 0.0) -> None:
         import logging
 
         import redis
 
         self.primary = primary
         self.fallback = fallback or MemoryCache()
+        self.retry_s = retry_s
         self._errors = (redis.RedisError, OSError)
         self._log = logging.getLogger("helio.cache")
         self.degraded_reason: str | None = None
@@ -145,13 +167,23 @@ class FallbackCache:
         return "redis" if self.degraded_reason is None else "memory (redis fora do ar)"
 
     def _call(self, name: str, *args: Any) -> Any:
-        try:
-            result = getattr(self.primary, name)(*args)
-        except self._errors as exc:
-            if self.degraded_reason is None:
-                self._log.warning("Redis indisponível (%s); usando memória do processo", exc)
-            self.degraded_reason = str(exc) or type(exc).__name__
-            return getattr(self.fallback, name)(*args)
+        # Retry (a failover takes seconds) only while healthy: once degraded, each call makes
+        # one attempt, so a long outage does not cost every request the whole retry window.
+        deadline = time.monotonic() + (self.retry_s if self.degraded_reason is None else 0.0)
+        delay = 0.05
+        while True:
+            try:
+                result = getattr(self.primary, name)(*args)
+                break
+            except self._errors as exc:
+                if time.monotonic() + delay < deadline:
+                    time.sleep(delay)
+                    delay = min(delay * 2, 0.5)
+                    continue
+                if self.degraded_reason is None:
+                    self._log.warning("Redis indisponível (%s); usando memória do processo", exc)
+                self.degraded_reason = str(exc) or type(exc).__name__
+                return getattr(self.fallback, name)(*args)
         self.degraded_reason = None
         return result
 
@@ -171,7 +203,12 @@ class FallbackCache:
         self.primary.ping()
 
 
-def make_cache(redis_url: str | None) -> Cache:
-    if not redis_url:
-        return MemoryCache()
-    return FallbackCache(RedisCache(redis_url))
+def make_cache(redis: RedisSettings | str | None) -> Cache:
+    """Process memory without Redis settings; else Redis (by URL or through Sentinel) with the
+    in-memory fallback. A plain string is a Redis URL."""
+    if isinstance(redis, str) or redis is None:
+        return FallbackCache(RedisCache(redis)) if redis else MemoryCache()
+    if redis.sentinels:
+        primary = RedisCache(sentinels=redis.sentinels, master=redis.sentinel_master, db=redis.db)
+        return FallbackCache(primary, retry_s=redis.failover_retry_s)
+    return FallbackCache(RedisCache(redis.url)) if redis.url else MemoryCache()

@@ -6,14 +6,28 @@ set, every part runs on its embedded default (see README).
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _comma_list(value: object) -> object:
+    """Accept "a,b" as well as a JSON list for list settings given in the environment."""
+    if isinstance(value, str):
+        if value.lstrip().startswith("["):
+            return json.loads(value)
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+# Lists given as "a,b" or JSON in the environment (parsed by _comma_list, not by pydantic-settings).
+EnvList = Annotated[list[str], NoDecode]
 
 
 class CatalogSettings(BaseModel):
@@ -68,6 +82,16 @@ class KnowledgeSettings(BaseModel):
 
 class RedisSettings(BaseModel):
     url: str | None = Field(None, description="redis://host:port/db; unset = in-process cache/memory")
+    sentinels: EnvList = Field(default_factory=list,
+                                 description="Sentinel addresses host:port (JSON list or comma-separated); "
+                                 "set with sentinel_master to find the master through Sentinel")
+    sentinel_master: str | None = Field(None, description="name of the master the Sentinels monitor")
+    db: int = Field(0, description="database number (with Sentinel; a URL carries its own)")
+    failover_retry_s: float = Field(
+        15.0, description="how long a call keeps retrying while Redis fails over before the service degrades "
+        "to process memory [s]; longer than Sentinel's down-after-milliseconds + election")
+
+    _split_sentinels = field_validator("sentinels", mode="before")(_comma_list)
     conversation_ttl_s: int = 7 * 24 * 3600
     sizing_cache_ttl_s: int = 30 * 24 * 3600
 
@@ -109,6 +133,27 @@ class FinancingSettings(BaseModel):
                                  description="IOF rates by customer type (data, they change by decree)")
 
 
+class OIDCSettings(BaseModel):
+    issuer: str | None = Field(None, description="realm URL (Keycloak: https://host/realms/ysh); unset = API keys only")
+    audience: str | None = Field(None, description="expected 'aud' of access tokens (the API's client id)")
+    roles_claim: str = Field("realm_access.roles",
+                             description="dotted path of the roles list in the token "
+                             "(Keycloak client roles: resource_access.<client>.roles)")
+    role_map: dict[str, str] = Field(
+        default_factory=lambda: {"widget": "widget", "sales_rep": "sales_rep", "admin": "admin"},
+        description="identity-provider role -> Hélio role (widget, sales_rep, admin)")
+    algorithms: list[str] = Field(
+        default_factory=lambda: ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512",
+                                 "EdDSA"],
+        description="accepted signature algorithms (asymmetric only; HS* and none are always refused)")
+    leeway_s: int = Field(30, description="clock skew allowed on exp/nbf/iat [s]")
+    jwks_max_age_s: int = Field(3600, description="refresh the key set after this age (old keys stay usable "
+                                "while the issuer is unreachable) [s]")
+    jwks_min_refresh_s: float = Field(10.0, description="at most one key-set fetch per this interval, "
+                                      "whatever unknown 'kid's arrive [s]")
+    http_timeout_s: float = Field(5.0, description="discovery/JWKS request timeout [s]")
+
+
 class AuthSettings(BaseModel):
     pepper: SecretStr | None = Field(None, description="server secret for HMAC of API keys; required in prod")
     db_path: Path = Field(PROJECT_ROOT / "var" / "auth.sqlite3", description="SQLite table of hashed API keys")
@@ -117,6 +162,18 @@ class AuthSettings(BaseModel):
     widget_origins: list[str] = Field(default_factory=list, description="origins allowed for widget keys without their own list")
     public_chat: bool = Field(True, description="no key on chat routes = anonymous widget session (origin still checked)")
     dev_open: bool = Field(False, description="dev only (ignored in prod): no key = admin session")
+    oidc: OIDCSettings = OIDCSettings()
+
+
+class ApiSettings(BaseModel):
+    trusted_proxies: EnvList = Field(
+        default_factory=list,
+        description="addresses/networks (JSON list or comma-separated) whose X-Forwarded-For is believed: the "
+        "client address for rate limits and logs then comes from that header")
+    max_body_bytes: int = Field(1024 * 1024, description="largest request body accepted (413 above) [bytes]; "
+                                "keep NGINX's client_max_body_size equal")
+
+    _split_proxies = field_validator("trusted_proxies", mode="before")(_comma_list)
 
 
 class Settings(BaseSettings):
@@ -136,6 +193,7 @@ class Settings(BaseSettings):
     commerce: CommerceSettings = CommerceSettings()
     financing: FinancingSettings = FinancingSettings()
     auth: AuthSettings = AuthSettings()
+    api: ApiSettings = ApiSettings()
 
 
 @lru_cache

@@ -97,6 +97,8 @@ class DraftQuote(BaseModel):
     warnings: list[str] = []
     note: str | None = None
     merchant_offer: MerchantOffer | None = Field(None, description="proposta atual da YSH, quando o backend a expõe")
+    created_by: dict[str, str | None] | None = Field(
+        None, description="quem criou: pessoa do provedor de identidade (sub, name, email) ou chave de API (key_id)")
 
 
 class QuotePreview(BaseModel):

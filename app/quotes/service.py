@@ -144,14 +144,16 @@ class QuoteService:
 
     # -- create -------------------------------------------------------------------------------
 
-    def create(self, req: CreateQuoteRequest, idempotency_key: str | None = None) -> tuple[DraftQuote, bool]:
-        """Create the draft quote; ``(quote, created)`` — ``created`` is False on an idempotent replay."""
+    def create(self, req: CreateQuoteRequest, idempotency_key: str | None = None,
+               created_by: dict[str, str | None] | None = None) -> tuple[DraftQuote, bool]:
+        """Create the draft quote; ``(quote, created)`` — ``created`` is False on an idempotent replay.
+        ``created_by``: who asked for it (recorded with the quote)."""
         if idempotency_key:
             existing = self.records.claim(idempotency_key, request_hash(req))
             if existing is not None:
                 return self.get(existing), False
         try:
-            quote = self._create(req)
+            quote = self._create(req, created_by)
         except BaseException:
             if idempotency_key:
                 self.records.release(idempotency_key)
@@ -160,7 +162,7 @@ class QuoteService:
             self.records.complete(idempotency_key, quote.id)
         return quote, True
 
-    def _create(self, req: CreateQuoteRequest) -> DraftQuote:
+    def _create(self, req: CreateQuoteRequest, created_by: dict[str, str | None] | None = None) -> DraftQuote:
         items, sizing, label, sizing_prices = self._items_and_sizing(req)
         priced, warnings = self._price(items, sizing_prices, req.allow_unavailable)
         company = self.commerce.get_company(req.buyer.company_id)
@@ -202,7 +204,7 @@ class QuoteService:
             system_total_brl=system_total, valid_until=valid_until,
             created_at=datetime.now(UTC).isoformat(timespec="seconds"), approval=approval, sizing_id=req.sizing_id,
             design_label=label, sizing=sizing.model_dump(mode="json") if sizing else None, financing=financing,
-            warnings=warnings, note=req.note,
+            warnings=warnings, note=req.note, created_by=created_by,
         )
         self.records.save(record)
         log.info("Orçamento %s criado (%s, %s, aprovação=%s)", record.id, self.commerce.name,

@@ -28,6 +28,7 @@ def create_draft_quote_for_chat(
     term_months: int = 60,
     down_payment_brl: float = 0.0,
     idempotency_key: str | None = None,
+    created_by: dict[str, str | None] | None = None,
 ) -> dict[str, Any]:
     """Create a draft quote in the commerce backend from a sizing (``sizing_id``) or explicit
     ``items`` ([{"sku", "quantity"}]) for the buying ``company_id``. First call with
@@ -57,7 +58,7 @@ def create_draft_quote_for_chat(
                         "approval_reasons": preview.approval.reasons,
                         "warnings": preview.warnings,
                     }}
-        quote, created = service.create(request, idempotency_key)
+        quote, created = service.create(request, idempotency_key, created_by)
     except HelioError as exc:
         return {"ok": False, "error": exc.message, "hint": exc.hint}
     best = quote.financing.options[0] if quote.financing and quote.financing.options else None

@@ -14,6 +14,7 @@ import re
 from app.catalog.repository import CatalogRepository
 from app.core.cache import Cache
 from app.core.errors import NotFound
+from app.core.telemetry import span
 from app.sizing.engine import size_system
 from app.sizing.models import SizingRequest, SizingResult
 
@@ -47,13 +48,19 @@ def size_and_store(request: SizingRequest, catalog: CatalogRepository, cache: Ca
 
     Blocking (SQLite, Redis, numpy): call it from a worker thread in async code.
     """
-    sid = sizing_id(request, catalog_fingerprint(catalog))
-    cached = cache.get_json(cache_key(sid))
-    if cached is not None:
-        return SizingResult.model_validate(cached), True
-    result = size_system(request, catalog).model_copy(update={"sizing_id": sid})
-    cache.set_json(cache_key(sid), result.model_dump(mode="json"), ttl_s)
-    return result, False
+    with span("sizing") as current:
+        with span("sizing.cache_lookup"):
+            sid = sizing_id(request, catalog_fingerprint(catalog))
+            cached = cache.get_json(cache_key(sid))
+        if current is not None:
+            current.set_attribute("helio.sizing.cache_hit", cached is not None)
+        if cached is not None:
+            return SizingResult.model_validate(cached), True
+        with span("sizing.engine"):
+            result = size_system(request, catalog).model_copy(update={"sizing_id": sid})
+        with span("sizing.store"):
+            cache.set_json(cache_key(sid), result.model_dump(mode="json"), ttl_s)
+        return result, False
 
 
 def load_stored(sid: str, cache: Cache) -> SizingResult:

@@ -29,6 +29,7 @@ from app.agent.assistant import Assistant, Event, collect
 from app.agent.limits import check_message
 from app.agent.state import check_conversation_id
 from app.auth.deps import WidgetSession
+from app.auth.oidc import creator_of
 from app.core.errors import HelioError, NotFound, Unavailable
 
 log = logging.getLogger("helio.api.chat")
@@ -62,7 +63,11 @@ class ChatRequest(BaseModel):
 
 
 def client_identity(request: Request) -> str:
-    """Rate-limit key: the API key when sent (hashed), else the client IP."""
+    """Rate-limit key: the signed-in person (OIDC: one budget whatever token they hold), else
+    the API key when sent (hashed), else the client IP (the real one behind a trusted proxy)."""
+    principal = getattr(request.state, "principal", None)
+    if principal is not None and (principal.key_id or "").startswith("oidc:"):
+        return "person:" + hashlib.sha256(principal.key_id.encode()).hexdigest()[:16]
     key = request.headers.get("x-api-key") or request.headers.get("authorization", "").removeprefix("Bearer ").strip()
     if key:
         return "key:" + hashlib.sha256(key.encode()).hexdigest()[:16]
@@ -101,7 +106,8 @@ async def chat(body: ChatRequest, request: Request, assistant: AssistantDep, pri
     if existing is not None and existing.owner not in (None, principal.key_id):
         raise NotFound("Conversa não encontrada (ou expirada).", hint="Inicie outra com POST /v1/chat.")
     events = assistant.turn(conversation_id, body.message, body.language, role=principal.role,
-                            company_id=body.company_id, employee_id=body.employee_id, owner=principal.key_id)
+                            company_id=body.company_id, employee_id=body.employee_id, owner=principal.key_id,
+                            creator=None if principal.anonymous else creator_of(principal))
     if not body.stream:
         return await run_in_threadpool(collect, events)
     return EventSourceResponse(sse_events(events), ping=15)

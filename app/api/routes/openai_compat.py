@@ -25,6 +25,7 @@ from app.agent.assistant import Event, collect
 from app.agent.state import check_conversation_id
 from app.api.routes.chat import HARD_MAX_CHARS, AssistantDep, admit, error_payload
 from app.auth.deps import WidgetSession
+from app.auth.oidc import creator_of
 from app.core.errors import InvalidInput, NotFound
 
 router = APIRouter(tags=["openai"])
@@ -96,7 +97,8 @@ async def chat_completions(body: CompletionRequest, request: Request, assistant:
         if existing is not None and existing.owner not in (None, principal.key_id):
             raise NotFound("Conversa não encontrada (ou expirada).", hint="Use outro X-Conversation-Id.")
     cleanup = (lambda: assistant.store.delete(conversation_id)) if ephemeral else None
-    events = assistant.turn(conversation_id, message, role=principal.role, owner=principal.key_id)
+    events = assistant.turn(conversation_id, message, role=principal.role, owner=principal.key_id,
+                            creator=None if principal.anonymous else creator_of(principal))
     cid = "chatcmpl-" + uuid.uuid4().hex[:24]
     if body.stream:
         return StreamingResponse(_stream(events, cid, body.model, cleanup), media_type="text/event-stream")

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api.deps import CacheDep, SettingsDep
 from app.api.routes.financing import credit_book
 from app.auth.deps import Admin, SalesRep
+from app.auth.oidc import creator_of
 from app.commerce.base import CommerceBackend
 from app.commerce.factory import make_commerce
 from app.commerce.states import QuoteAction
@@ -60,11 +61,11 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 
 
 @router.post("", response_model=DraftQuote, status_code=201, summary="Cria um orçamento rascunho")
-async def create_quote(body: CreateQuoteRequest, service: ServiceDep, response: Response, _: SalesRep,
+async def create_quote(body: CreateQuoteRequest, service: ServiceDep, response: Response, principal: SalesRep,
                        idempotency_key: IdempotencyKey = None) -> DraftQuote:
     """A partir de um `sizing_id` (ou de itens explícitos) e do comprador. Acima do limite de
-    gastos do comprador, o orçamento é criado aguardando aprovação."""
-    quote, created = await run_in_threadpool(service.create, body, idempotency_key)
+    gastos do comprador, o orçamento é criado aguardando aprovação. Guarda quem o criou."""
+    quote, created = await run_in_threadpool(service.create, body, idempotency_key, creator_of(principal))
     if not created:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
