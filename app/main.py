@@ -15,6 +15,7 @@ from app.api.errors import install_error_handlers
 from app.api.routes import chat, companies, financing, health, openai_compat, products, quotes, search, sizing
 from app.core.cache import make_cache
 from app.core.settings import Settings, get_settings
+from app.mcp.asgi import McpEndpoint
 
 log = logging.getLogger("helio")
 
@@ -61,6 +62,15 @@ def _warm_embedder(state) -> None:
     threading.Thread(target=warm, name="embedder-warmup", daemon=True).start()
 
 
+def _build_mcp(settings: Settings, state):
+    """The MCP server over the same tools the chat uses (``/mcp``)."""
+    from app.agent.factory import make_tool_deps
+    from app.mcp.server import build_mcp_server
+
+    return build_mcp_server(make_tool_deps(settings, state.cache, state.catalog, state.searcher,
+                                           commerce=lambda: state.commerce))
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
@@ -91,7 +101,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     state.llm = await run_in_threadpool(make_llm, settings.llm)
     state.assistant = build_assistant(settings, state.cache, state.catalog, state.searcher, llm=state.llm,
                                       commerce=lambda: state.commerce)
-    yield
+    state.mcp = _build_mcp(settings, state)
+    async with state.mcp.session_manager.run():
+        yield
     for resource in (state.searcher, state.cache):
         close = getattr(resource, "close", None)
         if callable(close):
@@ -116,4 +128,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(search.router)
     app.include_router(chat.router)
     app.include_router(openai_compat.router)
+    app.add_route("/mcp", McpEndpoint(), include_in_schema=False)
     return app

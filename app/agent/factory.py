@@ -80,6 +80,24 @@ def quote_service_factory(settings: Settings, cache: Cache,
     return make
 
 
+def make_tool_deps(
+    settings: Settings,
+    cache: Cache,
+    catalog: CatalogRepository | None,
+    searcher: Any | None,
+    *,
+    sizing: SizingPort | None = None,
+    commerce: Callable[[], CommerceBackend | None] | None = None,
+    quotes: Callable[[], QuoteService] | None = None,
+) -> ToolDeps:
+    """What the tools run on, for the chat's tools and the MCP server alike."""
+    return ToolDeps(
+        sizing=sizing or EngineSizing(catalog, cache, settings.redis.sizing_cache_ttl_s),
+        catalog=catalog, searcher=searcher, credit_book=credit_book_loader(settings),
+        quotes=quotes or (quote_service_factory(settings, cache, commerce) if commerce is not None else None),
+    )
+
+
 def build_assistant(
     settings: Settings,
     cache: Cache,
@@ -100,11 +118,8 @@ def build_assistant(
 
         llm = make_llm(settings.llm)
     limits = chat_limits(settings)
-    sizing = sizing or EngineSizing(catalog, cache, settings.redis.sizing_cache_ttl_s)
-    runner = ToolRunner(make_tools(ToolDeps(
-        sizing=sizing, catalog=catalog, searcher=searcher, credit_book=credit_book_loader(settings),
-        quotes=quotes or (quote_service_factory(settings, cache, commerce) if commerce is not None else None),
-    )))
+    runner = ToolRunner(make_tools(make_tool_deps(settings, cache, catalog, searcher, sizing=sizing,
+                                                  commerce=commerce, quotes=quotes)))
     router = Router(
         llm, runner.specs, system_prompt(),
         timeout_s=min(limits.route_timeout_s, settings.llm.timeout_s), max_tokens=limits.route_max_tokens,
