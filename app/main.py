@@ -4,6 +4,7 @@ clients are opened in the lifespan and stored on ``app.state`` for the dependenc
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,8 +13,11 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from app.api.errors import install_error_handlers
+from app.api.metrics import MetricsMiddleware
+from app.api.metrics import router as metrics_router
 from app.api.routes import chat, companies, financing, health, openai_compat, products, quotes, search, sizing
 from app.core.cache import make_cache
+from app.core.metrics import process_exited
 from app.core.settings import Settings, get_settings
 from app.mcp.asgi import McpEndpoint
 
@@ -104,6 +108,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     state.mcp = _build_mcp(settings, state)
     async with state.mcp.session_manager.run():
         yield
+    process_exited(os.getpid())
     for resource in (state.searcher, state.cache):
         close = getattr(resource, "close", None)
         if callable(close):
@@ -119,6 +124,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings or get_settings()
     install_error_handlers(app)
+    app.add_middleware(MetricsMiddleware)
+    app.include_router(metrics_router)
     app.include_router(health.router)
     app.include_router(products.router)
     app.include_router(sizing.router)

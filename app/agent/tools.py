@@ -29,6 +29,7 @@ from app.catalog.models import Category, Phase, ProductQuery
 from app.catalog.repository import CatalogRepository
 from app.auth.errors import Forbidden
 from app.core.errors import HelioError, InvalidInput, NotFound, Unavailable
+from app.core.metrics import record_tool
 from app.financing.rules import CreditLineBook
 from app.financing.tool import simulate_financing_for_chat
 from app.quotes.service import QuoteService
@@ -206,6 +207,13 @@ class ToolRunner:
             context: dict[str, Any] | None = None) -> ToolOutcome:
         """Run ``name`` with the model/rule ``arguments`` plus the session's ``context``
         (only for the tool's injected arguments; a same-named model argument is dropped)."""
+        outcome = self._run(name, arguments, role, context)
+        record_tool(outcome.name if outcome.name in self.tools else "desconhecida", "chat", outcome.ok,
+                    outcome.error_code)
+        return outcome
+
+    def _run(self, name: str, arguments: dict[str, Any], role: str,
+             context: dict[str, Any] | None) -> ToolOutcome:
         tool_ = self.tools.get(name)
         injected = self.injected.get(name, set())
         args = {k: v for k, v in arguments.items() if v is not None and k not in injected}

@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from app.cli.progress import staged_progress
+from app.core.metrics import record_ingest
 from app.core.settings import get_settings
 
 app = typer.Typer(help="Ingestão: catálogo tipado, fichas técnicas, financiamento e regulação.", no_args_is_help=True)
@@ -23,6 +24,8 @@ def run_catalog(quiet: bool = False):
     with staged_progress(console, quiet) as on_progress:
         report = run_catalog_ingest(settings.catalog.source_dir, store, settings.catalog.report_dir, progress=on_progress)
     reapply_datasheet_specs(store, quiet=quiet)
+    record_ingest("catalog", {"rows_read": report.rows_in, "products": report.products_out,
+                              "merged": report.merged, "dropped": report.dropped})
     return report
 
 

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from app.agent.tools import ToolDeps, role_may_use, tool_functions
 from app.core.errors import HelioError
+from app.core.metrics import record_tool
 
 log = logging.getLogger("helio.mcp")
 
@@ -57,12 +58,19 @@ def adapt(fn: Callable[..., dict[str, Any]]) -> Callable[..., Any]:
         if takes_role:
             arguments[ROLE_ARG] = caller_role(ctx.request_context.request)
         try:
-            return fn(**arguments)
+            result = fn(**arguments)
         except HelioError as exc:
+            record_tool(fn.__name__, "mcp", False, exc.code)
             return _error(exc.message + (f" {exc.hint}" if exc.hint else ""))
         except ValidationError as exc:
+            record_tool(fn.__name__, "mcp", False, "argumento_invalido")
             first = exc.errors()[0]
             return _error(f"Argumento inválido '{'.'.join(str(p) for p in first.get('loc', ()))}': {first.get('msg')}.")
+        except Exception:
+            record_tool(fn.__name__, "mcp", False, "erro_interno")
+            raise
+        record_tool(fn.__name__, "mcp", True)
+        return result
 
     call.__name__ = fn.__name__
     call.__doc__ = fn.__doc__
@@ -93,7 +101,13 @@ def build_mcp_server(deps: ToolDeps) -> MCPServer:
     """The MCP server with every tool of :func:`tool_functions` and its streamable HTTP
     session manager prepared (stateless JSON responses, so any worker or replica can answer
     any request). Run ``server.session_manager.run()`` in the app's lifespan."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
     server = MCPServer("helio", instructions=INSTRUCTIONS, version="0.1.0", middleware=[role_gate])
+    # The SDK's constructor calls logging.basicConfig (a rich handler on the root logger at
+    # INFO); the service configures its own logging, so put the root logger back as it was.
+    root.handlers[:] = handlers
+    root.setLevel(level)
     for fn in tool_functions(deps):
         server.add_tool(adapt(fn), name=fn.__name__, description=inspect.cleandoc(fn.__doc__ or ""))
     # The HTTP app itself is not mounted (app.mcp.asgi calls the session manager); building
