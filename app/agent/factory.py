@@ -25,7 +25,7 @@ from app.financing.rules import CreditLineBook, cached_book
 from app.llm.base import LLMBackend
 from app.quotes.service import QuoteService
 from app.quotes.sizing_link import cache_sizing_lookup
-from app.quotes.store import QuoteRecordStore
+from app.quotes.store import QuoteRecordStore, make_quote_records
 
 log = logging.getLogger("helio.agent")
 
@@ -73,7 +73,7 @@ def quote_service_factory(settings: Settings, cache: Cache,
             raise Unavailable("Backend de comércio indisponível.", hint="Confira /readyz e tente de novo.")
         with lock:
             if not records:  # opened on first use: no SQLite file for a chat that never quotes
-                records.append(QuoteRecordStore(settings.commerce.quotes_db_path))
+                records.append(make_quote_records(settings))
         return QuoteService(backend, records[0], credit_book_loader(settings), cache_sizing_lookup(cache),
                             validity_days=settings.commerce.quote_validity_days)
 

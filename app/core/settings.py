@@ -112,6 +112,15 @@ class AuthSettings(BaseModel):
     dev_open: bool = Field(False, description="dev only (ignored in prod): no key = admin session")
 
 
+class ChatSettings(BaseModel):
+    """Chat limits (``CHAT__*``); read by :func:`app.agent.factory.chat_limits`."""
+
+    max_message_chars: int = Field(2000, description="longest accepted chat message [characters]")
+    rate_per_minute: int = Field(30, description="chat turns per minute per API key (or client address)")
+    route_timeout_s: float = Field(20.0, description="longest wait for the model to pick a tool [s]")
+    route_max_tokens: int = Field(96, description="token budget of the model's tool choice")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_nested_delimiter="__", env_file=".env", env_file_encoding="utf-8", extra="ignore"
@@ -129,6 +138,7 @@ class Settings(BaseSettings):
     commerce: CommerceSettings = CommerceSettings()
     financing: FinancingSettings = FinancingSettings()
     auth: AuthSettings = AuthSettings()
+    chat: ChatSettings = ChatSettings()
 
 
 @lru_cache
