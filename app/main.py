@@ -49,6 +49,19 @@ def _open_searcher(settings: Settings, state):
         return None
 
 
+def _index_in_background(settings: Settings, state):
+    """First start on the embedded index: serve now, fill the empty index in a thread
+    (``/readyz`` shows the progress; searches answer "not yet" until it is done)."""
+    if settings.qdrant.url is not None or state.searcher.store.count() > 0:
+        return state.searcher
+    from ingest.knowledge.background import BackgroundIndex
+
+    kinds = ("catalog", "datasheets", "financing", "regulation") if state.catalog is not None else (
+        "datasheets", "financing", "regulation")
+    log.info("Índice de conhecimento vazio: indexando em segundo plano enquanto a API responde")
+    return BackgroundIndex(state.searcher).start(settings, state.catalog, kinds)
+
+
 def _warm_embedder(state) -> None:
     """Load the embedding model off the request path, so the first search is not the one
     that waits for it; a load failure is kept for /readyz like a missing index."""
@@ -95,6 +108,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             log.exception("Backend de comércio indisponível")
             state.commerce_error = f"falha ao abrir o comércio: {exc}"
     state.searcher = await run_in_threadpool(_open_searcher, settings, state)
+    if state.searcher is not None and settings.knowledge.build_in_background:
+        state.searcher = await run_in_threadpool(_index_in_background, settings, state)
     if state.searcher is not None and settings.embedding.preload:
         _warm_embedder(state)
     from app.agent.factory import build_assistant

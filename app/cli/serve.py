@@ -42,11 +42,19 @@ def serve(
         console.print("[bold]Catálogo vazio:[/bold] ingerindo os dados de exemplo…")
         run_catalog()
     if ingest_if_empty and settings.qdrant.url is None and _knowledge_chunks(settings) == 0:
-        from app.cli.knowledge import KNOWLEDGE_KINDS, run_knowledge
+        if workers == 1:
+            # Serve at once; the API process fills the embedded index in a thread (it is the
+            # only process that may open it) and /readyz shows the progress.
+            console.print("[bold]Base de conhecimento vazia:[/bold] a API indexa em segundo plano "
+                          "(acompanhe em /readyz); o chat responde sem citações até terminar.")
+            os.environ["KNOWLEDGE__BUILD_IN_BACKGROUND"] = "true"
+            get_settings.cache_clear()
+        else:
+            from app.cli.knowledge import KNOWLEDGE_KINDS, run_knowledge
 
-        # The embedded index is single-process: build it before the API opens it.
-        console.print("[bold]Base de conhecimento vazia:[/bold] indexando fichas, financiamento e regulação…")
-        run_knowledge(KNOWLEDGE_KINDS)
+            # Several processes cannot share the embedded index: build it before they open it.
+            console.print("[bold]Base de conhecimento vazia:[/bold] indexando fichas, financiamento e regulação…")
+            run_knowledge(KNOWLEDGE_KINDS)
     console.print(f"Hélio em [bold]http://{host}:{port}[/bold] — docs em http://{host}:{port}/docs"
                   + (f" ({workers} processos)" if workers > 1 else ""))
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)

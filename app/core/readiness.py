@@ -40,6 +40,9 @@ def check_vector_store(state: Any) -> Check:
     searcher = getattr(state, "searcher", None)
     if searcher is None:
         return _down(getattr(state, "searcher_error", None) or "base de conhecimento não carregada")
+    if getattr(searcher, "building", None) is not None:  # ingest.knowledge.background.BackgroundIndex
+        status, detail = searcher.status()
+        return {"status": status, "detail": detail}
     chunks = searcher.store.count()
     if chunks == 0:
         return _degraded("índice vazio: rode 'helio ingest all' (com a API parada no modo embutido)")

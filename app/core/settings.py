@@ -56,6 +56,11 @@ class EmbeddingSettings(BaseModel):
     preload: bool = Field(
         True, description="load the embedding model in the background when the API starts (else on the first search)"
     )
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto", description="batch embedding precision: auto = bf16 where the CPU has native bf16 (AVX512-BF16/AMX)")
+    quantize: Literal["int8"] | None = Field(
+        None, description="int8 = per-channel dynamic int8 linear layers (faster on CPU, slightly lossy; re-indexes)"
+    )
 
 
 class KnowledgeSettings(BaseModel):
@@ -64,6 +69,9 @@ class KnowledgeSettings(BaseModel):
     chunk_tokens: int = Field(160, description="target chunk size [tiktoken tokens], title/section prefix included")
     chunk_overlap_tokens: int = Field(32, description="overlap when a long paragraph is split [tokens]")
     max_query_chars: int = Field(1000, description="longest accepted search query [characters]")
+    build_in_background: bool = Field(
+        False, description="embedded index empty at start: the API builds it in a thread while serving "
+                           "(helio serve turns this on for a first start)")
 
 
 class RedisSettings(BaseModel):
