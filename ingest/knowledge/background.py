@@ -88,6 +88,7 @@ class BackgroundIndex:
             log.exception("Falha ao indexar a base de conhecimento em segundo plano")
             self.error = str(exc)
         finally:
-            torch.set_num_threads(serving_threads)
+            # The API's query embedder wants its own setting back (1 thread keeps latency low).
+            torch.set_num_threads(settings.embedding.torch_threads or serving_threads)
             self.seconds = time.perf_counter() - started
             self._ready.set()
