@@ -119,3 +119,4 @@ def test_compose_scrapes_the_api():
     job = next(j for j in config["scrape_configs"] if j["job_name"] == "helio-api")
     assert job["metrics_path"] == "/metrics"
     assert job["dns_sd_configs"][0]["names"] == ["api"] and job["dns_sd_configs"][0]["port"] == 8000
+

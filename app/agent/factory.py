@@ -38,6 +38,9 @@ class ChatLimits:
     rate_per_minute: int = 30
     route_timeout_s: float = 20.0
     route_max_tokens: int = 96
+    breaker_trip_after: int = 2
+    breaker_cooldown_s: float = 30.0
+    shed_queue_depth: int = 2
 
 
 def chat_limits(settings: Settings) -> ChatLimits:
@@ -123,6 +126,7 @@ def build_assistant(
     router = Router(
         llm, runner.specs, system_prompt(),
         timeout_s=min(limits.route_timeout_s, settings.llm.timeout_s), max_tokens=limits.route_max_tokens,
+        cooldown_s=limits.breaker_cooldown_s, trip_after=limits.breaker_trip_after,
     )
     places = load_places(settings.data_dir)
     if places is None:
@@ -130,5 +134,6 @@ def build_assistant(
     assistant = Assistant(
         router, runner, ConversationStore(cache, settings.redis.conversation_ttl_s), places,
         max_message_chars=limits.max_message_chars, rate_limiter=RateLimiter(cache, limits.rate_per_minute),
+        shed_queue_depth=limits.shed_queue_depth,
     )
     return assistant

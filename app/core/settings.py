@@ -127,6 +127,9 @@ class ChatSettings(BaseModel):
     rate_per_minute: int = Field(30, description="chat turns per minute per API key (or client address)")
     route_timeout_s: float = Field(20.0, description="longest wait for the model to pick a tool [s]")
     route_max_tokens: int = Field(96, description="token budget of the model's tool choice")
+    breaker_trip_after: int = Field(2, description="consecutive model failures that open the circuit breaker")
+    breaker_cooldown_s: float = Field(30.0, description="how long an open breaker skips the model [s]")
+    shed_queue_depth: int = Field(2, description="requests waiting for the model above which sure turns skip it")
 
 
 class Settings(BaseSettings):
