@@ -24,6 +24,7 @@ from app.auth.deps import make_key_store
 from app.commerce.local import LocalCommerce
 from app.core.settings import Settings
 from app.main import create_app
+from test_metrics import samples, value
 from test_quotes_flow import INVERTER, MODULE, stock  # the same CEC-based stock as the quote tests
 
 SHOP = "https://loja.ysh.com.br"
@@ -128,6 +129,10 @@ def test_size_then_quote_over_mcp(server):
     # A retry with the same idempotency key is the same quote, not a second one.
     again = _payload(run(server, "rep", quote))
     assert again["quote_id"] == draft["quote_id"] and again["created"] is False
+    # The MCP calls are counted like the chat's, labelled as coming from MCP.
+    snapshot = samples(httpx.get(server["url"].removesuffix("/mcp") + "/metrics").text)
+    for tool in ("size_pv_system", "create_draft_quote"):
+        assert value(snapshot, "helio_tool_calls_total", tool=tool, via="mcp", outcome="ok") >= 1
 
 
 def test_widget_key_refused_the_quote_tool(server):
