@@ -71,7 +71,7 @@ def check_redis(state: Any) -> Check:
 def check_commerce(state: Any) -> Check:
     settings = state.settings
     if settings.commerce.backend == "local":
-        return _ok("comércio local (SQLite) sobre o catálogo")
+        return _ok("comércio local (SQLite, um único host) sobre o catálogo; réplicas em hosts distintos usam Medusa")
     if not settings.commerce.url:
         return _down("COMMERCE__BACKEND=medusa sem COMMERCE__URL")
     try:
