@@ -2,6 +2,7 @@
 
     python benchmarks/ingest_bench.py                  # whole corpus (data/knowledge + catalog documents)
     python benchmarks/ingest_bench.py --limit 600      # a fixed random sample, faster
+    python benchmarks/ingest_bench.py --end-to-end     # whole `ingest all` into fresh indexes, before vs now
 
 The corpus is what ``helio ingest all`` embeds: the chunks of data/knowledge plus the
 catalog's product documents (the catalog is built from the upstream export into a scratch
@@ -46,14 +47,17 @@ from ingest.knowledge.pipeline import make_chunker  # noqa: E402
 from ingest.knowledge.sources import KINDS, load_sources  # noqa: E402
 
 
-def corpus_texts(settings: Settings, catalog_path: Path | None) -> list[str]:
-    docs = list(load_sources(settings.knowledge.source_dir, KINDS).docs)
-    if catalog_path is None:
-        from ingest.catalog.pipeline import run_catalog_ingest
+def scratch_catalog(settings: Settings) -> Path:
+    """The catalog built from the upstream export into a scratch file (as `ingest catalog`)."""
+    from ingest.catalog.pipeline import run_catalog_ingest
 
-        scratch = Path(tempfile.mkdtemp(prefix="helio-bench-"))
-        catalog_path = scratch / "catalog.sqlite3"
-        run_catalog_ingest(settings.catalog.source_dir, SQLiteCatalogStore(catalog_path), scratch / "reports")
+    scratch = Path(tempfile.mkdtemp(prefix="helio-bench-"))
+    run_catalog_ingest(settings.catalog.source_dir, SQLiteCatalogStore(scratch / "catalog.sqlite3"), scratch / "reports")
+    return scratch / "catalog.sqlite3"
+
+
+def corpus_texts(settings: Settings, catalog_path: Path) -> list[str]:
+    docs = list(load_sources(settings.knowledge.source_dir, KINDS).docs)
     docs += list(catalog_documents(SQLiteCatalogStore(catalog_path).iter_products()))
     chunker = make_chunker(settings)
     return [c.text for d in docs for c in chunker.chunk(d)]
@@ -68,6 +72,44 @@ def embed_in_corpus_order(embedder: SentenceTransformerEmbedder, texts: list[str
                       for i in range(0, len(texts), size)])
 
 
+class CorpusOrderEmbedder:
+    """The former ingest embedder (fp32, batches in corpus order), for the end-to-end run."""
+
+    def __init__(self, inner: SentenceTransformerEmbedder) -> None:
+        self.inner, self.name, self.dim = inner, inner.name, inner.dim
+
+    def embed_documents(self, texts, *, on_batch=None):
+        vectors = embed_in_corpus_order(self.inner, list(texts)).tolist()
+        if on_batch:
+            on_batch(len(texts))
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+
+def end_to_end(settings: Settings, catalog_path: Path, threads: int) -> dict[str, float]:
+    """``ingest all`` (parse, chunk, embed, sparse, store, HNSW) into a fresh index, both ways."""
+    from app.retrieval.store_edge import EdgeStore
+    from ingest.knowledge.pipeline import ALL_KINDS, run_knowledge_ingest
+
+    catalog = SQLiteCatalogStore(catalog_path)
+    fp32 = SentenceTransformerEmbedder(batch_size=32, torch_threads=threads, precision="fp32")
+    now = SentenceTransformerEmbedder(batch_size=32, torch_threads=threads)
+    out = {}
+    for name, embedder in (("before", CorpusOrderEmbedder(fp32)), ("now", now)):
+        embedder.embed_documents(["aquecimento"] * 8)
+        store = EdgeStore(settings.qdrant, path=Path(tempfile.mkdtemp(prefix="helio-bench-edge-")) / "edge")
+        t = time.perf_counter()
+        report = run_knowledge_ingest(ALL_KINDS, source_dir=settings.knowledge.source_dir, store=store,
+                                      embedder=embedder, chunker=make_chunker(settings), catalog=catalog)
+        out[f"{name}_seconds"] = time.perf_counter() - t
+        out[f"{name}_chunks_per_s"] = report.index.chunks_embedded / out[f"{name}_seconds"]
+        store.close()
+    out["end_to_end_ratio"] = out["before_seconds"] / out["now_seconds"]
+    return out
+
+
 def timed(fn) -> tuple[np.ndarray, float]:
     t = time.perf_counter()
     out = np.asarray(fn(), dtype=np.float32)
@@ -80,10 +122,16 @@ def main() -> None:
     ap.add_argument("--catalog", type=Path, default=None, help="an ingested catalog SQLite file")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads (ingest uses all cores)")
     ap.add_argument("--json", type=Path, default=None, help="write the figures here")
+    ap.add_argument("--end-to-end", action="store_true", help="time whole ingests instead of the embedding step")
     args = ap.parse_args()
 
     settings = Settings(_env_file=None)
-    texts = corpus_texts(settings, args.catalog)
+    catalog = args.catalog or scratch_catalog(settings)
+    if args.end_to_end:
+        for key, value in end_to_end(settings, catalog, args.threads).items():
+            print(f"{key:>30}: {value:.4g}")
+        return
+    texts = corpus_texts(settings, catalog)
     if args.limit and args.limit < len(texts):
         texts = random.Random(7).sample(texts, args.limit)
     print(f"corpus: {len(texts)} chunks; torch threads {args.threads}")
