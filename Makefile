@@ -35,11 +35,12 @@ run: install  ## command 1: serve on embedded defaults (ingests sample data when
 test: install  ## command 2: the whole test suite, every marker (starts redis-server)
 	bash scripts/ensure-redis.sh
 	bash scripts/ensure-nginx.sh
+	bash scripts/ensure-promtool.sh
 	$(BIN)/ruff check app ingest evals benchmarks scripts tests
 	$(BIN)/python -m pytest
 
 test-fast: install  ## unit tests only: no model loads, no services (redis-server not needed)
-	$(BIN)/python -m pytest -m "not slow and not llm and not redis"
+	$(BIN)/python -m pytest -m "not slow and not llm and not redis and not promtool"
 
 test-medusa: install  ## Hélio's Medusa client against a real Medusa 2.8 core (npm once; PostgreSQL + Redis from Debian)
 	bash scripts/medusa-core/medusa-core.sh install

@@ -4,6 +4,7 @@ clients are opened in the lifespan and stored on ``app.state`` for the dependenc
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,11 +13,15 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from app.api.errors import install_error_handlers
+from app.api.metrics import MetricsMiddleware
+from app.api.metrics import router as metrics_router
 from app.api.middleware import RequestContextMiddleware
 from app.api.routes import chat, companies, financing, health, openai_compat, products, quotes, search, sizing, specs
 from app.core.cache import make_cache
+from app.core.metrics import process_exited
 from app.core.settings import Settings, get_settings
 from app.core.telemetry import configure_logging, setup_tracing, shutdown_tracing
+from app.mcp.asgi import McpEndpoint
 
 log = logging.getLogger("helio")
 
@@ -59,6 +64,19 @@ def _open_searcher(settings: Settings, state):
         return None
 
 
+def _index_in_background(settings: Settings, state):
+    """First start on the embedded index: serve now, fill the empty index in a thread
+    (``/readyz`` shows the progress; searches answer "not yet" until it is done)."""
+    if settings.qdrant.url is not None or state.searcher.store.count() > 0:
+        return state.searcher
+    from ingest.knowledge.background import BackgroundIndex
+
+    kinds = ("catalog", "datasheets", "financing", "regulation") if state.catalog is not None else (
+        "datasheets", "financing", "regulation")
+    log.info("Índice de conhecimento vazio: indexando em segundo plano enquanto a API responde")
+    return BackgroundIndex(state.searcher).start(settings, state.catalog, kinds)
+
+
 def _warm_embedder(state) -> None:
     """Load the embedding model off the request path, so the first search is not the one
     that waits for it; a load failure is kept for /readyz like a missing index."""
@@ -74,6 +92,15 @@ def _warm_embedder(state) -> None:
             state.searcher_error = f"base de conhecimento indisponível: {exc}"
 
     threading.Thread(target=warm, name="embedder-warmup", daemon=True).start()
+
+
+def _build_mcp(settings: Settings, state):
+    """The MCP server over the same tools the chat uses (``/mcp``)."""
+    from app.agent.factory import make_tool_deps
+    from app.mcp.server import build_mcp_server
+
+    return build_mcp_server(make_tool_deps(settings, state.cache, state.catalog, state.searcher,
+                                           commerce=lambda: state.commerce))
 
 
 @asynccontextmanager
@@ -99,6 +126,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             log.exception("Backend de comércio indisponível")
             state.commerce_error = f"falha ao abrir o comércio: {exc}"
     state.searcher = await run_in_threadpool(_open_searcher, settings, state)
+    if state.searcher is not None and settings.knowledge.build_in_background:
+        state.searcher = await run_in_threadpool(_index_in_background, settings, state)
     if state.searcher is not None and settings.embedding.preload:
         _warm_embedder(state)
     from app.agent.factory import build_assistant
@@ -109,7 +138,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     state.llm = await run_in_threadpool(make_llm, settings.llm)
     state.assistant = build_assistant(settings, state.cache, state.catalog, state.searcher, llm=state.llm,
                                       commerce=lambda: state.commerce)
-    yield
+    state.mcp = _build_mcp(settings, state)
+    async with state.mcp.session_manager.run():
+        yield
+    process_exited(os.getpid())
     for resource in (state.searcher, state.cache, getattr(state, "oidc", None)):
         close = getattr(resource, "close", None)
         if callable(close):
@@ -127,6 +159,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings or get_settings()
     install_error_handlers(app)
+    app.add_middleware(MetricsMiddleware)
+    app.include_router(metrics_router)
     app.add_middleware(RequestContextMiddleware, trusted_proxies=app.state.settings.api.trusted_proxies,
                        max_body_bytes=app.state.settings.api.max_body_bytes)
     app.include_router(health.router)
@@ -139,4 +173,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(search.router)
     app.include_router(chat.router)
     app.include_router(openai_compat.router)
+    app.add_route("/mcp", McpEndpoint(), include_in_schema=False)
     return app

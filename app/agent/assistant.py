@@ -27,6 +27,7 @@ from app.agent.router import Proposal, Router, verified_arguments
 from app.agent.sales import SalesTurns
 from app.agent.state import ConversationState, ConversationStore
 from app.agent.tools import ToolOutcome, ToolRunner
+from app.core.metrics import record_turn
 from app.agent.turn import Event, TurnContext
 from app.core.errors import NotFound
 from app.core.telemetry import traced_steps
@@ -104,6 +105,7 @@ class Assistant(SalesTurns):
         state.add("assistant", "".join(ctx.text))
         self.store.save(state)
         usage = ctx.proposal.usage if ctx.proposal else None
+        record_turn(chosen, bool(ctx.degraded))
         yield Event("done", {
             "conversation_id": state.id,
             "language": lang,

@@ -25,7 +25,7 @@ from app.financing.rules import CreditLineBook, cached_book
 from app.llm.base import LLMBackend
 from app.quotes.service import QuoteService
 from app.quotes.sizing_link import cache_sizing_lookup
-from app.quotes.store import QuoteRecordStore
+from app.quotes.store import QuoteRecordStore, make_quote_records
 
 log = logging.getLogger("helio.agent")
 
@@ -38,6 +38,9 @@ class ChatLimits:
     rate_per_minute: int = 30
     route_timeout_s: float = 20.0
     route_max_tokens: int = 96
+    breaker_trip_after: int = 2
+    breaker_cooldown_s: float = 30.0
+    shed_queue_depth: int = 2
 
 
 def chat_limits(settings: Settings) -> ChatLimits:
@@ -73,11 +76,29 @@ def quote_service_factory(settings: Settings, cache: Cache,
             raise Unavailable("Backend de comércio indisponível.", hint="Confira /readyz e tente de novo.")
         with lock:
             if not records:  # opened on first use: no SQLite file for a chat that never quotes
-                records.append(QuoteRecordStore(settings.commerce.quotes_db_path))
+                records.append(make_quote_records(settings))
         return QuoteService(backend, records[0], credit_book_loader(settings), cache_sizing_lookup(cache),
                             validity_days=settings.commerce.quote_validity_days)
 
     return make
+
+
+def make_tool_deps(
+    settings: Settings,
+    cache: Cache,
+    catalog: CatalogRepository | None,
+    searcher: Any | None,
+    *,
+    sizing: SizingPort | None = None,
+    commerce: Callable[[], CommerceBackend | None] | None = None,
+    quotes: Callable[[], QuoteService] | None = None,
+) -> ToolDeps:
+    """What the tools run on, for the chat's tools and the MCP server alike."""
+    return ToolDeps(
+        sizing=sizing or EngineSizing(catalog, cache, settings.redis.sizing_cache_ttl_s),
+        catalog=catalog, searcher=searcher, credit_book=credit_book_loader(settings),
+        quotes=quotes or (quote_service_factory(settings, cache, commerce) if commerce is not None else None),
+    )
 
 
 def build_assistant(
@@ -100,14 +121,12 @@ def build_assistant(
 
         llm = make_llm(settings.llm)
     limits = chat_limits(settings)
-    sizing = sizing or EngineSizing(catalog, cache, settings.redis.sizing_cache_ttl_s)
-    runner = ToolRunner(make_tools(ToolDeps(
-        sizing=sizing, catalog=catalog, searcher=searcher, credit_book=credit_book_loader(settings),
-        quotes=quotes or (quote_service_factory(settings, cache, commerce) if commerce is not None else None),
-    )))
+    runner = ToolRunner(make_tools(make_tool_deps(settings, cache, catalog, searcher, sizing=sizing,
+                                                  commerce=commerce, quotes=quotes)))
     router = Router(
         llm, runner.specs, system_prompt(),
         timeout_s=min(limits.route_timeout_s, settings.llm.timeout_s), max_tokens=limits.route_max_tokens,
+        cooldown_s=limits.breaker_cooldown_s, trip_after=limits.breaker_trip_after,
     )
     places = load_places(settings.data_dir)
     if places is None:
@@ -115,5 +134,6 @@ def build_assistant(
     assistant = Assistant(
         router, runner, ConversationStore(cache, settings.redis.conversation_ttl_s), places,
         max_message_chars=limits.max_message_chars, rate_limiter=RateLimiter(cache, limits.rate_per_minute),
+        shed_queue_depth=limits.shed_queue_depth,
     )
     return assistant

@@ -1,7 +1,9 @@
-"""The assistant's tools: thin LangChain adapters over the domain functions.
+"""The assistant's tools, defined once: plain typed functions over the domain services.
 
 Each tool's JSON schema comes from its typed signature and its description from its
-docstring (what the model reads). :class:`ToolRunner` validates arguments and turns any
+docstring (what the model reads). :func:`tool_functions` is the one definition; two thin
+adapters read it: :func:`make_tools` (LangChain, for the chat) and :mod:`app.mcp` (the MCP
+server at ``/mcp``). :class:`ToolRunner` validates arguments and turns any
 :class:`~app.core.errors.HelioError` or validation error into a short, actionable message
 for the model instead of an exception.
 
@@ -27,6 +29,7 @@ from app.catalog.models import Category, Phase, ProductQuery
 from app.catalog.repository import CatalogRepository
 from app.auth.errors import Forbidden
 from app.core.errors import HelioError, InvalidInput, NotFound, Unavailable
+from app.core.metrics import record_tool
 from app.core.telemetry import span
 from app.financing.rules import CreditLineBook
 from app.financing.tool import simulate_financing_for_chat
@@ -55,8 +58,10 @@ class ToolDeps:
     quotes: Callable[[], QuoteService] | None = None
 
 
-def make_tools(deps: ToolDeps) -> list[BaseTool]:
-    @tool
+def tool_functions(deps: ToolDeps) -> list[Callable[..., dict[str, Any]]]:
+    """The tools as plain functions over ``deps``; a domain error is raised as
+    :class:`~app.core.errors.HelioError` and each adapter turns it into a short message."""
+
     def size_pv_system(
         monthly_kwh: float | None = None,
         monthly_kwh_list: list[float] | None = None,
@@ -86,7 +91,6 @@ def make_tools(deps: ToolDeps) -> list[BaseTool]:
                     roof_type=roof_type, roof_area_m2=roof_area_m2, shading_pct=shading_pct, roof_faces=roof_faces)
         return deps.sizing.size({k: v for k, v in args.items() if v is not None})
 
-    @tool
     def find_products(
         category: ProductCategory | None = None,
         manufacturer: str | None = None,
@@ -108,7 +112,6 @@ def make_tools(deps: ToolDeps) -> list[BaseTool]:
         )
         return catalog_search(deps.catalog, q)
 
-    @tool
     def get_product(product_id: str) -> dict[str, Any]:
         """Details of one catalog product by its id (specs, price, stock)."""
         if deps.catalog is None:
@@ -126,7 +129,6 @@ def make_tools(deps: ToolDeps) -> list[BaseTool]:
         )
         return detail
 
-    @tool
     def search_knowledge(query: str, k: int = 4) -> dict[str, Any]:
         """Search datasheets, regulations (Lei 14.300, ANEEL) and financing rules; returns cited passages."""
         if deps.searcher is None:
@@ -135,7 +137,6 @@ def make_tools(deps: ToolDeps) -> list[BaseTool]:
             hits = deps.searcher.search(query, k=max(1, min(k, 8)), filters=None)
         return {"hits": [normalize_hit(h) for h in hits]}
 
-    @tool
     def simulate_financing(
         amount_brl: float,
         term_months: int = 60,
@@ -151,7 +152,6 @@ def make_tools(deps: ToolDeps) -> list[BaseTool]:
         return simulate_financing_for_chat(deps.credit_book(), amount_brl, term_months, down_payment_brl,
                                            grace_months, system, customer_type)
 
-    @tool
     def create_draft_quote(
         company_id: str,
         confirmed: bool = False,
@@ -181,6 +181,11 @@ def make_tools(deps: ToolDeps) -> list[BaseTool]:
         return result
 
     return [size_pv_system, find_products, get_product, search_knowledge, simulate_financing, create_draft_quote]
+
+
+def make_tools(deps: ToolDeps) -> list[BaseTool]:
+    """The LangChain adapter: one structured tool per function of :func:`tool_functions`."""
+    return [tool(fn) for fn in tool_functions(deps)]
 
 
 @dataclass
@@ -214,6 +219,13 @@ class ToolRunner:
             context: dict[str, Any] | None = None) -> ToolOutcome:
         """Run ``name`` with the model/rule ``arguments`` plus the session's ``context``
         (only for the tool's injected arguments; a same-named model argument is dropped)."""
+        outcome = self._run(name, arguments, role, context)
+        record_tool(outcome.name if outcome.name in self.tools else "desconhecida", "chat", outcome.ok,
+                    outcome.error_code)
+        return outcome
+
+    def _run(self, name: str, arguments: dict[str, Any], role: str,
+             context: dict[str, Any] | None) -> ToolOutcome:
         tool_ = self.tools.get(name)
         injected = self.injected.get(name, set())
         args = {k: v for k, v in arguments.items() if v is not None and k not in injected}

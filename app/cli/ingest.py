@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from app.cli.progress import staged_progress
+from app.core.metrics import record_ingest
 from app.core.settings import get_settings
 
 app = typer.Typer(help="Ingestão: catálogo tipado, fichas técnicas, financiamento e regulação.", no_args_is_help=True)
@@ -29,6 +30,8 @@ def run_catalog(quiet: bool = False):
     quality, path = recheck_store(store, settings.catalog.report_dir)
     if not quiet:
         console.print(quality.summary_line(path), soft_wrap=True)
+    record_ingest("catalog", {"rows_read": report.rows_in, "products": report.products_out,
+                              "merged": report.merged, "dropped": report.dropped})
     return report
 
 

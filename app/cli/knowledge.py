@@ -20,6 +20,7 @@ from rich.table import Table
 
 from app.cli.progress import staged_progress
 from app.core.errors import HelioError
+from app.core.metrics import record_ingest
 from app.core.settings import get_settings
 
 console = Console()
@@ -51,6 +52,10 @@ def run_knowledge(kinds: Iterable[str] = KNOWLEDGE_KINDS, *, force: bool = False
         status = console.status("Carregando o modelo de embeddings e lendo as fontes…", spinner="dots")
         with status if not quiet else nullcontext():
             report = ingest_with_settings(list(kinds), settings, catalog, force=force, progress=on_progress)
+    index = report.index
+    record_ingest("knowledge", {"documents": index.documents, "chunks_embedded": index.chunks_embedded,
+                                "chunks_reused": index.chunks_reused, "chunks_deleted": index.chunks_deleted,
+                                "errors": len(index.errors)})
     if not quiet:
         print_report(report)
     return report

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from app.core.settings import RedisSettings
 
+from app.core.metrics import record_cache
+
 
 class Cache(Protocol):
     backend: str
@@ -60,6 +62,7 @@ class MemoryCache:
     def get_json(self, key: str) -> Any | None:
         with self._lock:
             raw = self._live(key)
+        record_cache(key, raw is not None)
         return None if raw is None else json.loads(raw)
 
     def set_json(self, key: str, value: Any, ttl_s: int | None = None) -> None:
@@ -120,6 +123,7 @@ class RedisCache:
 
     def get_json(self, key: str) -> Any | None:
         raw = self._redis.get(self._k(key))
+        record_cache(key, raw is not None)
         return None if raw is None else json.loads(raw)
 
     def set_json(self, key: str, value: Any, ttl_s: int | None = None) -> None:

@@ -40,6 +40,9 @@ def check_vector_store(state: Any) -> Check:
     searcher = getattr(state, "searcher", None)
     if searcher is None:
         return _down(getattr(state, "searcher_error", None) or "base de conhecimento não carregada")
+    if getattr(searcher, "building", None) is not None:  # ingest.knowledge.background.BackgroundIndex
+        status, detail = searcher.status()
+        return {"status": status, "detail": detail}
     chunks = searcher.store.count()
     if chunks == 0:
         return _degraded("índice vazio: rode 'helio ingest all' (com a API parada no modo embutido)")
@@ -68,7 +71,7 @@ def check_redis(state: Any) -> Check:
 def check_commerce(state: Any) -> Check:
     settings = state.settings
     if settings.commerce.backend == "local":
-        return _ok("comércio local (SQLite) sobre o catálogo")
+        return _ok("comércio local (SQLite, um único host) sobre o catálogo; réplicas em hosts distintos usam Medusa")
     if not settings.commerce.url:
         return _down("COMMERCE__BACKEND=medusa sem COMMERCE__URL")
     try:

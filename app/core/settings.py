@@ -70,6 +70,11 @@ class EmbeddingSettings(BaseModel):
     preload: bool = Field(
         True, description="load the embedding model in the background when the API starts (else on the first search)"
     )
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto", description="batch embedding precision: auto = bf16 where the CPU has native bf16 (AVX512-BF16/AMX)")
+    quantize: Literal["int8"] | None = Field(
+        None, description="int8 = per-channel dynamic int8 linear layers (faster on CPU, slightly lossy; re-indexes)"
+    )
 
 
 class KnowledgeSettings(BaseModel):
@@ -78,6 +83,9 @@ class KnowledgeSettings(BaseModel):
     chunk_tokens: int = Field(160, description="target chunk size [tiktoken tokens], title/section prefix included")
     chunk_overlap_tokens: int = Field(32, description="overlap when a long paragraph is split [tokens]")
     max_query_chars: int = Field(1000, description="longest accepted search query [characters]")
+    build_in_background: bool = Field(
+        False, description="embedded index empty at start: the API builds it in a thread while serving "
+                           "(helio serve turns this on for a first start)")
 
 
 class RedisSettings(BaseModel):
@@ -176,6 +184,18 @@ class ApiSettings(BaseModel):
     _split_proxies = field_validator("trusted_proxies", mode="before")(_comma_list)
 
 
+class ChatSettings(BaseModel):
+    """Chat limits (``CHAT__*``); read by :func:`app.agent.factory.chat_limits`."""
+
+    max_message_chars: int = Field(2000, description="longest accepted chat message [characters]")
+    rate_per_minute: int = Field(30, description="chat turns per minute per API key (or client address)")
+    route_timeout_s: float = Field(20.0, description="longest wait for the model to pick a tool [s]")
+    route_max_tokens: int = Field(96, description="token budget of the model's tool choice")
+    breaker_trip_after: int = Field(2, description="consecutive model failures that open the circuit breaker")
+    breaker_cooldown_s: float = Field(30.0, description="how long an open breaker skips the model [s]")
+    shed_queue_depth: int = Field(2, description="requests waiting for the model above which sure turns skip it")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_nested_delimiter="__", env_file=".env", env_file_encoding="utf-8", extra="ignore"
@@ -194,6 +214,7 @@ class Settings(BaseSettings):
     financing: FinancingSettings = FinancingSettings()
     auth: AuthSettings = AuthSettings()
     api: ApiSettings = ApiSettings()
+    chat: ChatSettings = ChatSettings()
 
 
 @lru_cache

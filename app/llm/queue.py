@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from app.core.metrics import queue_depth_changed, record_queue_wait
 from app.llm.base import LLMUnavailable
 
 
@@ -44,15 +45,20 @@ class FifoGate:
             ticket = self._next_ticket
             self._next_ticket += 1
             deadline = start + timeout_s
-            while self._serving != ticket:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    self._abandoned.add(ticket)
-                    raise LLMUnavailable(
-                        f"O modelo não atendeu em {timeout_s:.0f} s (fila).",
-                        hint="Tente de novo em alguns segundos.",
-                    )
-                self._cond.wait(remaining)
+            queue_depth_changed(+1)
+            try:
+                while self._serving != ticket:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        self._abandoned.add(ticket)
+                        raise LLMUnavailable(
+                            f"O modelo não atendeu em {timeout_s:.0f} s (fila).",
+                            hint="Tente de novo em alguns segundos.",
+                        )
+                    self._cond.wait(remaining)
+            finally:
+                queue_depth_changed(-1)
+                record_queue_wait(time.monotonic() - start)
         try:
             yield time.monotonic() - start
         finally:

@@ -7,6 +7,7 @@ except display formatting.
 from __future__ import annotations
 
 import io
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -65,6 +66,16 @@ class _Styles:
 
     def p(self, text: str, style: ParagraphStyle | None = None) -> Paragraph:
         return Paragraph(_text(text, self.font), style or self.body)
+
+
+_INTERNAL_REF = re.compile(r"\s*\([^()]*\b[\w./-]+\.(?:md|ya?ml|py|json|csv)\b[^()]*\)", re.IGNORECASE)
+_API_HINT = re.compile(r"\s*[—;-]\s*[^—;]*\b\w+_\w+\[[^\]]*\][^—;]*")
+
+
+def customer_text(text: str) -> str:
+    """Text for the end customer: no internal file names ("(DESIGN.md)") and no API hints
+    meant for integrators ("informe rate_overrides_pct['bnb'] …")."""
+    return " ".join(_API_HINT.sub("", _INTERNAL_REF.sub("", text)).split())
 
 
 def _table(rows: list[list[str]], widths: list[float], s: _Styles, header: bool = True,
@@ -148,9 +159,10 @@ def _financing_section(q: DraftQuote, s: _Styles) -> list:
         out.append(_table(rows, [6 * mm, 44 * mm, 24 * mm, 24 * mm, 27 * mm, 21 * mm, 24 * mm], s,
                           right_cols=(2, 3, 4, 5, 6)))
     for line in f.ineligible:
-        out.append(s.p(f"{line.line_name}: não simulada — {'; '.join(line.reasons)}.", s.small))
-    out.append(s.p(" ".join(f.notes) + " Taxas ilustrativas de fontes públicas; sujeitas à análise de crédito.",
-                   s.small))
+        reasons = "; ".join(customer_text(r) for r in line.reasons)
+        out.append(s.p(f"{line.line_name}: não simulada — {reasons}.", s.small))
+    out.append(s.p(" ".join(customer_text(n) for n in f.notes)
+                   + " Taxas ilustrativas de fontes públicas; sujeitas à análise de crédito.", s.small))
     return out
 
 

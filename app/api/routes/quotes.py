@@ -21,7 +21,7 @@ from app.proposal.render import render_proposal
 from app.quotes.models import CreateQuoteRequest, DraftQuote, QuotePreview
 from app.quotes.service import QuoteService
 from app.quotes.sizing_link import cache_sizing_lookup
-from app.quotes.store import QuoteRecordStore
+from app.quotes.store import QuoteRecordStore, make_quote_records
 
 router = APIRouter(prefix="/v1/quotes", tags=["orçamentos"])
 _lock = threading.Lock()
@@ -46,7 +46,7 @@ def get_quote_records(request: Request) -> QuoteRecordStore:
         with _lock:
             records = getattr(state, "quote_records", None)
             if records is None:
-                records = state.quote_records = QuoteRecordStore(state.settings.commerce.quotes_db_path)
+                records = state.quote_records = make_quote_records(state.settings)
     return records
 
 
