@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.errors import install_error_handlers
 from app.api.routes import chat, companies, financing, health, openai_compat, products, quotes, search, sizing
+from app.api.routes import widget as widget_routes
 from app.core.cache import make_cache
 from app.core.settings import Settings, get_settings
 
@@ -48,6 +49,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     state = app.state
     state.cache = make_cache(settings.redis.url)
+    from app.widget.demo import setup_demo
+
+    await run_in_threadpool(setup_demo, app)
     try:
         state.catalog = open_catalog(settings)
     except Exception as exc:  # noqa: BLE001 - reported by /readyz, the process stays up
@@ -96,4 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(search.router)
     app.include_router(chat.router)
     app.include_router(openai_compat.router)
+    app.include_router(widget_routes.router)
+    from app.widget.cors import WidgetCORS
+
+    app.add_middleware(WidgetCORS)
     return app

@@ -34,6 +34,14 @@ def get_key_store(request: Request) -> ApiKeyStore:
     return store
 
 
+def _same_origin(request: Request) -> str | None:
+    """Browsers send no ``Origin`` on same-origin GETs (the /demo page reading its history);
+    they do send ``Sec-Fetch-Site``, and then the page's origin is this server's own."""
+    if request.headers.get("sec-fetch-site") == "same-origin" and request.headers.get("host"):
+        return f"{request.url.scheme}://{request.headers['host']}"
+    return None
+
+
 def require_role(role: Role) -> Callable[[Request], Awaitable[Principal]]:
     """Dependency admitting callers whose role includes ``role`` (admin ⊇ sales_rep ⊇ widget);
     widget keys must also come from one of their allowed origins."""
@@ -41,7 +49,7 @@ def require_role(role: Role) -> Callable[[Request], Awaitable[Principal]]:
     async def dependency(request: Request) -> Principal:
         settings: Settings = request.app.state.settings
         key = key_from_headers(request.headers.get("authorization"), request.headers.get("x-api-key"))
-        origin = request.headers.get("origin")
+        origin = request.headers.get("origin") or _same_origin(request)
 
         def check() -> Principal:
             store = get_key_store(request) if key is not None else None

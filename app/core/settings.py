@@ -109,6 +109,14 @@ class AuthSettings(BaseModel):
     dev_open: bool = Field(False, description="dev only (ignored in prod): no key = admin session")
 
 
+class WidgetSettings(BaseModel):
+    demo: bool | None = Field(None, description="serve /demo with a demo widget key; None = on unless env=prod")
+    demo_origins: list[str] = Field(
+        default_factory=lambda: ["http://localhost:8000", "http://127.0.0.1:8000"],
+        description="origins the demo widget key accepts (the address you open /demo at)")
+    cache_max_age_s: int = Field(300, description="Cache-Control max-age of /widget/v1/widget.js [s] (ETag revalidates)")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_nested_delimiter="__", env_file=".env", env_file_encoding="utf-8", extra="ignore"
@@ -126,6 +134,7 @@ class Settings(BaseSettings):
     commerce: CommerceSettings = CommerceSettings()
     financing: FinancingSettings = FinancingSettings()
     auth: AuthSettings = AuthSettings()
+    widget: WidgetSettings = WidgetSettings()
 
 
 @lru_cache

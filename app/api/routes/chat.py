@@ -30,6 +30,7 @@ from app.agent.limits import check_message
 from app.agent.state import check_conversation_id
 from app.auth.deps import WidgetSession
 from app.core.errors import HelioError, NotFound, Unavailable
+from app.core.locks import CacheLock, locked_events
 
 log = logging.getLogger("helio.api.chat")
 router = APIRouter(tags=["chat"])
@@ -100,8 +101,11 @@ async def chat(body: ChatRequest, request: Request, assistant: AssistantDep, pri
     existing = await run_in_threadpool(assistant.store.get, conversation_id)
     if existing is not None and existing.owner not in (None, principal.key_id):
         raise NotFound("Conversa não encontrada (ou expirada).", hint="Inicie outra com POST /v1/chat.")
-    events = assistant.turn(conversation_id, body.message, body.language, role=principal.role,
-                            company_id=body.company_id, employee_id=body.employee_id, owner=principal.key_id)
+    # One turn at a time per conversation (two tabs, a double click), across replicas when the
+    # cache is Redis: each turn reads the state at its start and writes it at its end.
+    events = locked_events(CacheLock(assistant.store.cache, prefix="lock:conv:"), conversation_id, lambda: assistant.turn(
+        conversation_id, body.message, body.language, role=principal.role,
+        company_id=body.company_id, employee_id=body.employee_id, owner=principal.key_id))
     if not body.stream:
         return await run_in_threadpool(collect, events)
     return EventSourceResponse(sse_events(events), ping=15)
