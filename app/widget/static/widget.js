@@ -168,7 +168,7 @@
     return "w-" + Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
   };
 
-  // ---- DOM helpers (never innerHTML) -------------------------------------------------------
+  // ---- DOM helpers: elements and text nodes only -------------------------------------------------------
   function el(tag, attrs, ...kids) {
     const n = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) {
