@@ -34,6 +34,7 @@ run: install  ## command 1: serve on embedded defaults (ingests sample data when
 
 test: install  ## command 2: the whole test suite, every marker (starts redis-server)
 	bash scripts/ensure-redis.sh
+	bash scripts/ensure-chromium.sh
 	$(BIN)/ruff check app ingest evals benchmarks scripts tests
 	$(BIN)/python -m pytest
 
