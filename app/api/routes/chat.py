@@ -91,6 +91,15 @@ async def sse_events(events: Iterator[Event]) -> AsyncIterator[dict[str, str]]:
         if not isinstance(exc, HelioError):
             log.exception("Falha no turno de chat")
         yield {"event": "error", "data": json.dumps(error_payload(exc), ensure_ascii=False)}
+    finally:
+        # A client that hangs up (the widget's stop button) cancels us between two events: close
+        # the turn now so it frees the conversation's lock, instead of whenever it is collected.
+        close = getattr(events, "close", None)
+        if callable(close):
+            try:
+                close()
+            except ValueError:  # still running in its thread: it closes when collected (lock TTL as backstop)
+                log.warning("Turno ainda em execução ao encerrar o stream")
 
 
 @router.post("/v1/chat", summary="Uma mensagem ao Hélio (SSE por padrão, JSON com stream=false)")

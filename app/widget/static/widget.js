@@ -30,11 +30,11 @@
   const T = {
     "pt-BR": {
       launcher: "Abrir chat com o Hélio, assistente solar",
-      title: "Hélio · assistente solar YSH",
+      title: "Hélio · assistente solar",
       close: "Fechar chat",
       reset: "Nova conversa",
       input: "Sua mensagem",
-      placeholder: "Ex.: 650 kWh/mês em Uberlândia/MG, trifásico",
+      placeholder: "Escreva sua mensagem",
       send: "Enviar",
       stop: "Parar",
       log: "Conversa",
@@ -70,12 +70,12 @@
       outStock: "Sob consulta",
       qty: "Qtd.",
       financing: "Financiamento",
-      lender: "Linha",
+      lender: "Banco e linha",
       rate: "Taxa a.m.",
       installments: "Parcelas",
-      installment: "Parcela",
-      total: "Total pago",
+      total: "total",
       cet: "CET a.a.",
+      financingOf: (v) => `Financiamento de ${v}`,
       sources: "Fontes",
       page: "p.",
       quick: "Sugestões",
@@ -87,11 +87,11 @@
     },
     en: {
       launcher: "Open chat with Hélio, the solar assistant",
-      title: "Hélio · YSH solar assistant",
+      title: "Hélio · solar assistant",
       close: "Close chat",
       reset: "New conversation",
       input: "Your message",
-      placeholder: "E.g. 650 kWh/month in Uberlândia/MG, three-phase",
+      placeholder: "Type your message",
       send: "Send",
       stop: "Stop",
       log: "Conversation",
@@ -127,12 +127,12 @@
       outStock: "On request",
       qty: "Qty",
       financing: "Financing",
-      lender: "Line",
+      lender: "Lender and line",
       rate: "Rate/month",
       installments: "Installments",
-      installment: "Installment",
-      total: "Total paid",
+      total: "total",
       cet: "APR",
+      financingOf: (v) => `Financing of ${v}`,
       sources: "Sources",
       page: "p.",
       quick: "Suggestions",
@@ -260,7 +260,7 @@
     const f = d.facts || {};
     const best = (d.result && d.result.best) || {};
     let strings = null;
-    if (f.string_check) strings = `${T.stringsNo}: ${f.string_check}`;
+    if (f.string_check) strings = f.string_check; // the server's sentence, which says "não verificável" and why
     else if (best.string_check === "verified") strings = T.stringsOk;
     else if (best.string_check === "not_verifiable") strings = T.stringsNo + (best.string_check_reason ? `: ${best.string_check_reason}` : "");
     const place = d.result && d.result.site && d.result.site.municipality
@@ -294,22 +294,22 @@
     return c;
   }
   function financingCard(d) {
-    const head = el("tr", null, [T.lender, T.rate, T.installments, T.installment, T.total, T.cet]
-      .map((h) => el("th", { scope: "col", text: h })));
+    const head = el("tr", null, [T.lender, T.installments, T.rate, T.cet].map((h) => el("th", { scope: "col", text: h })));
     const body = el("tbody");
     for (const o of d.options || []) {
       const same = Math.abs(o.first_payment_brl - o.last_payment_brl) < 0.005;
+      const pay = same ? brl(o.first_payment_brl) : `${brl(o.first_payment_brl)} → ${brl(o.last_payment_brl)}`;
       body.append(el("tr", null,
-        el("th", { scope: "row", text: `${o.lender} ${o.line || ""}`.trim() }),
-        el("td", { text: `${num(o.rate_monthly_pct)} %` }),
-        el("td", { text: String(o.n_installments) }),
-        el("td", { text: same ? brl(o.first_payment_brl) : `${brl(o.first_payment_brl)} → ${brl(o.last_payment_brl)}` }),
-        el("td", { text: brl(o.total_paid_brl) }),
-        el("td", { text: o.cet_annual_pct !== undefined ? `${num(o.cet_annual_pct)} %` : "—" })));
+        el("th", { scope: "row" }, el("span", { class: "lender", text: o.lender }),
+          o.line ? el("span", { class: "line", text: o.line }) : null),
+        el("td", null, el("span", { class: "num", text: `${o.n_installments}× ${pay}` }),
+          el("span", { class: "line", text: `${T.total} ${brl(o.total_paid_brl)}` })),
+        el("td", { class: "num", text: `${num(o.rate_monthly_pct)} %` }),
+        el("td", { class: "num", text: o.cet_annual_pct !== undefined ? `${num(o.cet_annual_pct)} %` : "—" })));
     }
-    const caption = typeof d.amount_brl === "number" ? `${T.financing}: ${brl(d.amount_brl)}` : T.financing;
-    const table = el("table", null, el("caption", { text: caption }), el("thead", null, head), body);
-    const c = card(T.financing, el("div", { class: "scroll", tabindex: "0", role: "region", "aria-label": caption }, table));
+    const title = typeof d.amount_brl === "number" ? T.financingOf(brl(d.amount_brl)) : T.financing;
+    const table = el("table", null, el("caption", { class: "sr-only", text: title }), el("thead", null, head), body);
+    const c = card(title, el("div", { class: "scroll", tabindex: "0", role: "region", "aria-label": title }, table));
     c.dataset.kind = "financing";
     return c;
   }
@@ -359,12 +359,12 @@ height:min(640px,calc(100vh - 40px));display:flex;flex-direction:column;backgrou
 border:1px solid var(--_line);border-radius:var(--_radius);box-shadow:0 12px 40px rgba(0,0,0,.3);overflow:hidden;
 animation:helio-in .18s ease-out}
 @keyframes helio-in{from{opacity:0;transform:translateY(12px)}to{opacity:1;transform:none}}
-header{display:flex;align-items:center;gap:8px;padding:10px 10px 10px 16px;background:var(--_accent);color:var(--_on)}
-header h2{flex:1;margin:0;font-size:16px;font-weight:700}
-header button{min-height:40px;min-width:40px;border:1px solid currentColor;border-radius:8px;background:transparent;color:inherit;
+.head{display:flex;align-items:center;gap:8px;padding:10px 10px 10px 16px;background:var(--_accent);color:var(--_on)}
+.head h2{flex:1;margin:0;font-size:16px;font-weight:700}
+.head button{min-height:40px;min-width:40px;border:1px solid currentColor;border-radius:8px;background:transparent;color:inherit;
 padding:0 10px;font-size:14px}
-header button.icon{border-color:transparent;font-size:22px;line-height:1}
-header :focus-visible{outline-color:var(--_on)}
+.head button.icon{border-color:transparent;font-size:22px;line-height:1}
+.head :focus-visible{outline-color:var(--_on)}
 .note{margin:0;padding:8px 16px;background:#fff8c5;color:#3b2300;font-size:14px;border-bottom:1px solid var(--_line)}
 .note button{margin-left:8px;border:1px solid #3b2300;border-radius:6px;background:#fff;padding:2px 8px}
 .log{flex:1;overflow-y:auto;padding:16px;display:flex;flex-direction:column;gap:12px;background:var(--_bg)}
@@ -389,12 +389,15 @@ header :focus-visible{outline-color:var(--_on)}
 .card .warn dd{color:#8a4600}.card .ok dd{color:#116329}
 .products{list-style:none;margin:0;padding:0;display:grid;gap:8px}
 .products li{display:grid;grid-template-columns:1fr auto;gap:2px 8px;font-size:14px}
-.pname{font-weight:600}.price{font-weight:600;text-align:right}.pmeta{color:var(--_muted)}
-.stock{text-align:right;font-size:13px}.stock.in{color:#116329}.stock.out{color:#8a4600}
+.pname{font-weight:600;grid-column:1/-1}.price{font-weight:600;text-align:right}.pmeta{color:var(--_muted)}
+.stock{grid-column:2;text-align:right;font-size:13px}.stock.in{color:#116329}.stock.out{color:#8a4600}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;font-size:13px;width:100%}
 caption{text-align:left;font-weight:600;padding-bottom:4px}
-th,td{border-bottom:1px solid var(--_line);padding:4px 6px;text-align:left;white-space:nowrap}
+th,td{border-bottom:1px solid var(--_line);padding:4px;text-align:left;vertical-align:top}
+thead th{font-size:12px;color:var(--_muted)}
+.num{white-space:nowrap}.lender{font-weight:600}
+td .line,th .line{display:block;font-size:12px;font-weight:400;color:var(--_muted)}
 .cites{margin:0;padding-left:20px;font-size:14px}.cites .page{color:var(--_muted)}
 .quick{display:flex;flex-wrap:wrap;gap:8px;padding:0 16px 8px}
 .quick button{min-height:36px;border:1px solid var(--_accent);border-radius:999px;background:var(--_bg);color:var(--_fg);padding:4px 12px;font-size:14px}
@@ -446,7 +449,7 @@ form button.stop{background:#24292f;color:#fff}
     el("label", { class: "sr-only", for: "helio-input", text: T.input }), ui.input, ui.send, ui.stop);
   ui.panel = el("div", { class: "panel", id: "helio-panel", role: "dialog", "aria-modal": "true",
     "aria-labelledby": "helio-title", hidden: true },
-    el("header", null, ui.title, ui.reset, ui.close), ui.note, ui.log, ui.live, ui.quick, ui.form);
+    el("div", { class: "head" }, ui.title, ui.reset, ui.close), ui.note, ui.log, ui.live, ui.quick, ui.form);
   ui.root = el("div", { class: POSITION }, ui.launcher, ui.panel);
   ui.launcher.setAttribute("aria-controls", "helio-panel");
   root.append(ui.root);
@@ -573,7 +576,8 @@ form button.stop{background:#24292f;color:#fff}
       const m = message(t.role === "user" ? "user" : "bot", t.content);
       if (i === sizingAt) m.box.append(sizingCard({ facts }));
     });
-    if (sizingAt >= 0) quickReplies([T.qFinance, T.qKit]);
+    const lastBot = turns.map((t) => t.role).lastIndexOf("assistant");
+    if (sizingAt >= 0 && sizingAt === lastBot) quickReplies([T.qFinance, T.qKit]);
     note(T.restored);
     scroll();
   }
@@ -645,7 +649,7 @@ form button.stop{background:#24292f;color:#fff}
       } else if (name === "done") {
         if (payload.conversation_id && payload.conversation_id !== id) storage.set(payload.conversation_id);
         const awaiting = payload.awaiting || [];
-        if (awaiting.includes("connection")) quickReplies(T.phases);
+        if (awaiting.length === 1 && awaiting[0] === "connection") quickReplies(T.phases);
         else if (cards.some((c) => c.type === "sizing")) quickReplies([T.qFinance, T.qKit]);
       } else if (name === "error") {
         throw Object.assign(new Error(payload.message || T.error), { payload });
