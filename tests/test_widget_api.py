@@ -225,3 +225,32 @@ def test_concurrent_turns_of_one_conversation_lose_no_history(tmp_path, redis_ur
     import redis
 
     assert redis.Redis.from_url(redis_url).exists(f"helio:lock:conv:{cid}") == 0  # released
+
+
+def test_the_turn_lock_also_holds_in_process_without_redis():
+    """No Redis configured (one worker): the same lock over the in-process cache; a holder that
+    never lets go makes the next caller give up with a clear 409, not hang."""
+    from app.core.cache import MemoryCache
+    from app.core.locks import Busy, CacheLock
+
+    lock = CacheLock(MemoryCache(), ttl_s=30, wait_s=0.3, poll_s=0.01)
+    order: list[str] = []
+
+    def second() -> None:
+        with lock.hold("c1"):
+            order.append("second")
+
+    with lock.hold("c1"):
+        t = threading.Thread(target=second)
+        t.start()
+        time.sleep(0.1)
+        order.append("first done")
+    t.join(5)
+    assert order == ["first done", "second"]
+
+    lock.acquire("c2")
+    with pytest.raises(Busy) as info:
+        lock.acquire("c2")
+    assert info.value.status == 409 and "Aguarde" in info.value.hint
+    lock.release("c2")
+    lock.acquire("c2")  # free again

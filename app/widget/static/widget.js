@@ -360,9 +360,9 @@ border:1px solid var(--_line);border-radius:var(--_radius);box-shadow:0 12px 40p
 animation:helio-in .18s ease-out}
 @keyframes helio-in{from{opacity:0;transform:translateY(12px)}to{opacity:1;transform:none}}
 .head{display:flex;align-items:center;gap:8px;padding:10px 10px 10px 16px;background:var(--_accent);color:var(--_on)}
-.head h2{flex:1;margin:0;font-size:16px;font-weight:700}
+.head h2{flex:1;margin:0;font-size:15px;font-weight:700}
 .head button{min-height:40px;min-width:40px;border:1px solid currentColor;border-radius:8px;background:transparent;color:inherit;
-padding:0 10px;font-size:14px}
+padding:0 8px;font-size:13px;white-space:nowrap}
 .head button.icon{border-color:transparent;font-size:22px;line-height:1}
 .head :focus-visible{outline-color:var(--_on)}
 .note{margin:0;padding:8px 16px;background:#fff8c5;color:#3b2300;font-size:14px;border-bottom:1px solid var(--_line)}
