@@ -254,7 +254,7 @@
     return dl;
   }
   function card(title, ...body) {
-    return el("section", { class: "card", "aria-label": title }, el("h3", { text: title }), ...body);
+    return el("article", { class: "card", "aria-label": title }, el("h3", { text: title }), ...body); // not a landmark: many per chat
   }
   function sizingCard(d) {
     const f = d.facts || {};
