@@ -36,6 +36,7 @@ test: install  ## command 2: the whole test suite, every marker (starts redis-se
 	bash scripts/ensure-redis.sh
 	bash scripts/ensure-nginx.sh
 	bash scripts/ensure-promtool.sh
+	bash scripts/ensure-chromium.sh
 	$(BIN)/ruff check app ingest evals benchmarks scripts tests
 	$(BIN)/python -m pytest
 

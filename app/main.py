@@ -17,6 +17,7 @@ from app.api.metrics import MetricsMiddleware
 from app.api.metrics import router as metrics_router
 from app.api.middleware import RequestContextMiddleware
 from app.api.routes import chat, companies, financing, health, openai_compat, products, quotes, search, sizing, specs
+from app.api.routes import widget as widget_routes
 from app.core.cache import make_cache
 from app.core.metrics import process_exited
 from app.core.settings import Settings, get_settings
@@ -110,6 +111,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     configure_logging()  # request ids in every log line (unless logging is already set up)
     tracing = setup_tracing()  # only with OTEL_EXPORTER_OTLP_* set
     state.cache = make_cache(settings.redis)
+    from app.widget.demo import setup_demo
+
+    await run_in_threadpool(setup_demo, app)
     try:
         state.catalog = open_catalog(settings)
         state.specs, state.catalog = _with_specs(settings, state.catalog)
@@ -174,4 +178,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(chat.router)
     app.include_router(openai_compat.router)
     app.add_route("/mcp", McpEndpoint(), include_in_schema=False)
+    app.include_router(widget_routes.router)
+    from app.widget.cors import WidgetCORS
+
+    app.add_middleware(WidgetCORS)
     return app

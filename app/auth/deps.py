@@ -49,6 +49,12 @@ def get_oidc_verifier(request: Request) -> OIDCVerifier:
                 settings: Settings = request.app.state.settings
                 verifier = request.app.state.oidc = OIDCVerifier(settings.auth.oidc, settings.env)
     return verifier
+def _same_origin(request: Request) -> str | None:
+    """Browsers send no ``Origin`` on same-origin GETs (the /demo page reading its history);
+    they do send ``Sec-Fetch-Site``, and then the page's origin is this server's own."""
+    if request.headers.get("sec-fetch-site") == "same-origin" and request.headers.get("host"):
+        return f"{request.url.scheme}://{request.headers['host']}"
+    return None
 
 
 def require_role(role: Role) -> Callable[[Request], Awaitable[Principal]]:
@@ -58,7 +64,7 @@ def require_role(role: Role) -> Callable[[Request], Awaitable[Principal]]:
     async def dependency(request: Request) -> Principal:
         settings: Settings = request.app.state.settings
         key = key_from_headers(request.headers.get("authorization"), request.headers.get("x-api-key"))
-        origin = request.headers.get("origin")
+        origin = request.headers.get("origin") or _same_origin(request)
 
         def check() -> Principal:
             if key is not None and settings.auth.oidc.issuer and looks_like_jwt(key):

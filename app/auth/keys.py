@@ -154,6 +154,29 @@ class ApiKeyStore:
         return [dict(id=r[0], prefix=r[1], role=r[2], label=r[3], origins=json.loads(r[4]), created_at=r[5],
                      revoked_at=r[6]) for r in rows]
 
+    def register(self, key_id: str, key: str, role: Role, label: str | None, origins: list[str]) -> None:
+        """Store a key whose secret the caller chose (the dev demo key), replacing ``key_id``'s
+        hash, role and origins; idempotent, so every worker of a dev server may call it."""
+        if role not in ROLES:
+            raise InvalidInput(f"Papel desconhecido: {role}.", hint=f"Use um de: {', '.join(ROLES)}.")
+        with self._connect() as conn:
+            conn.execute(
+                "INSERT INTO api_keys (id, key_hash, key_prefix, role, label, origins, created_at) VALUES (?,?,?,?,?,?,?) "
+                "ON CONFLICT(id) DO UPDATE SET key_hash=excluded.key_hash, role=excluded.role, label=excluded.label, "
+                "origins=excluded.origins, revoked_at=NULL",
+                (key_id, hash_key(self._pepper, key), key[:10], role, label,
+                 json.dumps([o.rstrip("/") for o in origins]), datetime.now(UTC).isoformat(timespec="seconds")),
+            )
+
+    def widget_origins(self) -> frozenset[str]:
+        """Every origin some active widget key may be used from (CORS answers these only)."""
+        origins = {o.rstrip("/") for e in self._settings_keys if e["role"] == "widget" for o in e.get("origins") or []}
+        with self._connect() as conn:
+            rows = conn.execute("SELECT origins FROM api_keys WHERE role = 'widget' AND revoked_at IS NULL").fetchall()
+        for (raw,) in rows:
+            origins.update(json.loads(raw))
+        return frozenset(origins)
+
     def has_keys(self) -> bool:
         if self._settings_keys:
             return True

@@ -196,6 +196,14 @@ class ChatSettings(BaseModel):
     shed_queue_depth: int = Field(2, description="requests waiting for the model above which sure turns skip it")
 
 
+class WidgetSettings(BaseModel):
+    demo: bool | None = Field(None, description="serve /demo with a demo widget key; None = on unless env=prod")
+    demo_origins: list[str] = Field(
+        default_factory=lambda: ["http://localhost:8000", "http://127.0.0.1:8000"],
+        description="origins the demo widget key accepts (the address you open /demo at)")
+    cache_max_age_s: int = Field(300, description="Cache-Control max-age of /widget/v1/widget.js [s] (ETag revalidates)")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_nested_delimiter="__", env_file=".env", env_file_encoding="utf-8", extra="ignore"
@@ -215,6 +223,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     api: ApiSettings = ApiSettings()
     chat: ChatSettings = ChatSettings()
+    widget: WidgetSettings = WidgetSettings()
 
 
 @lru_cache

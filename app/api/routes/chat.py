@@ -31,6 +31,7 @@ from app.agent.state import check_conversation_id
 from app.auth.deps import WidgetSession
 from app.auth.oidc import creator_of
 from app.core.errors import HelioError, NotFound, Unavailable
+from app.core.locks import CacheLock, locked_events
 
 log = logging.getLogger("helio.api.chat")
 router = APIRouter(tags=["chat"])
@@ -95,6 +96,15 @@ async def sse_events(events: Iterator[Event]) -> AsyncIterator[dict[str, str]]:
         if not isinstance(exc, HelioError):
             log.exception("Falha no turno de chat")
         yield {"event": "error", "data": json.dumps(error_payload(exc), ensure_ascii=False)}
+    finally:
+        # A client that hangs up (the widget's stop button) cancels us between two events: close
+        # the turn now so it frees the conversation's lock, instead of whenever it is collected.
+        close = getattr(events, "close", None)
+        if callable(close):
+            try:
+                close()
+            except ValueError:  # still running in its thread: it closes when collected (lock TTL as backstop)
+                log.warning("Turno ainda em execução ao encerrar o stream")
 
 
 @router.post("/v1/chat", summary="Uma mensagem ao Hélio (SSE por padrão, JSON com stream=false)")
@@ -105,9 +115,12 @@ async def chat(body: ChatRequest, request: Request, assistant: AssistantDep, pri
     existing = await run_in_threadpool(assistant.store.get, conversation_id)
     if existing is not None and existing.owner not in (None, principal.key_id):
         raise NotFound("Conversa não encontrada (ou expirada).", hint="Inicie outra com POST /v1/chat.")
-    events = assistant.turn(conversation_id, body.message, body.language, role=principal.role,
-                            company_id=body.company_id, employee_id=body.employee_id, owner=principal.key_id,
-                            creator=None if principal.anonymous else creator_of(principal))
+    # One turn at a time per conversation (two tabs, a double click), across replicas when the
+    # cache is Redis: each turn reads the state at its start and writes it at its end.
+    events = locked_events(CacheLock(assistant.store.cache, prefix="lock:conv:"), conversation_id, lambda: assistant.turn(
+        conversation_id, body.message, body.language, role=principal.role,
+        company_id=body.company_id, employee_id=body.employee_id, owner=principal.key_id,
+        creator=None if principal.anonymous else creator_of(principal)))
     if not body.stream:
         return await run_in_threadpool(collect, events)
     return EventSourceResponse(sse_events(events), ping=15)
