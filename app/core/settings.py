@@ -109,6 +109,15 @@ class AuthSettings(BaseModel):
     dev_open: bool = Field(False, description="dev only (ignored in prod): no key = admin session")
 
 
+class EvalSettings(BaseModel):
+    """The eval suite's LLM judge (``helio eval run``); unset = judge metrics "not measured"."""
+
+    judge_url: str | None = Field(None, description="OpenAI-compatible endpoint or Ollama URL of the judge")
+    judge_model: str | None = Field(None, description="model name the judge endpoint serves")
+    judge_api_key: SecretStr | None = Field(None, description="API key of the judge endpoint, if it needs one")
+    judge_timeout_s: float = 120.0
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_nested_delimiter="__", env_file=".env", env_file_encoding="utf-8", extra="ignore"
@@ -126,6 +135,7 @@ class Settings(BaseSettings):
     commerce: CommerceSettings = CommerceSettings()
     financing: FinancingSettings = FinancingSettings()
     auth: AuthSettings = AuthSettings()
+    eval: EvalSettings = EvalSettings()
 
 
 @lru_cache
