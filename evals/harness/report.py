@@ -226,8 +226,8 @@ def html_report(report: dict[str, Any], gates: list[GateResult], images: dict[st
         elif line.startswith("## "):
             title = text[3:]
             body.append(f"<h2>{title}</h2>")
-            key = {"Gates": ["conversations_metrics", "knowledge_metrics"], "Conversas": ["per_category", "confusion"],
-                   "Conhecimento (RAG)": ["latency"]}.get(title, [])
+            key = {"Gates": ["conversations_metrics", "knowledge_metrics"], "Conversas": ["per_category", "confusion", "latency"],
+                   }.get(title, [])
             body += [f'<img alt="{k}" src="data:image/png;base64,{images[k]}">' for k in key if k in images]
         elif line.startswith("# "):
             body.append(f"<h1>{text[2:]}</h1>")
