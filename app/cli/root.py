@@ -7,6 +7,7 @@ import logging
 import typer
 
 from app.cli import assistant as assistant_cli
+from app.cli import eval as eval_cli
 from app.cli import ingest as ingest_cli
 from app.cli import knowledge as knowledge_cli
 from app.cli import sales as sales_cli
@@ -33,6 +34,7 @@ def build_cli() -> typer.Typer:
     cli.add_typer(sales_cli.companies_app, name="companies")
     cli.command("chat")(assistant_cli.chat)
     cli.command("modelfile")(assistant_cli.modelfile)
+    cli.add_typer(eval_cli.app, name="eval")
 
     @cli.callback()
     def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Logs detalhados.")) -> None:

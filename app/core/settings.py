@@ -204,6 +204,15 @@ class WidgetSettings(BaseModel):
     cache_max_age_s: int = Field(300, description="Cache-Control max-age of /widget/v1/widget.js [s] (ETag revalidates)")
 
 
+class EvalSettings(BaseModel):
+    """The eval suite's LLM judge (``helio eval run``); unset = judge metrics "not measured"."""
+
+    judge_url: str | None = Field(None, description="OpenAI-compatible endpoint or Ollama URL of the judge")
+    judge_model: str | None = Field(None, description="model name the judge endpoint serves")
+    judge_api_key: SecretStr | None = Field(None, description="API key of the judge endpoint, if it needs one")
+    judge_timeout_s: float = 120.0
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_nested_delimiter="__", env_file=".env", env_file_encoding="utf-8", extra="ignore"
@@ -224,6 +233,7 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     chat: ChatSettings = ChatSettings()
     widget: WidgetSettings = WidgetSettings()
+    eval: EvalSettings = EvalSettings()
 
 
 @lru_cache
