@@ -62,6 +62,7 @@ def test_one_sizing_turn_makes_a_span_tree_with_the_request_id(spans):
     assert sorted(t["chat.turn"]) == ["llm.chat", "tool.size_pv_system"]
     assert t["tool.size_pv_system"] == ["sizing"]
     assert t["sizing"] == ["sizing.cache_lookup", "sizing.engine", "sizing.store"]
+    assert t["sizing.engine"] == ["sizing.weather", "sizing.designs"]
     finished = spans.get_finished_spans()
     assert {s.attributes["helio.request_id"] for s in finished} == {"turno-42"}
     assert len({s.context.trace_id for s in finished}) == 1

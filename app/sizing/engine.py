@@ -31,6 +31,7 @@ from app.sizing.results import (
 )
 from app.sizing import roof as R
 from app.sizing.kitcheck import KitCheck, check_kit
+from app.core.telemetry import span
 from app.sizing.sites import Site, resolve_site
 from app.specs.catalog import with_registry_specs
 from app.sizing.tariffs import resolve_prices
@@ -233,7 +234,8 @@ def size_system(request: M.SizingRequest, products: Iterable[Product] | CatalogR
     if not 0 <= tar.simultaneity <= 1:
         raise InvalidInput("Simultaneidade fora de 0–1.", hint="Residencial típico: 0,2 a 0,4.")
 
-    wy = _weather(site, weather)
+    with span("sizing.weather", **{"helio.site": site.label}):
+        wy = _weather(site, weather)
     geometry = wy.geometry if weather is None else solar_geometry(wy.times, site.latitude_deg, site.longitude_deg)
     face_inputs = list(roof.faces) if roof.faces else [M.RoofFace(tilt_deg=tilt, azimuth_deg=azimuth,
                                                                    area_m2=roof.area_m2)]
@@ -383,7 +385,8 @@ def size_system(request: M.SizingRequest, products: Iterable[Product] | CatalogR
     ctx = DesignContext(arr, wy, consumption, connection, tar, energy_price, fio_b, sigma, poa_kwh_m2, losses, keep,
                         min_temp_c, target_kwh if mode == "target" else 0.0, annual_consumption, fit, roof.type)
 
-    designs = [design_out(c, idx, ctx) for idx, c in enumerate(chosen)]
+    with span("sizing.designs", **{"helio.designs": len(chosen)}):  # simulation + economics per design
+        designs = [design_out(c, idx, ctx) for idx, c in enumerate(chosen)]
     replacement_ref = inverter_price_per_w(all_products)
     designs += [kit_design_out(c, len(designs) + i, ctx, by_id, replacement_ref) for i, c in enumerate(chosen_kits)]
     warnings = result_warnings(designs, components_possible, pinned, kit_sel) + list(prices.tariff.warnings)
