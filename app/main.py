@@ -166,7 +166,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(MetricsMiddleware)
     app.include_router(metrics_router)
     app.add_middleware(RequestContextMiddleware, trusted_proxies=app.state.settings.api.trusted_proxies,
-                       max_body_bytes=app.state.settings.api.max_body_bytes)
+                       max_body_bytes=app.state.settings.api.max_body_bytes,
+                       max_upload_bytes=app.state.settings.api.max_upload_bytes)
     app.include_router(health.router)
     app.include_router(products.router)
     app.include_router(sizing.router)

@@ -146,6 +146,10 @@ def test_body_limit_matches_the_api():
     text = (SHIPPED / "helio.conf").read_text()
     assert "client_max_body_size 1m;" in text
     assert Settings(_env_file=None).api.max_body_bytes == 1024 * 1024
+    # weather-file uploads: a larger limit on their one route, the same on both sides
+    upload = text[text.index("location = /v1/sizing"):]
+    assert "client_max_body_size 8m;" in upload[:upload.index("}")]
+    assert Settings(_env_file=None).api.max_upload_bytes == 8 * 1024 * 1024
 
 
 @pytest.fixture(scope="module")

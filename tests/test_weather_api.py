@@ -101,3 +101,15 @@ def test_cli_weather_alone_needs_no_coordinates(store, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     assert out["site"]["municipality"] == "Camaquã" and "EPW" in out["resource"]["source"]
+
+
+def test_only_weather_uploads_get_the_larger_body_limit(client):
+    """A 1.4 MB EPW passes (upload limit 8 MiB); the same size as a JSON body is refused (1 MiB)."""
+    data = inmet_epw()
+    assert len(data) > 1024 * 1024
+    assert _post(client, data).status_code == 200
+    big_json = client.post("/v1/sizing", content=b'{"pad": "' + b"x" * len(data) + b'"}',
+                           headers={"content-type": "application/json"})
+    assert big_json.status_code == 413 and big_json.json()["error"]["code"] == "payload_grande_demais"
+    too_big = _post(client, data * 6)
+    assert too_big.status_code == 413

@@ -70,11 +70,23 @@ def _json_response(status: int, body: dict[str, Any], request_id: str) -> tuple[
     return start, {"type": "http.response.body", "body": raw}
 
 
+UPLOAD_PATH = "/v1/sizing"
+
+
 class RequestContextMiddleware:
-    def __init__(self, app: Any, trusted_proxies: Iterable[str] = (), max_body_bytes: int | None = None) -> None:
+    def __init__(self, app: Any, trusted_proxies: Iterable[str] = (), max_body_bytes: int | None = None,
+                 max_upload_bytes: int | None = None) -> None:
         self.app = app
         self.trusted = parse_networks(trusted_proxies)
         self.max_body_bytes = max_body_bytes
+        self.max_upload_bytes = max_upload_bytes
+
+    def _limit_for(self, scope: dict, headers: dict[str, str]) -> int | None:
+        """Weather files are uploaded to POST /v1/sizing as multipart: they get the upload limit."""
+        if (self.max_upload_bytes and scope["path"] == UPLOAD_PATH and scope["method"] == "POST"
+                and headers.get("content-type", "").startswith("multipart/form-data")):
+            return max(self.max_upload_bytes, self.max_body_bytes or 0)
+        return self.max_body_bytes
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -103,19 +115,20 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            if self.max_body_bytes is not None:
+            limit = self._limit_for(scope, headers)
+            if limit is not None:
                 length = headers.get("content-length", "")
-                if length.isdigit() and int(length) > self.max_body_bytes:
+                if length.isdigit() and int(length) > limit:
                     from app.api.errors import error_body
 
                     start, body = _json_response(413, error_body(
-                        PayloadTooLarge.code, f"Requisição com {int(length)} bytes; o limite é {self.max_body_bytes}.",
+                        PayloadTooLarge.code, f"Requisição com {int(length)} bytes; o limite é {limit}.",
                         "Envie uma mensagem menor."), request_id)
                     status["code"] = 413
                     await send(start)
                     await send(body)
                     return
-                receive = self._limited(receive)
+                receive = self._limited(receive, limit)
             client = scope.get("client")
             with telemetry.request_span(scope["method"], scope["path"], headers, {
                     "http.request.method": scope["method"], "url.path": scope["path"],
@@ -134,9 +147,8 @@ class RequestContextMiddleware:
                      (time.perf_counter() - started) * 1000, client[0] if client else "-")
             telemetry.REQUEST_ID.reset(token)
 
-    def _limited(self, receive: Any) -> Any:
+    def _limited(self, receive: Any, limit: int) -> Any:
         seen = 0
-        limit = self.max_body_bytes
 
         async def wrapped() -> dict:
             nonlocal seen

@@ -180,6 +180,8 @@ class ApiSettings(BaseModel):
         "client address for rate limits and logs then comes from that header")
     max_body_bytes: int = Field(1024 * 1024, description="largest request body accepted (413 above) [bytes]; "
                                 "keep NGINX's client_max_body_size equal")
+    max_upload_bytes: int = Field(8 * 1024 * 1024, description="largest weather-file upload (multipart POST "
+                                  "/v1/sizing; an hourly EPW is ~1.5 MB) [bytes]; NGINX's limit on that route is equal")
 
     _split_proxies = field_validator("trusted_proxies", mode="before")(_comma_list)
 
