@@ -147,3 +147,17 @@ def test_admin_route_imports_csv_and_json_and_refuses_others(api):
     assert bad.status_code == 422
     err = bad.json()["error"]
     assert "linha 1, campo 'vmp_v'" in err["message"] and err["errors"][0]["field"] == "vmp_v"
+
+
+@pytest.mark.parametrize("efficiency, ok", [(97.6, True), (100, False), (80, False)])
+def test_inverter_efficiency_follows_the_catalog_rule(efficiency, ok):
+    """One range for the registry and the catalog (90–99.5 %): the engine never silently drops
+    a value the registry accepted."""
+    inverter = line(category="string_inverter", manufacturer="Exemplo", model="EX-5K", ac_power_w=5000,
+                    phase="single_phase", max_dc_voltage_v=600, mppt_min_v=80, mppt_max_v=550, mppt_count=2,
+                    inputs_per_mppt=1, max_input_current_per_mppt_a=16, efficiency_pct=efficiency)
+    rows, errors = parse_csv(HEADER + "\n" + inverter + "\n")
+    if ok:
+        assert not errors and rows[0].efficiency_pct == efficiency
+    else:
+        assert errors and errors[0].field == "efficiency_pct" and "90–99,5 %" in errors[0].message

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from app.catalog.rules import rule
 from app.specs.models import CATEGORIES, CSV_COLUMNS, INVERTER_FIELDS, MODULE_FIELDS, SOURCE_KINDS, SpecRow, SpecSource
 
 # field → (min, max, unit) of a plausible value
@@ -39,9 +40,17 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "inputs_per_mppt": (1, 10, ""),
     "max_input_current_per_mppt_a": (1, 100, "A"),
     "max_isc_per_mppt_a": (1, 150, "A"),
-    "efficiency_pct": (80, 100, "%"),
 }
 INT_FIELDS = {"cells", "mppt_count", "inputs_per_mppt"}
+
+
+def _range(name: str) -> tuple[float, float, str]:
+    """Plausible range of a spec field; inverter efficiency uses the catalog's declared rule, so
+    the registry and the catalog hold one range (and the engine uses every value it accepts)."""
+    if name == "efficiency_pct":
+        r = rule("inverter_efficiency")
+        return r.min, r.max, r.unit
+    return RANGES[name]
 MICRO_MAX_DC_V = 120.0  # module-level electronics: an input above this is a string inverter's
 _DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 PHASES = {"single_phase": "single_phase", "two_phase": "two_phase", "three_phase": "three_phase",
@@ -118,7 +127,7 @@ def row_from_dict(data: dict[str, Any], line: int) -> tuple[SpecRow | None, list
         except ValueError:
             err(name, f"'{raw}' não é um número")
             continue
-        lo, hi, unit = RANGES[name]
+        lo, hi, unit = _range(name)
         if name == "beta_voc_pct_per_c" and v >= 0:
             err(name, f"β_Voc = {_fmt(v)} %/°C: deve ser negativo (a tensão cai com a temperatura)")
             continue
