@@ -7,6 +7,7 @@ electrical values come from the CEC rows unchanged.
 from __future__ import annotations
 
 import json
+import re
 import time
 from functools import cache
 
@@ -100,6 +101,13 @@ def test_invalid_inputs_are_422_with_hint(kw, match):
     with pytest.raises(InvalidInput, match=match) as exc:
         size_system(request(**kw), stock())
     assert exc.value.status == 422 and exc.value.hint
+
+
+def test_budget_error_writes_reais_as_a_brazilian_reads_them():
+    with pytest.raises(InvalidInput, match=r"orçamento de R\$ 1\.234,50\.") as exc:
+        size_system(request(preferences=Preferences(budget_brl=1234.5)), stock())
+    cheapest = re.search(r"menor investimento encontrado é R\$ (\S+);", exc.value.hint).group(1)
+    assert re.fullmatch(r"\d{1,3}(\.\d{3})+,\d{2}", cheapest)  # tens of thousands: "19.621,71", not "19,621.71"
 
 
 def test_ambiguous_name_lists_candidates():

@@ -17,12 +17,12 @@ import hashlib
 import re
 import sqlite3
 import threading
-import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
 from app.catalog.models import Category, Product, ProductPage, ProductQuery
+from app.core.text import fold
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS products (
@@ -47,11 +47,6 @@ _FTS = "CREATE VIRTUAL TABLE IF NOT EXISTS products_fts USING fts5(id UNINDEXED,
        "tokenize='unicode61 remove_diacritics 2')"
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
-
-
 def _subtype(p: Product) -> str | None:
     if p.inverter and p.inverter.inverter_type:
         return p.inverter.inverter_type.value
@@ -63,7 +58,7 @@ def _subtype(p: Product) -> str | None:
 def _search_text(p: Product) -> str:
     parts = [p.name, p.model or "", p.manufacturer or "", p.description or "", p.category.value]
     parts += [c.description for c in p.components]
-    return _fold(" ".join(parts))
+    return fold(" ".join(parts))
 
 
 class SQLiteCatalogStore:
@@ -95,7 +90,7 @@ class SQLiteCatalogStore:
         for p in products:
             conn.execute(
                 "INSERT OR REPLACE INTO products VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (p.id, p.category.value, _subtype(p), p.manufacturer, _fold(p.manufacturer or ""), p.power_w,
+                (p.id, p.category.value, _subtype(p), p.manufacturer, fold(p.manufacturer or ""), p.power_w,
                  p.phase.value if p.phase else None, p.price_brl, int(p.in_stock), _search_text(p),
                  p.model_dump_json()),
             )
@@ -207,7 +202,7 @@ class SQLiteCatalogStore:
             args.append(q.subtype)
         if q.manufacturer:
             clauses.append("manufacturer_fold = ?")
-            args.append(_fold(q.manufacturer.strip()))
+            args.append(fold(q.manufacturer.strip()))
         for col, op, val in (("power_w", ">=", q.min_power_w), ("power_w", "<=", q.max_power_w),
                              ("price_brl", ">=", q.min_price_brl), ("price_brl", "<=", q.max_price_brl)):
             if val is not None:
@@ -219,7 +214,7 @@ class SQLiteCatalogStore:
         if q.in_stock is not None:
             clauses.append("in_stock = ?")
             args.append(int(q.in_stock))
-        tokens = re.findall(r"\w+", _fold(q.q or ""))
+        tokens = re.findall(r"\w+", fold(q.q or ""))
         if tokens:
             if self.has_fts:
                 match = " ".join(f'"{t}"*' for t in tokens)

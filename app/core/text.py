@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from decimal import Decimal
 from functools import lru_cache
 
 from babel.numbers import format_decimal
@@ -26,6 +27,8 @@ _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 def fold(text: str) -> str:
     """Lower-case, accent-free copy of ``text`` ("Trifásico" → "trifasico"); other
     characters are kept."""
+    if text.isascii():  # the common case (product codes, bills of materials): C speed
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
@@ -74,8 +77,13 @@ def _locale(lang: str) -> str:
 
 
 def format_number(value: float, lang: str = "pt", decimals: int = 0, *, grouping: bool = True) -> str:
-    """``1234.5`` → "1.234,50" (pt, 2 decimals) or "1,234.50" (en)."""
-    return format_decimal(value, format=_pattern(decimals, grouping), locale=_locale(lang))
+    """``1234.5`` → "1.234,50" (pt, 2 decimals) or "1,234.50" (en).
+
+    Rounds the float's exact value, as Python's own ``f"{x:.2f}"`` does (2.675 → "2,67",
+    1.165 → "1,17"), not its shortest repr: a number reads the same in every module.
+    """
+    exact = Decimal(value) if isinstance(value, float) else value
+    return format_decimal(exact, format=_pattern(decimals, grouping), locale=_locale(lang))
 
 
 def format_brl(value: float, lang: str = "pt") -> str:

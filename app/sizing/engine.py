@@ -19,6 +19,7 @@ import numpy as np
 from app.catalog.models import Category, Phase, Product, RoofType
 from app.catalog.repository import CatalogRepository
 from app.core.errors import InvalidInput
+from app.core.text import format_brl, format_number, format_plain
 from app.sizing import design as D
 from app.sizing import economics as E
 from app.sizing import kits as K
@@ -26,7 +27,7 @@ from app.sizing import models as M
 from app.sizing.resource import WeatherYear, synthesize_year_cached
 from app.sizing.simulation import Losses, inverter_pvwatts, site_irradiance, solar_geometry
 from app.sizing.results import (
-    TARGET_TOLERANCE, Candidate, DesignContext, KitCandidate, design_out, fmt_pt, inverter_price_per_w, kit_design_out,
+    TARGET_TOLERANCE, Candidate, DesignContext, KitCandidate, design_out, inverter_price_per_w, kit_design_out,
     result_warnings,
 )
 from app.sizing import roof as R
@@ -92,15 +93,11 @@ def _score(target_kwh: float):
     return score
 
 
-def fmt_thousands(value: float) -> str:
-    return f"{value:,.0f}".replace(",", ".")
-
-
 def _mode_assumption(request: M.SizingRequest, mode: str, availability: float, target_kwh: float) -> str:
     if mode == "target":
         return (f"Meta: {request.preferences.target_offset_pct:.0f} % do consumo compensável (consumo − custo de "
                 f"disponibilidade {availability:.0f} kWh/mês) = {target_kwh:.0f} kWh/ano.")
-    size = f"{request.system_kwp:g} kWp".replace(".", ",") if request.system_kwp else ""
+    size = f"{format_plain(request.system_kwp)} kWp" if request.system_kwp else ""
     what = f"kit pedido {request.kit_id}" + (f" em {size}" if size else "") if mode == "fixed_kit" else \
         f"tamanho pedido {size} (projetos a até 10 % disso)"
     return f"Simulação de {what}, sem dimensionar pela meta; a economia usa o consumo informado."
@@ -265,8 +262,8 @@ def size_system(request: M.SizingRequest, products: Iterable[Product] | CatalogR
     kwp_for_target = target_kwh / max(arr.dc_pvwatts_per_w(K.PVWATTS_GAMMA_PCT_PER_C / 100).sum() * 0.86, 1e-9)
     if mode == "target" and kwp_for_target > M.MAX_SYSTEM_KWP:
         raise InvalidInput(
-            f"Campo 'consumption': {fmt_thousands(annual_consumption / 12)} kWh/mês pede cerca de "
-            f"{fmt_pt(kwp_for_target / 1000, 1)} MWp, acima do limite da geração distribuída (minigeração solar até "
+            f"Campo 'consumption': {format_number(annual_consumption / 12)} kWh/mês pede cerca de "
+            f"{format_number(kwp_for_target / 1000, decimals=1)} MWp, acima do limite da geração distribuída (minigeração solar até "
             f"{M.MAX_SYSTEM_KWP / 1000:.0f} MW, Lei 14.300/2022).",
             hint="Confira a unidade (kWh por mês) ou reduza target_offset_pct; usinas maiores são projetos de "
                  "geração centralizada, fora do que este dimensionamento cobre.", field="consumption")
@@ -345,9 +342,9 @@ def size_system(request: M.SizingRequest, products: Iterable[Product] | CatalogR
             _raise_no_layout(modules, inverters_phase, fit.area_m2, min_temp_c)
         smallest = min((k.n_modules * fit.kit_module_area(k)[0] for k in kit_sel.eligible), default=None)
         raise InvalidInput(
-            f"Campo 'roof.area_m2': nenhum projeto em estoque cabe em {fmt_pt(fit.area_m2, 1)} m²"
+            f"Campo 'roof.area_m2': nenhum projeto em estoque cabe em {format_number(fit.area_m2, decimals=1)} m²"
             + (" (com espaçamento entre fileiras)" if fit.pitch > 1 else "") + ".",
-            hint=(f"O menor kit ocupa cerca de {fmt_pt(smallest, 1)} m²; " if smallest else "")
+            hint=(f"O menor kit ocupa cerca de {format_number(smallest, decimals=1)} m²; " if smallest else "")
             + "informe uma área maior ou omita a área do telhado.", field="roof.area_m2")
     if prefs.budget_brl is not None:
         affordable = [c for c in candidates if c.capex_brl <= prefs.budget_brl]
@@ -355,8 +352,8 @@ def size_system(request: M.SizingRequest, products: Iterable[Product] | CatalogR
         if not affordable and not affordable_kits:
             cheapest = min(c.capex_brl for c in [*candidates, *kit_candidates])
             raise InvalidInput(
-                f"Nenhum projeto cabe no orçamento de R$ {prefs.budget_brl:,.2f}.",
-                hint=f"O menor investimento encontrado é R$ {cheapest:,.2f}; aumente o orçamento ou reduza a meta "
+                f"Nenhum projeto cabe no orçamento de {format_brl(prefs.budget_brl)}.",
+                hint=f"O menor investimento encontrado é {format_brl(cheapest)}; aumente o orçamento ou reduza a meta "
                      "de compensação (target_offset_pct).")
         candidates, kit_candidates = affordable, affordable_kits
 
@@ -421,10 +418,10 @@ def size_system(request: M.SizingRequest, products: Iterable[Product] | CatalogR
                            "(ou microinversores); a geração soma as faces.")
     if fit.area_m2 is not None:
         assumptions.append(
-            f"Área útil {fmt_pt(fit.area_m2, 1)} m²: área por módulo das dimensões do registro de specs ou, sem elas, "
+            f"Área útil {format_number(fit.area_m2, decimals=1)} m²: área por módulo das dimensões do registro de specs ou, sem elas, "
             f"≈ P/(η·1000 W/m²) com η do nome do produto (20 % se ausente)"
             + (f"; em {R.ROOF_PT[roof.type.value]} os módulos ficam inclinados em fileiras: área × "
-               f"{fmt_pt(fit.pitch, 2)} para não sombrear a fileira de trás ao meio-dia do solstício de inverno"
+               f"{format_number(fit.pitch, decimals=2)} para não sombrear a fileira de trás ao meio-dia do solstício de inverno"
                if fit.pitch > 1 else "") + ".")
     if structure is not None and any(c.kit.swap for c in chosen_kits):
         assumptions.append(f"Nenhum kit do catálogo vem com estrutura para {R.ROOF_PT[roof.type.value]}: os kits "
@@ -433,10 +430,10 @@ def size_system(request: M.SizingRequest, products: Iterable[Product] | CatalogR
     installed_kw = max(min(d.dc_kwp, d.ac_kw) for d in designs)
     generation_class = "minigeracao" if installed_kw > MICROGENERATION_LIMIT_KW else "microgeracao"
     if generation_class == "minigeracao":
-        warnings.insert(0, MINIGENERATION_NOTE.format(kw=fmt_pt(installed_kw, 1)))
+        warnings.insert(0, MINIGENERATION_NOTE.format(kw=format_number(installed_kw, decimals=1)))
     if chosen_kits:
         assumptions.append(
-            f"Kits do catálogo: CC PVWatts com γ = {fmt_pt(K.PVWATTS_GAMMA_PCT_PER_C, 2)} %/°C (padrão PVWatts) quando o "
+            f"Kits do catálogo: CC PVWatts com γ = {format_number(K.PVWATTS_GAMMA_PCT_PER_C, decimals=2)} %/°C (padrão PVWatts) quando o "
             f"γ do módulo não está no catálogo; inversor curva PVWatts {100 * K.PVWATTS_INVERTER_EFFICIENCY:.0f} % "
             "com corte na potência CA da lista de materiais; investimento = preço do kit + instalação por kWp "
             "(o kit já traz estrutura e cabos: a parcela de instalação é conservadora).")

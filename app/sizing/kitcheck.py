@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from app.catalog.models import Phase
 from app.sizing import design as D
 from app.specs.models import SpecRow
+from app.core.text import format_number
 
 CONSERVATIVE_BETA_VOC_PCT_PER_C = -0.35
 CONSERVATIVE_VMP_COEFF_PCT_PER_C = -0.45
@@ -56,7 +57,8 @@ class KitCheck:
 
 
 def _fmt(v: float, digits: int = 1) -> str:
-    return f"{v:.{digits}f}".replace(".", ",")
+    # datasheet style: "1100,0 V", no thousands mark
+    return format_number(v, decimals=digits, grouping=False)
 
 
 def _missing(row: SpecRow | None, needs) -> list[str]:

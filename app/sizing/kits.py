@@ -14,13 +14,13 @@ AC per watt of AC rating depends only on the DC/AC ratio (:func:`ac_per_w_ac`).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from app.catalog.models import Category, InverterType, KitComponent, Phase, Product, RoofType
+from app.core.text import fold, format_number, format_plain
 from app.sizing.design import Skipped, phase_fits
 from app.sizing.roof import StructureSwap
 from app.sizing.simulation import inverter_pvwatts
@@ -40,11 +40,6 @@ _PHASE_RE = ((re.compile(r"trifasic"), Phase.THREE), (re.compile(r"bifasic"), Ph
 MODULE_STRING_SPECS = (("voc_v", "Voc"), ("vmp_v", "Vmp"), ("isc_a", "Isc"), ("temp_coeff_voc_pct_per_c", "β_Voc"))
 INVERTER_STRING_SPECS = (("max_dc_voltage_v", "tensão CC máx."), ("mppt_min_v", "janela MPPT"),
                          ("max_input_current_per_mppt_a", "corrente máx. por MPPT"))
-
-
-def _fold(text: str | None) -> str:
-    # ASCII-only is enough for the keyword patterns here, and C-speed on long BOM text.
-    return unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().lower()
 
 
 @dataclass(frozen=True)
@@ -85,16 +80,16 @@ class KitElectrical:
     @property
     def signature(self) -> tuple:
         """Main bill of materials: kits differing only in structure brand share it."""
-        return tuple((_fold(c.manufacturer), c.power_w, c.quantity) for c in (*self.modules, *self.inverters))
+        return tuple((fold(c.manufacturer or ""), c.power_w, c.quantity) for c in (*self.modules, *self.inverters))
 
 
 def _component_phase(lines: Iterable[KitComponent]) -> Phase | None:
-    found = {ph for c in lines for rx, ph in _PHASE_RE if rx.search(_fold(c.description))}
+    found = {ph for c in lines for rx, ph in _PHASE_RE if rx.search(fold(c.description))}
     return found.pop() if len(found) == 1 else None
 
 
 def short_name(c: KitComponent) -> str:
-    power = f" {c.power_w / 1000:g} kW".replace(".", ",") if c.category is Category.INVERTER and c.power_w else (
+    power = f" {format_plain(c.power_w / 1000)} kW" if c.category is Category.INVERTER and c.power_w else (
         f" {c.power_w:g} W" if c.power_w else "")
     model = re.search(r"\(([A-Z0-9][A-Z0-9.-]{3,})\)", c.description)
     return f"{c.manufacturer or c.description.split('|')[0].strip()}{power}" + (f" ({model.group(1)})" if model else "")
@@ -140,14 +135,14 @@ def kit_electrical(p: Product, linked: dict[str, Product], registry=None) -> Kit
     def skip(reason: str) -> Skipped:
         return Skipped(p.id, p.name, p.category.value, reason)
 
-    text = _fold(" ".join([p.name, p.description or "", *(c.description for c in p.components)]))
+    text = fold(" ".join([p.name, p.description or "", *(c.description for c in p.components)]))
     if _OFF_GRID_RE.search(text):
         return skip("kit off-grid: não conecta à rede, não compensa energia (Lei 14.300)")
     if not p.components:
         return skip("kit sem lista de materiais no export")
     modules = tuple(c for c in p.components if c.category is Category.MODULE)
     inverters = tuple(c for c in p.components if c.category is Category.INVERTER
-                      and not _INVERTER_ACCESSORY_RE.search(_fold(c.description)))
+                      and not _INVERTER_ACCESSORY_RE.search(fold(c.description)))
     if not modules or any(c.power_w is None or c.power_w <= 0 for c in modules):
         return skip("faltam specs: potência dos módulos na lista de materiais")
     if not inverters:
@@ -161,10 +156,10 @@ def kit_electrical(p: Product, linked: dict[str, Product], registry=None) -> Kit
     phase = p.phase or _component_phase(inverters)
     if phase is None:
         return skip("faltam specs: fase do inversor (monofásico/trifásico) não informada")
-    micro = any(_MICRO_RE.search(_fold(c.description)) for c in inverters) or any(
+    micro = any(_MICRO_RE.search(fold(c.description)) for c in inverters) or any(
         (q := linked.get(c.product_id or "")) and q.inverter and q.inverter.inverter_type is InverterType.MICRO
         for c in inverters)
-    battery = any(c.category is Category.BATTERY for c in p.components) or bool(_BATTERY_RE.search(_fold(p.name)))
+    battery = any(c.category is Category.BATTERY for c in p.components) or bool(_BATTERY_RE.search(fold(p.name)))
     first_mod = linked.get(modules[0].product_id or "")
     gamma = first_mod.module.temp_coeff_pmax_pct_per_c if first_mod and first_mod.module else None
     area = first_mod.module.area_m2 if first_mod and first_mod.module else None
@@ -231,7 +226,7 @@ def select_kits(products: Iterable[Product], connection: Phase, roof_type: RoofT
         elif not phase_fits(connection, kit.phase):
             exclude(f"inversor {kit.phase.value} não serve à ligação {connection.value}")
         elif kit.dc_ac_ratio > max_dc_ac_ratio + 1e-9:
-            exclude(f"razão CC/CA acima de {max_dc_ac_ratio:.2f}".replace(".", ","))
+            exclude(f"razão CC/CA acima de {format_number(max_dc_ac_ratio, decimals=2)}")
         elif kit.roof_type is not None and kit.roof_type != roof_type:
             other_roof.append(kit)
         elif kit.has_battery:

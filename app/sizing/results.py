@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.catalog.models import Category, InverterType, KitComponent, Phase, Product, RoofType
+from app.core.text import format_brl, format_kwp, format_number
 from app.sizing import design as D
 from app.sizing import economics as E
 from app.sizing import kits as K
@@ -130,11 +131,6 @@ def energy_economics(ctx: DesignContext, ac_w: np.ndarray, dc_w: np.ndarray, ac_
     return energy, economics
 
 
-def fmt_pt(value: float, digits: int) -> str:
-    """Decimal comma, as the Portuguese text around it."""
-    return f"{value:.{digits}f}".replace(".", ",")
-
-
 def design_label(idx: int, what: str) -> str:
     return (("melhor projeto" if idx == 0 else f"alternativa {idx}") + f": {what}").strip()
 
@@ -181,9 +177,10 @@ def design_out(c: Candidate, idx: int, ctx: DesignContext) -> M.DesignOut:
 
 
 def area_note(per_module_m2: float, ctx: DesignContext) -> str:
-    pitch = f", com espaçamento entre fileiras (×{fmt_pt(ctx.fit.pitch, 2)})" if ctx.fit.pitch > 1 else ""
+    pitch = (f", com espaçamento entre fileiras (×{format_number(ctx.fit.pitch, decimals=2)})"
+             if ctx.fit.pitch > 1 else "")
     return (f"área estimada: dimensões do módulo não informadas; área ≈ P/(η·1000 W/m²){pitch} = "
-            f"{fmt_pt(per_module_m2, 2)} m² por módulo (η do nome do produto, ou 20 % se ausente)")
+            f"{format_number(per_module_m2, decimals=2)} m² por módulo (η do nome do produto, ou 20 % se ausente)")
 
 
 def inverter_price_per_w(products: list[Product]) -> dict[bool, float]:
@@ -212,14 +209,15 @@ def kit_design_out(c: KitCandidate, idx: int, ctx: DesignContext, by_id: dict[st
     elif k.micro in price_per_w:
         replacement = ac_rating_w * price_per_w[k.micro]
         notes.append(f"troca do inversor no ano 12 estimada pela mediana do catálogo "
-                     f"(R$ {fmt_pt(price_per_w[k.micro], 2)}/W de {'microinversores' if k.micro else 'inversores on-grid'})")
+                     f"(R$ {format_number(price_per_w[k.micro], decimals=2)}/W de "
+                     f"{'microinversores' if k.micro else 'inversores on-grid'})")
     else:
         replacement = 0.0
         notes.append("troca do inversor no ano 12 não incluída: sem preço de referência no catálogo")
     energy, economics = energy_economics(
         ctx, ac_w, dc_w, ac_rating_w, K.PVWATTS_INVERTER_EFFICIENCY, c.dc_kwp,
         "PVWatts (γ do catálogo)" if k.gamma_pct_per_c is not None else
-        f"PVWatts (γ padrão {fmt_pt(K.PVWATTS_GAMMA_PCT_PER_C, 2)} %/°C)",
+        f"PVWatts (γ padrão {format_number(K.PVWATTS_GAMMA_PCT_PER_C, decimals=2)} %/°C)",
         c.equipment_brl, c.installation_brl, replacement)
     if n > 1:
         notes.append(f"{n} kits iguais: nenhum kit sozinho atinge a meta")
@@ -249,7 +247,7 @@ def kit_design_out(c: KitCandidate, idx: int, ctx: DesignContext, by_id: dict[st
         bom.append(KitComponent(category=Category.STRUCTURE, description=sp.name, manufacturer=sp.manufacturer,
                                 quantity=k.swap.units(k.n_modules), product_id=sp.id))
         notes.append(f"estrutura do kit ({R.ROOF_PT.get(k.roof_type.value, k.roof_type.value) if k.roof_type else '?'})"
-                     f" trocada por {units} × {sp.name} (R$ {fmt_pt(float(sp.price_brl), 2)} cada, "  # type: ignore[arg-type]
+                     f" trocada por {units} × {sp.name} ({format_brl(float(sp.price_brl))} cada, "  # type: ignore[arg-type]
                      f"{k.swap.modules_per_unit} módulos por unidade), do catálogo; o preço da estrutura original não "
                      "é descontado do kit (não informado)")
     p = k.product
@@ -264,9 +262,9 @@ def kit_design_out(c: KitCandidate, idx: int, ctx: DesignContext, by_id: dict[st
                                         manufacturer=x.manufacturer, quantity=n * x.quantity, power_w=x.power_w,
                                         product_id=x.product_id) for x in bom])
     dc_kwp = c.dc_kwp
-    what = f"kit {k.distributor or ''} {dc_kwp:.2f} kWp ({mod.manufacturer or '?'} + {inv.manufacturer or '?'})"
+    what = f"kit {k.distributor or ''} {format_kwp(dc_kwp)} ({mod.manufacturer or '?'} + {inv.manufacturer or '?'})"
     return M.DesignOut(
-        label=design_label(idx, (f"{n} × " if n > 1 else "") + what.replace(".", ",")), kind="kit",
+        label=design_label(idx, (f"{n} × " if n > 1 else "") + what), kind="kit",
         module=M.EquipmentLine(product_id=mod.product_id, name=mod.description, manufacturer=mod.manufacturer,
                                quantity=n * k.n_modules, unit_power_w=float(mod.power_w),  # type: ignore[arg-type]
                                unit_price_brl=None, total_brl=None, included_in_kit=p.id),

@@ -24,6 +24,7 @@ import numpy as np
 
 from app.catalog.models import Category, Product, RoofType
 from app.sizing.simulation import SiteIrradiance, dc_power_cec_per_w, dc_power_pvwatts_per_w
+from app.core.text import format_number, parse_number
 
 DEFAULT_MODULE_EFFICIENCY = 0.20  # conservative for today's 540–710 W modules (21–23 %): more area, not less
 STC_W_M2 = 1000.0
@@ -71,7 +72,7 @@ class PVArray:
 
     def describe(self) -> str:
         return "; ".join(f"face {i + 1}: inclinação {f.tilt_deg:.0f}°, azimute {f.azimuth_deg:.0f}°"
-                         + (f", {f.area_m2:.1f} m²".replace(".", ",") if f.area_m2 is not None else "")
+                         + (f", {format_number(f.area_m2, decimals=1)} m²" if f.area_m2 is not None else "")
                          + f", {100 * f.share:.0f} % dos módulos" for i, f in enumerate(self.faces))
 
 
@@ -88,7 +89,7 @@ def module_efficiency(text: str, efficiency_pct: float | None = None) -> tuple[f
         return efficiency_pct / 100, True
     m = _EFF_RE.search(text or "")
     if m:
-        v = float(m.group(1).replace(",", "."))
+        v = parse_number(m.group(1))
         if 10 <= v <= 30:
             return v / 100, True
     return DEFAULT_MODULE_EFFICIENCY, False

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import math
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -18,6 +17,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from app.core.errors import InvalidInput
+from app.core.text import fold_words
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "municipios"
 
@@ -48,12 +48,9 @@ class Site:
         return f"{self.municipality}/{self.uf}"
 
 
-def normalize_name(name: str) -> str:
-    """Lower-case, accent-free, punctuation-free form of a place name."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    ascii_only = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    cleaned = "".join(ch if ch.isalnum() else " " for ch in ascii_only.casefold())
-    return " ".join(cleaned.split())
+# Lower-case, accent-free, punctuation-free form of a place name ("São José dos Campos/SP" →
+# "sao jose dos campos sp"); the name stays importable for the modules that match places.
+normalize_name = fold_words
 
 
 @dataclass(frozen=True)

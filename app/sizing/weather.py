@@ -28,6 +28,7 @@ import pandas as pd
 
 from app.core.errors import InvalidInput
 from app.sizing.resource import BASE_GHI_UNCERTAINTY_PCT, SYNTHETIC_YEAR, WeatherYear
+from app.core.text import format_number
 
 MAX_BYTES = 8 * 1024 * 1024  # an hourly year is 1.5–2 MB in every supported format
 HOURS = 8760
@@ -45,7 +46,7 @@ class WeatherFileError(InvalidInput):
 
     def __init__(self, message: str, *, line: int | None = None, field: str | None = None,
                  hint: str | None = None) -> None:
-        where = ", ".join(p for p in (f"linha {line:,}".replace(",", ".") if line else None,
+        where = ", ".join(p for p in (f"linha {format_number(line)}" if line else None,
                                       f"campo {field}" if field else None) if p)
         super().__init__(f"Arquivo de clima inválido{': ' + where if where else ''}: {message}",
                          hint=hint or f"Envie um ano horário completo (8.760 h) em {FORMATS}.",

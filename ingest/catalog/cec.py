@@ -21,7 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from app.catalog.models import Product
-from ingest.catalog.text import alnum_key, fold
+from app.core.text import fold
+from ingest.catalog.text import alnum_key
 
 _MODULE_KEYS = ("Technology", "Bifacial", "STC", "PTC", "A_c", "Length", "Width", "N_s", "I_sc_ref", "V_oc_ref",
                 "I_mp_ref", "V_mp_ref", "alpha_sc", "beta_oc", "T_NOCT", "a_ref", "I_L_ref", "I_o_ref", "R_s",

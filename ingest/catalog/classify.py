@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from app.catalog.models import Category, InverterType, RoofType
-from ingest.catalog.text import fold
+from app.core.text import fold
 
 # Section each upstream file claims for its rows.
 FILE_CATEGORY: dict[str, Category] = {

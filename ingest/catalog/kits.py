@@ -20,7 +20,8 @@ from ingest.catalog.listings import Listing, note_cut_name
 from ingest.catalog.prices import resolve_row_price
 from ingest.catalog.source import RawRow, distributor_of
 from ingest.catalog.specs import parse_peak_power_w, parse_phase, parse_power_w
-from ingest.catalog.text import brand_in_text, canonical_brand, clean_text, derive_name, fold, is_truncated
+from app.core.text import fold, format_number
+from ingest.catalog.text import brand_in_text, canonical_brand, clean_text, derive_name, is_truncated
 
 _TABLE_ROW_RE = re.compile(r"^\|(?P<desc>.+)\|(?P<qty>\d+)\|\s*$")
 
@@ -96,7 +97,7 @@ def bom_sum_text(components: list[KitComponent]) -> str:
 
 
 def _fmt_kwp(w: float) -> str:
-    return f"{w / 1000:.2f}".replace(".", ",")
+    return format_number(w / 1000, decimals=2)
 
 
 def kit_name(components: list[KitComponent], roof: str | None, fallback: str) -> str:

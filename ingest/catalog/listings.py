@@ -35,17 +35,9 @@ from ingest.catalog.specs import (
     parse_voltages_v,
     plausible_efficiency_pct,
 )
+from app.core.text import fold
 from ingest.catalog.text import (
-    alnum_key,
-    brand_in_text,
-    canonical_brand,
-    clean_text,
-    derive_name,
-    extract_model,
-    fold,
-    is_truncated,
-    is_url,
-    rejoin_split,
+    alnum_key, brand_in_text, canonical_brand, clean_text, derive_name, extract_model, is_truncated, is_url, rejoin_split,
 )
 
 # Fields the sizing engine needs, with the reason given when no trusted source has them.

@@ -7,7 +7,8 @@ from collections import defaultdict
 
 from app.catalog.models import Category, Product
 from ingest.catalog.listings import Listing
-from ingest.catalog.text import alnum_key, fold, slugify
+from app.core.text import fold
+from ingest.catalog.text import alnum_key, slugify
 
 
 def _name_slug(p: Product) -> str:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 import re
 
+from app.core.text import parse_number
+
 _THOUSANDS_ONLY_RE = re.compile(r"^\d{1,3}(\.\d{3})+$")
 _PLAIN_DECIMAL_RE = re.compile(r"^\d+\.\d{1,2}$")
 
@@ -35,14 +37,11 @@ def parse_brl_price(text: str | float | int | None) -> float | None:
         s = text.replace("\u00a0", " ").replace("R$", "").replace(" ", "").strip()
         if not s:
             return None
-        if "," in s:
-            s = s.replace(".", "").replace(",", ".")
-        elif _THOUSANDS_ONLY_RE.match(s):
-            s = s.replace(".", "")
-        elif not (_PLAIN_DECIMAL_RE.match(s) or s.isdigit()):
+        # the shapes the export uses; anything else (a name in the price column) is no price
+        if not ("," in s or _THOUSANDS_ONLY_RE.match(s) or _PLAIN_DECIMAL_RE.match(s) or s.isdigit()):
             return None
         try:
-            value = float(s)
+            value = parse_number(s)
         except ValueError:
             return None
     if not math.isfinite(value) or value <= 0:

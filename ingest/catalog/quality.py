@@ -25,7 +25,8 @@ from app.catalog.repository import CatalogRepository
 from app.catalog.rules import Rule, load_rules, rule
 from ingest.catalog.source import RawRow
 from ingest.catalog.specs import parse_module_efficiency_pct, parse_phase, parse_power_w, parse_voltages_v
-from ingest.catalog.text import alnum_key, clean_text, fold, is_url
+from app.core.text import fold
+from ingest.catalog.text import alnum_key, clean_text, is_url
 
 REPORT_NAME = "catalog-quality.json"
 

@@ -10,7 +10,7 @@ import math
 import re
 
 from app.catalog.models import Phase
-from ingest.catalog.text import fold
+from app.core.text import fold
 
 _NUM = r"(\d+(?:[.,]\d+)?)"
 _AC_VOLTAGES_V = (110, 115, 120, 127, 220, 230, 240, 380, 400)

@@ -1,4 +1,4 @@
-"""Text helpers for the catalog export: accent folding, slugs, names, brands.
+"""Text helpers for the catalog export: slugs, names, brands (folding: :mod:`app.core.text`).
 
 The export's ``name`` is sometimes an image URL (the real name then sits in
 ``description``, often opened by a stray ``"`` left by a CSV split at a comma), and the
@@ -9,16 +9,11 @@ recover the most trustworthy text without inventing any.
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from app.core.text import fold
 
 _URL_RE = re.compile(r"^\s*(https?://|www\.|/?images[\\/]|/catalog/)", re.IGNORECASE)
 _NON_ALNUM_RE = re.compile(r"[^a-z0-9]+")
-
-
-def fold(text: str) -> str:
-    """Lower-case, accent-free copy of ``text`` ("Trifásico" → "trifasico")."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
 def slugify(text: str, max_len: int = 80) -> str:

@@ -82,7 +82,7 @@ def power_text(p: Product) -> str | None:
     kw = p.power_w / 1000
     if p.category is Category.MODULE:
         return f"{p.power_w:g} W ({p.power_w:g} Wp)"
-    return f"{kw:g} kW ({p.power_w:g} W)".replace(".", ",", 1) if kw < 1000 else f"{p.power_w:g} W"
+    return f"{format_plain(kw)} kW ({p.power_w:g} W)" if kw < 1000 else f"{p.power_w:g} W"
 
 
 def spec_rows(p: Product) -> list[str]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from app.core.text import format_plain
+from app.core.text import format_number, format_plain
 from app.retrieval.text import fold
 from ingest.knowledge.documents import Block, SourceDoc, sha256_json
 
@@ -71,7 +71,7 @@ def summary(item: dict[str, Any]) -> str:
         parts.append(f"carência de até {g}")
     amount = item.get("amount_brl") or {}
     if isinstance(amount, dict) and amount.get("max"):
-        parts.append(f"valor até R$ {amount['max']:,.0f}".replace(",", "."))
+        parts.append(f"valor até R$ {format_number(amount['max'])}")
     return " ".join(parts[:1]) + " " + ", ".join(parts[1:]) + "."
 
 
