@@ -104,31 +104,43 @@ def _close(a: float | None, b: object, rel: float) -> bool:
     return a is not None and isinstance(b, float) and b > 0 and math.isclose(a, b, rel_tol=rel)
 
 
-def find_cec_module(product: Product, modules: tuple[CecEntry, ...]) -> CecEntry | None:
-    """The CEC module row for a catalog module, or ``None`` (see module doc for the rules)."""
-    if not (product.manufacturer and product.model and product.power_w):
+def match_cec_module(manufacturer: str | None, model: str | None, power_w: float | None,
+                     modules: tuple[CecEntry, ...]) -> CecEntry | None:
+    """The one CEC module row with this manufacturer, model code and STC power (±2 %), or ``None``."""
+    if not (manufacturer and model and power_w):
         return None
-    key = alnum_key(product.model)
-    hits = [e for e in modules if e.model_key == key and _brand_in(product.manufacturer, e.name)
-            and _close(product.power_w, e.params.get("STC"), 0.02)]
+    key = alnum_key(model)
+    hits = [e for e in modules if e.model_key == key and _brand_in(manufacturer, e.name)
+            and _close(power_w, e.params.get("STC"), 0.02)]
     return hits[0] if len(hits) == 1 else None
 
 
-def find_cec_inverter(product: Product, inverters: tuple[CecEntry, ...]) -> CecEntry | None:
-    """The CEC inverter row for a catalog inverter, or ``None``.
+def match_cec_inverter(manufacturer: str | None, model: str | None, power_w: float | None,
+                       ac_voltage_v: float | None, inverters: tuple[CecEntry, ...]) -> CecEntry | None:
+    """The CEC inverter row with this manufacturer, model code and AC power (±5 %), or ``None``.
 
-    CEC lists one model per US grid voltage; the row whose ``Vac`` is nearest the
-    catalog AC voltage is taken.
+    CEC lists one model per US grid voltage; the row whose ``Vac`` is nearest ``ac_voltage_v``
+    (240 V when unknown) is taken.
     """
-    if not (product.manufacturer and product.model and product.power_w):
+    if not (manufacturer and model and power_w):
         return None
-    key = alnum_key(product.model)
-    hits = [e for e in inverters if e.model_key == key and _brand_in(product.manufacturer, e.name)
-            and _close(product.power_w, e.params.get("Paco"), 0.05)]
+    key = alnum_key(model)
+    hits = [e for e in inverters if e.model_key == key and _brand_in(manufacturer, e.name)
+            and _close(power_w, e.params.get("Paco"), 0.05)]
     if not hits:
         return None
+    return min(hits, key=lambda e: (abs(float(e.params.get("Vac", 0) or 0) - (ac_voltage_v or 240.0)), e.name))
+
+
+def find_cec_module(product: Product, modules: tuple[CecEntry, ...]) -> CecEntry | None:
+    """The CEC module row for a catalog module, or ``None`` (see module doc for the rules)."""
+    return match_cec_module(product.manufacturer, product.model, product.power_w, modules)
+
+
+def find_cec_inverter(product: Product, inverters: tuple[CecEntry, ...]) -> CecEntry | None:
+    """The CEC inverter row for a catalog inverter, or ``None`` (:func:`match_cec_inverter`)."""
     ac_v = product.inverter.ac_voltage_v if product.inverter else None
-    return min(hits, key=lambda e: (abs(float(e.params.get("Vac", 0) or 0) - (ac_v or 240.0)), e.name))
+    return match_cec_inverter(product.manufacturer, product.model, product.power_w, ac_v, inverters)
 
 
 def apply_cec_module(product: Product, entry: CecEntry) -> None:
