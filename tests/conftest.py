@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,38 @@ def redis_url() -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@dataclass(frozen=True)
+class IngestedCatalog:
+    """The real export (data/catalog) cleaned into SQLite once per session: ``db``, the
+    ``reports`` folder, the ingest ``report`` and the progress ``stages`` it went through.
+
+    Tests read it as is; a test that writes to the catalog takes :meth:`copy`.
+    """
+
+    db: Path
+    reports: Path
+    report: object  # ingest.catalog.report.CatalogReport
+    stages: tuple[str, ...]
+
+    def copy(self, folder: Path) -> Path:
+        """A private copy of the store (and its reports) in ``folder``; returns the db path."""
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(self.reports, folder / "reports", dirs_exist_ok=True)
+        for part in self.db.parent.glob(self.db.name + "*"):  # the db and any WAL left beside it
+            shutil.copy2(part, folder / part.name)
+        return folder / self.db.name
+
+
+@pytest.fixture(scope="session")
+def real_catalog(tmp_path_factory) -> IngestedCatalog:
+    """One ingest of the real catalog export for the whole session (about a second each)."""
+    from app.catalog.store import SQLiteCatalogStore
+    from ingest.catalog.pipeline import run_catalog_ingest
+
+    tmp = tmp_path_factory.mktemp("real-catalog")
+    stages: list[str] = []
+    report = run_catalog_ingest(ROOT / "data" / "catalog", SQLiteCatalogStore(tmp / "catalog.sqlite3"),
+                                tmp / "reports", progress=lambda stage, done, total: stages.append(stage))
+    return IngestedCatalog(tmp / "catalog.sqlite3", tmp / "reports", report, tuple(stages))

@@ -14,15 +14,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
-def ingested_catalog(tmp_path_factory) -> Path:
-    """The real upstream export cleaned into a fresh SQLite store, once per session."""
-    from app.catalog.store import SQLiteCatalogStore
-    from ingest.catalog.pipeline import run_catalog_ingest
-
-    tmp = tmp_path_factory.mktemp("catalog")
-    db = tmp / "catalog.sqlite3"
-    run_catalog_ingest(ROOT / "data" / "catalog", SQLiteCatalogStore(db), tmp / "reports")
-    return db
+def ingested_catalog(real_catalog) -> Path:
+    """The real upstream export cleaned into SQLite (conftest's session-wide ingest)."""
+    return real_catalog.db
 
 
 def _settings(db: Path, redis_url: str | None = None) -> Settings:
@@ -33,7 +27,7 @@ def _settings(db: Path, redis_url: str | None = None) -> Settings:
     )
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")  # every test here only reads: one app for the module
 def client(ingested_catalog):
     with TestClient(create_app(_settings(ingested_catalog))) as c:
         yield c

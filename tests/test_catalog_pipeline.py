@@ -1,4 +1,4 @@
-"""The whole ingest on the real export in data/catalog (about 3 s, run once per module)."""
+"""The whole ingest on the real export in data/catalog (conftest's ``real_catalog``, once per session)."""
 
 from __future__ import annotations
 
@@ -16,12 +16,9 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "catalog"
 
 
 @pytest.fixture(scope="module")
-def ingested(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("catalog")
-    store = SQLiteCatalogStore(tmp / "catalog.sqlite3")
-    stages: list[str] = []
-    report = run_catalog_ingest(DATA, store, tmp / "reports", progress=lambda s, d, t: stages.append(s))
-    return store, report, tmp, stages
+def ingested(real_catalog):
+    """conftest's session-wide ingest of the real export: store, report, folder, progress stages."""
+    return SQLiteCatalogStore(real_catalog.db), real_catalog.report, real_catalog.db.parent, list(real_catalog.stages)
 
 
 def product_of(store, upstream_id: str):
@@ -105,8 +102,10 @@ def test_report_files_are_written(ingested):
     assert "neosolar_posts_24170" in (tmp / "reports" / "catalog_report.md").read_text("utf-8")
 
 
-def test_rerun_is_idempotent(ingested, tmp_path):
-    store, report, tmp, _ = ingested
+@pytest.mark.slow  # a second real ingest (~1 s of CPU)
+def test_rerun_is_idempotent(ingested, real_catalog, tmp_path):
+    _, report, tmp, _ = ingested
+    store = SQLiteCatalogStore(real_catalog.copy(tmp_path / "copy"))  # re-ingest over a private copy
     before = {p.id: p.model_dump_json() for p in store.iter_products()}
     again = run_catalog_ingest(DATA, store, tmp_path)
     after = {p.id: p.model_dump_json() for p in store.iter_products()}

@@ -27,24 +27,22 @@ from app.catalog.store import SQLiteCatalogStore
 from app.core.settings import Settings
 from app.main import create_app
 from app.sizing.design import inverter_electrical
-from ingest.catalog.pipeline import run_catalog_ingest
 from ingest.catalog.quality import REPORT_NAME, check, enforce
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def ingested(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("quality")
-    report = run_catalog_ingest(ROOT / "data" / "catalog", SQLiteCatalogStore(tmp / "catalog.sqlite3"), tmp / "reports")
-    return tmp, report
+def ingested(real_catalog):
+    return real_catalog.db.parent, real_catalog.report
 
 
 @pytest.fixture(scope="module")
-def api(ingested):
-    tmp, _ = ingested
+def api(ingested, tmp_path_factory):
+    catalog_dir, _ = ingested
+    tmp = tmp_path_factory.mktemp("quality")
     settings = Settings(
-        _env_file=None, env="test", catalog={"db_path": tmp / "catalog.sqlite3"},
+        _env_file=None, env="test", catalog={"db_path": catalog_dir / "catalog.sqlite3"},
         commerce={"db_path": tmp / "commerce.sqlite3", "quotes_db_path": tmp / "quotes.sqlite3"},
         auth={"db_path": tmp / "auth.sqlite3", "pepper": "test-pepper"},
     )

@@ -157,15 +157,16 @@ def test_store_written_before_fingerprints_gets_one_on_first_read(store):
     assert reopened.fingerprint() == expected
 
 
-def test_reingesting_the_same_export_keeps_the_fingerprint(tmp_path):
+@pytest.mark.slow  # a real ingest of the whole export (~1 s of CPU)
+def test_reingesting_the_same_export_keeps_the_fingerprint(tmp_path, real_catalog):
     from pathlib import Path
 
     from ingest.catalog.pipeline import run_catalog_ingest
 
     source = Path(__file__).resolve().parents[1] / "data" / "catalog"
-    s = SQLiteCatalogStore(tmp_path / "real.sqlite3")
-    run_catalog_ingest(source, s, tmp_path / "r1")
+    s = SQLiteCatalogStore(real_catalog.copy(tmp_path / "copy"))
     first = s.fingerprint()
+    assert first == SQLiteCatalogStore(real_catalog.db).fingerprint()
     run_catalog_ingest(source, s, tmp_path / "r2")
     assert s.fingerprint() == first
 

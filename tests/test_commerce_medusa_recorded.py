@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -80,7 +81,11 @@ def test_the_draft_quote_total_is_the_one_the_real_starter_computed(recorded, tm
     me = medusa.http.call("GET", "/store/customers/me")["customer"]
     company = medusa.create_company("Solar Triângulo Ltda", "compras@solartri.com.br", requires_admin_approval=True)
     buyer = medusa.create_employee(company.id, me["id"], spending_limit_brl=5_000)
-    quotes = QuoteService(medusa, QuoteRecordStore(tmp_path / "q.sqlite3"), lambda: None, lambda _: None)
+    # the quote's validity is dated from the day of the recording, so the replayed cart body matches on any day
+    valid_until = date.fromisoformat(next(e for e in exchanges if e["path"] == "/store/carts")
+                                     ["request"]["metadata"]["helio_valid_until"])
+    quotes = QuoteService(medusa, QuoteRecordStore(tmp_path / "q.sqlite3"), lambda: None, lambda _: None,
+                          validity_days=15, today=lambda: valid_until - timedelta(days=15))
     request = CreateQuoteRequest(items=[QuoteItemIn(sku="mod-550", quantity=16),
                                         QuoteItemIn(sku="inv-10k", quantity=1)],
                                  buyer=BuyerIn(company_id=company.id, employee_id=buyer.id), financing=None,

@@ -99,6 +99,7 @@ ROWS = [
 ]
 
 
+@pytest.mark.slow  # imports ragas and its LLM stack (seconds)
 def test_judge_metrics_go_through_llm_factory_to_the_configured_endpoint(fake_judge):
     FakeJudge.broken_words = ()
     rows = [dict(r) for r in ROWS]
@@ -113,6 +114,7 @@ def test_judge_metrics_go_through_llm_factory_to_the_configured_endpoint(fake_ju
     assert "judge" not in rows[2]  # unanswerable questions are not judged
 
 
+@pytest.mark.slow  # imports ragas and its LLM stack (seconds)
 def test_an_unparseable_judge_answer_is_a_counted_nan_not_a_score(fake_judge):
     FakeJudge.broken_words = ("Fio B",)  # every prompt about q2 gets broken JSON back
     rows = [dict(r) for r in ROWS]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from typer.testing import CliRunner
 
 from app.catalog.store import SQLiteCatalogStore
@@ -11,6 +13,7 @@ from app.cli.root import build_cli
 from app.core.settings import get_settings
 
 
+@pytest.mark.slow  # the real export and every datasheet, through the CLI
 def test_rebuilding_the_catalog_keeps_specs_from_datasheets(tmp_path, monkeypatch):
     monkeypatch.setenv("CATALOG__DB_PATH", str(tmp_path / "catalog.sqlite3"))
     monkeypatch.setenv("CATALOG__REPORT_DIR", str(tmp_path / "reports"))

@@ -340,6 +340,7 @@ def test_a_persons_rate_limit_follows_the_person_not_the_token(tmp_path, issuer)
 
 
 @pytest.mark.slow
+@pytest.mark.slow  # the whole app over the real catalog (test_chat_sales' fixture)
 def test_a_quote_made_in_chat_records_the_signed_in_person(sales_env, issuer):  # noqa: F811 - the fixture
     """The chat's quote flow (summary, then "sim") run by a person signed in with the provider."""
     from app.core.settings import OIDCSettings

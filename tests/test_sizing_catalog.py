@@ -24,15 +24,10 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
+def store(tmp_path_factory, real_catalog):
     from app.catalog import store as store_mod
-    from ingest.catalog import pipeline
 
-    source = ROOT / "data" / "catalog"
-    tmp = tmp_path_factory.mktemp("catalog")
-    s = store_mod.SQLiteCatalogStore(tmp / "catalog.sqlite3")
-    pipeline.run_catalog_ingest(source, s, tmp / "reports")
-    return s
+    return store_mod.SQLiteCatalogStore(real_catalog.copy(tmp_path_factory.mktemp("catalog")))
 
 
 def uberlandia(**kw) -> SizingRequest:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,23 @@ def _ghi(lat: float = -30.81) -> np.ndarray:
     return np.round(0.7 * cs["ghi"].to_numpy())
 
 
+@cache
+def _epw_rows() -> tuple[str, ...]:
+    """The 8,760 data rows every generated EPW shares (built once: ~0.3 s of Python each time)."""
+    ghi = _ghi()
+    lines = []
+    for k, t in enumerate(HOURS):
+        month, day, hour = (t - pd.Timedelta(hours=1)).month, (t - pd.Timedelta(hours=1)).day, (k % 24) + 1
+        temp = 18 + 6 * np.sin(2 * np.pi * (hour - 9) / 24)
+        g = ghi[k]
+        fields = [2005, month, day, hour, 60, "?9?9?9?9E0?9?9?9*9*9?9*9*9?9*9*9*9*9*9*9*9*9",
+                  f"{temp:.1f}", "12.0", "70", "101000", "0", "0", "350", f"{g:.0f}", f"{0.6 * g:.0f}",
+                  f"{0.4 * g:.0f}", "0", "0", "0", "0", "90", "3.1", "5", "5", "9999", "99999", "9", "999999999",
+                  "20", "0.1", "0", "88", "0.18", "0", "0"]
+        lines.append(",".join(str(f) for f in fields))
+    return tuple(lines)
+
+
 def inmet_epw(city: str = "Camaquã", encoding: str = "latin-1", rows: int = 8760) -> bytes:
     """An INMET-style EPW (LabEEE/Roriz header) with an accented city name."""
     header = [
@@ -31,17 +49,7 @@ def inmet_epw(city: str = "Camaquã", encoding: str = "latin-1", rows: int = 876
         f"COMMENTS 1,Arquivo climático INMET elaborado para {city}, ano típico",
         "COMMENTS 2,gerado no teste", "DATA PERIODS,1,1,Data,Sunday, 1/ 1,12/31",
     ]
-    ghi = _ghi()
-    lines = []
-    for k, t in enumerate(HOURS[:rows]):
-        month, day, hour = (t - pd.Timedelta(hours=1)).month, (t - pd.Timedelta(hours=1)).day, (k % 24) + 1
-        temp = 18 + 6 * np.sin(2 * np.pi * (hour - 9) / 24)
-        g = ghi[k]
-        fields = [2005, month, day, hour, 60, "?9?9?9?9E0?9?9?9*9*9?9*9*9?9*9*9*9*9*9*9*9*9",
-                  f"{temp:.1f}", "12.0", "70", "101000", "0", "0", "350", f"{g:.0f}", f"{0.6 * g:.0f}",
-                  f"{0.4 * g:.0f}", "0", "0", "0", "0", "90", "3.1", "5", "5", "9999", "99999", "9", "999999999",
-                  "20", "0.1", "0", "88", "0.18", "0", "0"]
-        lines.append(",".join(str(f) for f in fields))
+    lines = list(_epw_rows()[:rows])
     return ("\r\n".join(header + lines) + "\r\n").encode(encoding)
 
 
