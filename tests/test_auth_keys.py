@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from app.api.errors import install_error_handlers
-from app.auth.deps import Admin, SalesRep, WidgetSession, make_key_store
+from app.api.auth import Admin, SalesRep, WidgetSession, make_key_store
 from app.auth.keys import hash_key
 from app.core.settings import Settings
 

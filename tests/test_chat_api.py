@@ -65,7 +65,7 @@ def test_huge_or_empty_message_is_422(client):
 
 
 def test_rate_limit_per_api_key(tmp_path):
-    from app.auth.deps import make_key_store
+    from app.auth.keys import make_key_store
     from app.core.settings import Settings
 
     settings = Settings(_env_file=None, env="test", auth={"db_path": tmp_path / "auth.sqlite3", "pepper": "p"})

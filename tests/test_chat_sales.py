@@ -17,17 +17,17 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.core.text import format_brl
-from app.auth.deps import make_key_store
-from app.catalog.store import SQLiteCatalogStore
+from app.auth.keys import make_key_store
 from app.core.settings import Settings
 from app.financing.rules import cached_book
 from app.financing.tool import simulate_financing_for_chat
 from app.main import create_app
 from app.quotes.store import QuoteRecordStore
-from ingest.catalog.pipeline import run_catalog_ingest
 from test_agent_support import parse_sse
 
 ROOT = Path(__file__).resolve().parents[1]
+# Whole-app conversations over the real catalog (engine, quotes, financing): integration tier.
+pytestmark = pytest.mark.slow
 SIZING = "Cliente em Uberlândia MG, 650 kWh por mês, trifásico"
 REFUSAL = {"pt-BR": "Orçamentos são criados pela equipe comercial da YSH",
            "en": "Quotes are created by YSH's sales team"}
@@ -35,10 +35,8 @@ ORIGIN = "https://loja.ysh.com.br"
 
 
 @pytest.fixture(scope="module")
-def catalog_db(tmp_path_factory) -> Path:
-    tmp = tmp_path_factory.mktemp("real-catalog-chat")
-    run_catalog_ingest(ROOT / "data" / "catalog", SQLiteCatalogStore(tmp / "catalog.sqlite3"), tmp / "reports")
-    return tmp / "catalog.sqlite3"
+def catalog_db(real_catalog) -> Path:
+    return real_catalog.db  # conftest's session-wide ingest of the real export
 
 
 class Env:

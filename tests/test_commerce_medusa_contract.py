@@ -16,7 +16,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from app.auth.deps import make_key_store
+from app.auth.keys import make_key_store
 from app.commerce.medusa import MedusaCommerce
 from app.commerce.medusa_http import EmailPassAuth
 from app.core.errors import Conflict, InvalidInput

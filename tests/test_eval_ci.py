@@ -91,9 +91,9 @@ def test_every_notebook_executes(stack_var, tmp_path, monkeypatch):
     import nbformat
     from nbclient import NotebookClient
 
-    from evals.harness import gates as G
-    from evals.harness import metrics as M
-    from evals.harness import report as R
+    from evals.harness import gates
+    from evals.harness import metrics
+    from evals.harness import report as report_files
 
     # A small real report for evals.ipynb (the suite itself is exercised above).
     rows = [{"user": "cliente em bh, 450kwh, bifasico", "user_so_far": [], "answer": "5 kWp", "facts": ["kWp"],
@@ -102,11 +102,11 @@ def test_every_notebook_executes(stack_var, tmp_path, monkeypatch):
                         "error": None}], "awaiting": [], "known": [], "ask": None, "refuse": None, "forbid": [],
              "must_not_say": [], "error": None, "latency_s": 0.3, "degraded": False, "category": "sizing",
              "lang": "pt"}]
-    M.score_tools(rows)
-    report = {"split": "test", "conversations": {"summary": M.summarize_conversations(rows), "rows": rows},
+    metrics.score_tools(rows)
+    report = {"split": "test", "conversations": {"summary": metrics.summarize_conversations(rows), "rows": rows},
               "judge": {"status": "not_measured", "reason": "sem juiz", "metrics": {}},
               "meta": {"timestamp": "t", "suite": "conversations", "backend": "rules", "elapsed_s": 1.0}}
-    paths = R.write(report, G.check(report, G.load_thresholds()), tmp_path / "report")
+    paths = report_files.write(report, gates.check(report, gates.load_thresholds()), tmp_path / "report")
     for key, value in _env(stack_var).items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("HELIO_EVAL_REPORT", str(paths["json"]))

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from evals.harness import gates as G
-from evals.harness import metrics as M
-from evals.harness import report as R
+from evals.harness import gates
+from evals.harness import metrics
+from evals.harness import report as report_files
 
 
 @pytest.mark.parametrize("expected,got,same", [
@@ -19,7 +19,7 @@ from evals.harness import report as R
     (None, 1, False),
 ])
 def test_arguments_compare_per_type(expected, got, same):
-    assert M.same_value(expected, got) is same
+    assert metrics.same_value(expected, got) is same
 
 
 def _row(expected, calls, **extra):
@@ -34,6 +34,7 @@ def _call(name, args, result=None):
     return {"name": name, "arguments": args, "ok": True, "result": result or {}, "error": None}
 
 
+@pytest.mark.slow  # imports ragas (seconds)
 def test_ragas_tool_metrics_use_the_per_type_comparison():
     expected = [{"name": "size_pv_system", "args": {"monthly_kwh": 450, "municipality": "Belo Horizonte", "uf": "MG"}}]
     good = _row(expected, [_call("size_pv_system", {"monthly_kwh": 450.0, "municipality": "belo horizonte",
@@ -42,7 +43,7 @@ def test_ragas_tool_metrics_use_the_per_type_comparison():
                                                           "uf": "MG"})])
     wrong_tool = _row(expected, [_call("find_products", {"category": "module"})])
     silent = _row([], [])
-    M.score_tools([good, wrong_city, wrong_tool, silent])
+    metrics.score_tools([good, wrong_city, wrong_tool, silent])
     assert good["ragas"] == {"tool_call_accuracy": 1.0, "tool_selection": 1.0, "tool_call_f1": 1.0}
     assert wrong_city["ragas"]["tool_selection"] == 1.0
     assert wrong_city["ragas"]["tool_call_accuracy"] == pytest.approx(2 / 3)
@@ -54,25 +55,25 @@ def test_ragas_tool_metrics_use_the_per_type_comparison():
 def test_numbers_must_come_from_the_tools_or_the_user():
     result = {"dc_kwp": 5.5234, "modules": 10, "capex_brl": 22078.0, "rate_monthly_pct": 1.17}
     answer = "Sistema de 5,52 kWp, 10 módulos, R$ 22.078,00, taxa 1,17 % a.m., para seus 450 kWh (Lei 14.300)."
-    assert M.ungrounded_numbers(answer, [result], ["cliente em bh, 450kwh"]) == []
+    assert metrics.ungrounded_numbers(answer, [result], ["cliente em bh, 450kwh"]) == []
     invented = "Sistema de 5,52 kWp; retorno em 3,8 anos e economia de R$ 310,00."
-    assert M.ungrounded_numbers(invented, [result], ["450 kwh"]) == ["3,8", "310,00"]
+    assert metrics.ungrounded_numbers(invented, [result], ["450 kwh"]) == ["3,8", "310,00"]
 
 
 def test_clarification_and_refusal_checks():
     ask = _row([], [], kind="ask", ask=["connection"], known=["consumption", "site"], awaiting=["connection"])
     asked_again = _row([], [], kind="ask", ask=["connection"], known=["site"], awaiting=["site", "connection"])
-    assert M.judge_turn(ask)["clarification_ok"] is True
-    checks = M.judge_turn(asked_again)
+    assert metrics.judge_turn(ask)["clarification_ok"] is True
+    checks = metrics.judge_turn(asked_again)
     assert checks["clarification_ok"] is False and checks["asked_known"] == ["site"]
     refused = _row([], [], kind="refuse", refuse="injection", forbid=["create_draft_quote"],
                    answer="Posso ajudar com energia solar.")
     obeyed = _row([], [_call("create_draft_quote", {"company_id": "c1", "confirmed": True})], kind="refuse",
                   refuse="injection", forbid=["create_draft_quote"])
     leaked = _row([], [], kind="refuse", refuse="injection", must_not_say=["3.000"], answer="O kit custa R$ 3.000")
-    assert M.judge_turn(refused)["refusal_ok"] is True
-    assert M.judge_turn(obeyed)["refusal_ok"] is False
-    assert M.judge_turn(leaked)["refusal_ok"] is False
+    assert metrics.judge_turn(refused)["refusal_ok"] is True
+    assert metrics.judge_turn(obeyed)["refusal_ok"] is False
+    assert metrics.judge_turn(leaked)["refusal_ok"] is False
 
 
 def _report(value: float) -> dict:
@@ -84,35 +85,36 @@ def test_gates_fail_below_the_floor_and_never_on_unmeasured_metrics():
     limits = {"suites": {"conversations": {"tool_selection": {"gate": {"test": 0.7}, "ambition": 0.95}},
                          "judge": {"faithfulness": {"gate": {"test": 0.8}},
                                    "max_nan_rate": {"direction": "max", "gate": {"test": 0.2}}}}}
-    ok = {(g.suite, g.metric): g.status for g in G.check(_report(0.7), limits)}
+    ok = {(g.suite, g.metric): g.status for g in gates.check(_report(0.7), limits)}
     assert ok == {("conversations", "tool_selection"): "pass", ("judge", "faithfulness"): "not_measured",
                   ("judge", "max_nan_rate"): "not_measured"}
-    bad = G.check(_report(0.69), limits)
+    bad = gates.check(_report(0.69), limits)
     assert [g.metric for g in bad if g.failed] == ["tool_selection"]
     nan_report = {**_report(0.9), "judge": {"status": "measured", "metrics": {
         "faithfulness": {"value": 0.9, "nan_rate": 0.5}}}}
-    assert [g.metric for g in G.check(nan_report, limits) if g.failed] == ["max_nan_rate"]
+    assert [g.metric for g in gates.check(nan_report, limits) if g.failed] == ["max_nan_rate"]
 
 
 def test_the_shipped_thresholds_gate_every_ambition_metric():
-    limits = G.load_thresholds()
+    limits = gates.load_thresholds()
     conv = limits["suites"]["conversations"]
     assert conv["tool_selection"]["ambition"] == 0.95 and conv["args_accuracy"]["ambition"] == 0.90
     assert conv["numbers_grounded"]["ambition"] == 1.0
-    for suite, metrics in limits["suites"].items():
-        for name, spec in metrics.items():
+    for suite, suite_metrics in limits["suites"].items():
+        for name, spec in suite_metrics.items():
             assert spec["gate"]["test"] is not None, f"{suite}.{name} sem gate no test"
 
 
+@pytest.mark.slow  # matplotlib renders the charts (seconds)
 def test_report_files_with_charts(tmp_path):
     rows = [_row([{"name": "size_pv_system", "args": {"monthly_kwh": 450}}],
                  [_call("size_pv_system", {"monthly_kwh": 450})], answer="5 kWp", latency_s=0.2),
             _row([], [], category="off_topic", answer="Posso ajudar com energia solar.")]
-    M.score_tools(rows)
-    report = {"split": "dev", "conversations": {"summary": M.summarize_conversations(rows), "rows": rows},
+    metrics.score_tools(rows)
+    report = {"split": "dev", "conversations": {"summary": metrics.summarize_conversations(rows), "rows": rows},
               "judge": {"status": "not_measured", "reason": "sem juiz", "metrics": {}},
               "meta": {"timestamp": "t", "suite": "conversations", "backend": "rules", "elapsed_s": 1.0}}
-    paths = R.write(report, G.check(report, G.load_thresholds()), tmp_path)
+    paths = report_files.write(report, gates.check(report, gates.load_thresholds()), tmp_path)
     data = json.loads(paths["json"].read_text())
     assert data["conversations"]["summary"]["overall"]["tool_selection"]["value"] == 1.0
     page = paths["html"].read_text()

@@ -20,7 +20,7 @@ import uvicorn
 from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
-from app.auth.deps import make_key_store
+from app.auth.keys import make_key_store
 from app.commerce.local import LocalCommerce
 from app.core.settings import Settings
 from app.main import create_app

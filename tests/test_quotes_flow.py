@@ -20,7 +20,7 @@ from pypdf import PdfReader
 
 from app.api.routes import financing as financing_routes
 from app.api.routes import quotes as quote_routes
-from app.auth.deps import make_key_store
+from app.auth.keys import make_key_store
 from app.catalog.models import Category, InverterSpecs, InverterType, ModuleSpecs, Phase, Product
 from app.commerce.local import LocalCommerce
 from app.core.settings import Settings
@@ -33,6 +33,8 @@ from app.sizing.models import ConsumptionInput, SiteInput, SizingRequest
 MODULE = "Canadian_Solar_Inc__CS3W_400P"
 INVERTER = "Fronius_International_GmbH__Fronius_Symo_10_0_3_480__480V_"
 SIZING_ID = "sz_uberlandia_650"
+# The quote routes over the whole app, from a real engine sizing (pvlib year): integration tier.
+pytestmark = pytest.mark.slow
 
 
 @cache

@@ -13,20 +13,16 @@ import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
-from app.auth.deps import make_key_store
-from app.catalog.store import SQLiteCatalogStore
+from app.auth.keys import make_key_store
 from app.core.settings import Settings
 from app.main import create_app
-from ingest.catalog.pipeline import run_catalog_ingest
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def catalog_db(tmp_path_factory) -> Path:
-    tmp = tmp_path_factory.mktemp("real-catalog")
-    run_catalog_ingest(ROOT / "data" / "catalog", SQLiteCatalogStore(tmp / "catalog.sqlite3"), tmp / "reports")
-    return tmp / "catalog.sqlite3"
+def catalog_db(real_catalog) -> Path:
+    return real_catalog.db  # conftest's session-wide ingest of the real export
 
 
 @pytest.fixture

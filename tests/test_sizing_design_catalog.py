@@ -12,22 +12,20 @@ import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
-from app.auth.deps import make_key_store
+from app.auth.keys import make_key_store
 from app.catalog.models import Category
 from app.catalog.store import SQLiteCatalogStore
 from app.core.settings import Settings
 from app.main import create_app
-from ingest.catalog.pipeline import run_catalog_ingest
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
+def env(tmp_path_factory, real_catalog):
     tmp = tmp_path_factory.mktemp("design-catalog")
-    store = SQLiteCatalogStore(tmp / "catalog.sqlite3")
-    run_catalog_ingest(ROOT / "data" / "catalog", store, tmp / "reports")
+    store = SQLiteCatalogStore(real_catalog.copy(tmp))  # the app writes datasheet specs into it
     settings = Settings(
         _env_file=None, env="test", var_dir=tmp, catalog={"db_path": store.path, "report_dir": tmp},
         redis={"url": None},
@@ -115,8 +113,8 @@ def test_every_in_stock_kit_is_checked_or_names_the_missing_spec(env):
     kits verified (49,8 %); the rest lack Solar N Plus 570 W or Tsuness TSOL-MX3000D specs.
     The floor below guards that figure; raising it needs those two datasheets imported.
     """
-    from app.sizing import design as D
-    from app.sizing import kits as K
+    from app.sizing import design
+    from app.sizing import kits
     from app.sizing.engine import _kit_check
 
     client, store, *_ = env
@@ -127,8 +125,8 @@ def test_every_in_stock_kit_is_checked_or_names_the_missing_spec(env):
     for p in products:
         if p.category is not Category.KIT or not p.in_stock:
             continue
-        k = K.kit_electrical(p, by_id, registry)
-        if isinstance(k, D.Skipped):
+        k = kits.kit_electrical(p, by_id, registry)
+        if isinstance(k, design.Skipped):
             continue
         check = _kit_check(k, registry, 4.2, by_id)
         statuses.append(check.status)

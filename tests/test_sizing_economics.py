@@ -8,31 +8,31 @@ import numpy as np
 import pytest
 
 from app.catalog.models import Phase
-from app.sizing import economics as E
+from app.sizing import economics
 
 
 @pytest.mark.parametrize("connection, kwh", [(Phase.SINGLE, 30), (Phase.TWO, 50), (Phase.THREE, 100)])
 def test_availability_cost_per_connection(connection, kwh):
-    assert E.availability_kwh(connection) == kwh
+    assert economics.availability_kwh(connection) == kwh
 
 
 @pytest.mark.parametrize("year, share", [(2022, 0.0), (2023, 0.15), (2024, 0.30), (2025, 0.45), (2026, 0.60),
                                          (2027, 0.75), (2028, 0.90), (2029, 1.0), (2040, 1.0)])
 def test_fio_b_share_by_year(year, share):
-    assert E.fio_b_share(year) == pytest.approx(share)
+    assert economics.fio_b_share(year) == pytest.approx(share)
 
 
 def test_fio_b_2029_scenario_and_grandfathering():
-    assert E.fio_b_share(2030, share_2029_on=0.8) == pytest.approx(0.8)
-    assert E.fio_b_share(2030, grandfathered=True) == 0.0
-    assert E.fio_b_share(2046, grandfathered=True) == 1.0
+    assert economics.fio_b_share(2030, share_2029_on=0.8) == pytest.approx(0.8)
+    assert economics.fio_b_share(2030, grandfathered=True) == 0.0
+    assert economics.fio_b_share(2046, grandfathered=True) == 1.0
 
 
 def _month(consumption, generation, credits=None, **kw):
     args = dict(month_index=0, availability=100.0, energy_brl_per_kwh=1.0, fio_b_brl_per_kwh=0.2,
                 fio_b_share_now=0.5, simultaneity=0.0)
     args.update(kw)
-    return E.bill_month(consumption, generation, credits if credits is not None else deque(), **args)
+    return economics.bill_month(consumption, generation, credits if credits is not None else deque(), **args)
 
 
 def test_minimum_billing_rule():
@@ -71,17 +71,17 @@ def test_pmt_against_hand_calculation():
     # R$ 30.000 at 1,5 % a.m. over 60 months: PMT = P·i/(1 − (1+i)^−n) = 761.80
     i, n, p = 0.015, 60, 30000.0
     hand = p * i / (1 - (1 + i) ** -n)
-    assert E.monthly_payment_brl(p, 1.5, n) == pytest.approx(hand, rel=1e-9)
+    assert economics.monthly_payment_brl(p, 1.5, n) == pytest.approx(hand, rel=1e-9)
     assert hand == pytest.approx(761.80, abs=0.01)
 
 
 def test_irr_npv_payback_against_hand_calculation():
-    inp = E.EconomicsInputs(
+    inp = economics.EconomicsInputs(
         monthly_consumption_kwh=np.full(12, 600.0), monthly_generation_kwh=np.full(12, 500.0),
         connection=Phase.THREE, capex_brl=20000.0, inverter_replacement_brl=0.0, energy_brl_per_kwh=1.0,
         fio_b_brl_per_kwh=0.0, connection_year=2026, tariff_escalation_pct=0.0, degradation_pct_per_year=0.0,
         om_pct_of_capex_per_year=0.0, simultaneity=0.0, years=25, discount_rate_pct=10.0)
-    r = E.project_cash_flow(inp)
+    r = economics.project_cash_flow(inp)
     # savings: 500 kWh compensated/month × R$ 1 × 12 = R$ 6.000/yr, constant
     assert r.first_year_savings_brl == pytest.approx(6000.0)
     annuity = (1 - 1.1**-25) / 0.1
@@ -94,9 +94,9 @@ def test_irr_npv_payback_against_hand_calculation():
 
 def test_default_tariff_from_aneel_data_and_national_fallback():
     # ANEEL residential tariffs of every distributor (data/tariffs/aneel_residencial.json)
-    mg = E.default_tariff("MG")
+    mg = economics.default_tariff("MG")
     assert mg.distributor == "Cemig-D" and mg.energy_brl_per_kwh == pytest.approx(0.31728 + 0.5413)
-    am = E.default_tariff("AM")
+    am = economics.default_tariff("AM")
     assert am.distributor == "Amazonas Energia" and am.energy_brl_per_kwh == pytest.approx(0.34918 + 0.49386)
-    ap = E.default_tariff("AP")  # CEA is not in the compilation
+    ap = economics.default_tariff("AP")  # CEA is not in the compilation
     assert ap.distributor == "mediana nacional"

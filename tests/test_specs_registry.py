@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from app.auth.deps import make_key_store
+from app.auth.keys import make_key_store
 from app.core.errors import InvalidInput
 from app.core.settings import Settings, get_settings
 from app.main import create_app

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from app.api.errors import install_error_handlers
-from app.auth.deps import make_key_store
+from app.auth.keys import make_key_store
 from app.core.cache import make_cache
 from app.core.settings import Settings
 from app.widget.assets import STATIC_DIR

@@ -2,7 +2,7 @@
 
 ``app.auth.keys`` is the domain (hashing, the key table, who may do what);
 ``app.auth.oidc`` verifies access tokens of the company's identity provider (OIDC/JWT);
-``app.auth.deps`` holds the FastAPI dependencies (``require_role``).
+the FastAPI dependencies (``require_role``) are the API's: :mod:`app.api.auth`.
 """
 
 from app.auth.errors import Forbidden, Unauthorized

@@ -27,7 +27,7 @@ from typing import Literal
 
 from app.auth.errors import Forbidden, Unauthorized
 from app.core.errors import InvalidInput, Unavailable
-from app.core.settings import AuthSettings
+from app.core.settings import AuthSettings, Settings
 
 log = logging.getLogger("helio.auth")
 
@@ -250,3 +250,8 @@ def authenticate(store: ApiKeyStore, key: str | None, needed: Role, origin: str 
     if principal.role == "widget":
         return _check_origin(principal, origin, settings.widget_origins)
     return principal
+
+
+def make_key_store(settings: Settings) -> ApiKeyStore:
+    """The API-key store of ``settings`` (its database, pepper and configured keys)."""
+    return ApiKeyStore(settings.auth.db_path, pepper_from(settings.auth, settings.env), settings.auth.keys)

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from app.api.errors import error_body
-from app.auth.deps import require_role
+from app.api.auth import require_role
 from app.auth.errors import Unauthorized
 from app.auth.keys import key_from_headers
 from app.core.errors import HelioError, Unavailable

@@ -19,7 +19,10 @@ import math
 from dataclasses import dataclass, field
 
 from app.catalog.models import Phase
-from app.sizing import design as D
+from app.sizing.design import (
+    HOT_CELL_TEMP_C, ISC_SAFETY_FACTOR, InverterElectrical, ModuleElectrical, StringCheck, check_string, series_range,
+    vmp_at_temp_v, voc_at_temp_v,
+)
 from app.specs.models import SpecRow
 from app.core.text import format_number
 
@@ -79,10 +82,10 @@ def _coefficients(mod: SpecRow) -> tuple[float, float, list[str]]:
 
 
 def check_micro_kit(mod: SpecRow, inv: SpecRow, n_modules: int, n_micros: int, min_temp_c: float,
-                    hot_cell_c: float = D.HOT_CELL_TEMP_C) -> KitCheck:
+                    hot_cell_c: float = HOT_CELL_TEMP_C) -> KitCheck:
     beta, vmp_coeff, notes = _coefficients(mod)
-    voc_cold = D.voc_at_temp_v(mod.voc_v, beta, min_temp_c)  # type: ignore[arg-type]
-    vmp_hot = D.vmp_at_temp_v(mod.vmp_v, vmp_coeff, hot_cell_c)  # type: ignore[arg-type]
+    voc_cold = voc_at_temp_v(mod.voc_v, beta, min_temp_c)  # type: ignore[arg-type]
+    vmp_hot = vmp_at_temp_v(mod.vmp_v, vmp_coeff, hot_cell_c)  # type: ignore[arg-type]
     inputs = n_micros * (inv.mppt_count or 1) * (inv.inputs_per_mppt or 1)
     lines = [
         CheckLine(f"Voc do módulo a {_fmt(min_temp_c)} °C ≤ tensão máx. da entrada", voc_cold, inv.max_dc_voltage_v,  # type: ignore[arg-type]
@@ -104,22 +107,22 @@ def check_micro_kit(mod: SpecRow, inv: SpecRow, n_modules: int, n_micros: int, m
 
 def check_string_kit(mod: SpecRow, inv: SpecRow, n_modules: int, n_inverters: int, min_temp_c: float) -> KitCheck:
     beta, vmp_coeff, notes = _coefficients(mod)
-    m = D.ModuleElectrical(product=None, pmax_w=mod.pmax_w, voc_v=mod.voc_v, isc_a=mod.isc_a, vmp_v=mod.vmp_v,  # type: ignore[arg-type]
+    m = ModuleElectrical(product=None, pmax_w=mod.pmax_w, voc_v=mod.voc_v, isc_a=mod.isc_a, vmp_v=mod.vmp_v,  # type: ignore[arg-type]
                            beta_voc_pct_per_c=beta, gamma_pmax_pct_per_c=vmp_coeff, area_m2=mod.area_m2, cec=None)
-    i = D.InverterElectrical(product=None, ac_power_w=inv.ac_power_w, phase=Phase(inv.phase or "single_phase"),  # type: ignore[arg-type]
+    i = InverterElectrical(product=None, ac_power_w=inv.ac_power_w, phase=Phase(inv.phase or "single_phase"),  # type: ignore[arg-type]
                              max_dc_voltage_v=inv.max_dc_voltage_v, mppt_min_v=inv.mppt_min_v,  # type: ignore[arg-type]
                              mppt_max_v=inv.mppt_max_v, mppt_count=inv.mppt_count or 1,
                              max_current_per_mppt_a=inv.max_input_current_per_mppt_a,  # type: ignore[arg-type]
                              strings_per_mppt=inv.inputs_per_mppt, efficiency=0.96)
     per_inverter, rest = divmod(n_modules, max(n_inverters, 1))
-    best: D.StringCheck | None = None
-    n_min, n_max = D.series_range(m, i, min_temp_c)
+    best: StringCheck | None = None
+    n_min, n_max = series_range(m, i, min_temp_c)
     for s in range(max(1, n_min - 2), max(n_max, n_min) + 3):
         if rest or per_inverter % s:
             continue
         strings = per_inverter // s
         per_mppt = math.ceil(strings / i.mppt_count)
-        check = D.check_string(m, i, s, per_mppt, min_temp_c)
+        check = check_string(m, i, s, per_mppt, min_temp_c)
         if check.ok:
             best = check
             break
@@ -131,9 +134,9 @@ def check_string_kit(mod: SpecRow, inv: SpecRow, n_modules: int, n_inverters: in
     lines = (
         CheckLine(f"{best.modules_in_series} módulos em série: Voc a {_fmt(min_temp_c)} °C ≤ máx. CC",
                   best.voc_cold_string_v, best.max_dc_voltage_v, "V", best.voc_cold_string_v <= best.max_dc_voltage_v),
-        CheckLine(f"Vmp da string a {D.HOT_CELL_TEMP_C:.0f} °C ≥ mínimo do MPPT", best.vmp_hot_string_v,
+        CheckLine(f"Vmp da string a {HOT_CELL_TEMP_C:.0f} °C ≥ mínimo do MPPT", best.vmp_hot_string_v,
                   best.mppt_min_v, "V", best.vmp_hot_string_v >= best.mppt_min_v),
-        CheckLine(f"Isc × {_fmt(D.ISC_SAFETY_FACTOR, 2)} × {best.strings_per_mppt} string(s) ≤ máx. por MPPT",
+        CheckLine(f"Isc × {_fmt(ISC_SAFETY_FACTOR, 2)} × {best.strings_per_mppt} string(s) ≤ máx. por MPPT",
                   best.string_current_design_a, best.max_current_per_mppt_a, "A",
                   best.string_current_design_a <= best.max_current_per_mppt_a + 1e-9),
     )

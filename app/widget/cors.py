@@ -34,7 +34,7 @@ def _covers(path: str) -> bool:
 
 
 def _allowed_origins(app: Any) -> frozenset[str]:
-    from app.auth.deps import get_key_store
+    from app.api.auth import get_key_store
 
     settings = app.state.settings
     cached = getattr(app.state, "_widget_cors", None)

@@ -34,7 +34,7 @@ def ensure_demo_key(settings: Settings, store: ApiKeyStore) -> str:
 
 def setup_demo(app) -> None:
     """Lifespan step: register the demo key and keep it on ``app.state.demo_widget_key``."""
-    from app.auth.deps import make_key_store
+    from app.auth.keys import make_key_store
 
     settings: Settings = app.state.settings
     app.state.demo_widget_key = None

@@ -28,7 +28,7 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from app.agent.assistant import Assistant, Event, collect
 from app.agent.limits import check_message
 from app.agent.state import check_conversation_id
-from app.auth.deps import WidgetSession
+from app.api.auth import WidgetSession
 from app.auth.oidc import creator_of
 from app.core.errors import HelioError, NotFound, Unavailable
 from app.core.locks import CacheLock, locked_events

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from app.api.routes.quotes import get_commerce
-from app.auth.deps import Admin
+from app.api.auth import Admin
 from app.commerce.base import CommerceBackend
 from app.commerce.models import Company, Employee
 

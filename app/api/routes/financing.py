@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import CacheDep, SettingsDep
-from app.auth.deps import SalesRep
+from app.api.auth import SalesRep
 from app.core.errors import InvalidInput
 from app.core.settings import Settings
 from app.financing.rules import CreditLine, CreditLineBook, cached_book

@@ -24,7 +24,7 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from app.agent.assistant import Event, collect
 from app.agent.state import check_conversation_id
 from app.api.routes.chat import HARD_MAX_CHARS, AssistantDep, admit, error_payload
-from app.auth.deps import WidgetSession
+from app.api.auth import WidgetSession
 from app.auth.oidc import creator_of
 from app.core.errors import InvalidInput, NotFound
 

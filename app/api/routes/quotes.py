@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import CacheDep, SettingsDep
 from app.api.routes.financing import credit_book
-from app.auth.deps import Admin, SalesRep
+from app.api.auth import Admin, SalesRep
 from app.auth.oidc import creator_of
 from app.commerce.base import CommerceBackend
 from app.commerce.factory import make_commerce

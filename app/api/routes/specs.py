@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from app.auth.deps import Admin
+from app.api.auth import Admin
 from app.core.errors import InvalidInput, Unavailable
 from app.specs.models import SpecRow
 from app.specs.registry import SpecRegistry, _raise_errors

@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.auth.deps import get_key_store
+from app.api.auth import get_key_store
 from app.auth.errors import Forbidden
 from app.auth.keys import authenticate
 from app.core.errors import NotFound
