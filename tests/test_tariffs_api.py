@@ -16,13 +16,10 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
+def client(tmp_path_factory, real_catalog):
     from app.catalog import store as store_mod
-    from ingest.catalog import pipeline
 
-    tmp = tmp_path_factory.mktemp("catalog")
-    store = store_mod.SQLiteCatalogStore(tmp / "catalog.sqlite3")
-    pipeline.run_catalog_ingest(ROOT / "data" / "catalog", store, tmp / "reports")
+    store = store_mod.SQLiteCatalogStore(real_catalog.copy(tmp_path_factory.mktemp("catalog")))
     settings = Settings(_env_file=None, catalog=CatalogSettings(db_path=store.path, report_dir=store.path.parent),
                         redis=RedisSettings(url=None))
     with TestClient(create_app(settings)) as c:

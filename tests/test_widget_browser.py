@@ -88,13 +88,10 @@ def _wait_http(url: str, proc: subprocess.Popen, timeout_s: float) -> None:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, redis_url) -> Iterator[dict]:
+def server(tmp_path_factory, redis_url, real_catalog) -> Iterator[dict]:
     """uvicorn serving app.main:create_app on a free port, on the real sample catalog."""
-    from app.catalog.store import SQLiteCatalogStore
-    from ingest.catalog.pipeline import run_catalog_ingest
-
     tmp = tmp_path_factory.mktemp("widget-server")
-    run_catalog_ingest(ROOT / "data" / "catalog", SQLiteCatalogStore(tmp / "catalog.sqlite3"), tmp / "reports")
+    real_catalog.copy(tmp)  # catalog.sqlite3 (+ reports) from conftest's session-wide ingest
     port, store_port = _free_port(), _free_port()
     api = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "ENV": "test", "AUTH__PEPPER": "browser-test-pepper",
