@@ -11,7 +11,8 @@ Default resource (nothing here comes from the INPE/LABREN atlas, which may not b
    typical-year files). A Gaussian-process field of ln(station GHI / MERRA-2 GHI), fitted on
    the typical-year files of ~370 stations (LabEEE, MIT: INMET files, measured, and TMYx
    files, whose irradiance is modelled and reads ≈ 6 % higher than INMET at the same
-   station), multiplies the MERRA-2 monthly means. The field is at the INMET (measured)
+   station), with altitude and the GLDAS/MERRA-2 GHI ratio as covariates, multiplies the
+   MERRA-2 monthly means. The field is at the INMET (measured)
    level, which also matches the ground atlases' values at Brasília, São Paulo and Porto
    Alegre within 1 %. 0.5° grid, bilinear.
 3. Hourly shape: pvlib Ineichen clear sky (bundled Linke turbidity climatology and
@@ -291,7 +292,8 @@ def synthesize_year(latitude_deg: float, longitude_deg: float, utc_offset_h: flo
         provenance=(
             "GHI: NASA MERRA-2 2011–2015, monthly histograms of daily GHI, 3°×3° (PyPI gsee-climate-data)",
             f"station calibration: MERRA-2 × {corr.ghi_factor:.3f} (Gaussian-process field of station/MERRA-2 "
-            "ratios, typical-year files of ~370 Brazilian stations, INMET level; LabEEE, MIT; data/resource)",
+            "ratios with altitude and GLDAS covariates, typical-year files of ~370 Brazilian stations, INMET level; "
+            "LabEEE, MIT; data/resource)",
             "hourly shape: pvlib Ineichen clear sky with bundled Linke turbidity and altitude; Erbs decomposition",
             "temperature: NASA GLDAS-2.1 Noah 0.25° 2010–2018 annual mean/min via PyPI pvcz; monthly cycle "
             "from station monthly means (data/resource); modelled daily cycle",
