@@ -102,3 +102,17 @@ def test_blocked_folds_keep_a_station_together_and_reselect_hyperparameters():
     mean, sd, chosen = CV.nested_blocked_predictions(lat, lon, z, y, sites, grid, start, feat, folds)
     assert len(chosen) == 4 and all(h.feature_signal == 0.1 for h in chosen)  # chosen inside each fold
     assert np.median(np.abs(mean - (y - 0.06 * z))) < 0.02 and np.all(sd > 0)
+
+
+def test_covariates_are_applied_at_the_site_not_blurred_by_the_grid():
+    g = R._station_grid()
+    assert g["covariate_effect"][0] < 0  # cloudier highlands: less sun per km of altitude
+    # Vitória da Conquista (BA, ~900 m) and Itambé (BA, ~300 m), 50 km apart: the altitude term
+    # moves the factor by the fitted effect × their altitude difference at the seats themselves
+    hi, lo = R.station_covariates(-14.86, -40.84), R.station_covariates(-15.24, -40.63)
+    assert hi[0] - lo[0] > 0.4
+    spatial = [R._bilinear(g["ln_ratio_spatial"], g["lat_deg"], g["lon_deg"], a, b)
+               for a, b in ((-14.86, -40.84), (-15.24, -40.63))]
+    got = [np.log(R.station_correction(a, b).ghi_factor) for a, b in ((-14.86, -40.84), (-15.24, -40.63))]
+    term = [float((c - g["covariate_mean"]) @ g["covariate_effect"]) for c in (hi, lo)]
+    assert got == pytest.approx([s + t for s, t in zip(spatial, term)], abs=1e-9)

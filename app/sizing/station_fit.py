@@ -197,23 +197,14 @@ def merra2_annual_kwh_m2_day(lat_deg: float, lon_deg: float) -> float:
 COVARIATES = ("altitude_km", "ln_gldas_over_merra2")
 
 
-def covariates(lat_deg, lon_deg, raw_kwh_m2_day=None) -> np.ndarray:
+def covariates(lat_deg, lon_deg) -> np.ndarray:
     """Covariates of the GHI field at points, (n, 2): altitude [km] from pvlib's altitude map
-    (the same source for a station and for a user's site), and ln(GLDAS-2.1 annual GHI /
-    raw MERRA-2 annual GHI). NaN where a source has no value (sea): treated as the mean."""
-    import pvlib
-
-    from app.sizing.resource import local_climate
+    and ln(GLDAS-2.1 annual GHI / raw MERRA-2 annual GHI) — ``resource.station_covariates``,
+    the same function the engine evaluates at a user's site. NaN (sea) counts as the mean."""
+    from app.sizing.resource import station_covariates
 
     lat_deg, lon_deg = np.atleast_1d(lat_deg).astype(float), np.atleast_1d(lon_deg).astype(float)
-    if raw_kwh_m2_day is None:
-        raw_kwh_m2_day = [merra2_annual_kwh_m2_day(a, b) for a, b in zip(lat_deg, lon_deg)]
-    raw = np.asarray(raw_kwh_m2_day, dtype=float)
-    alt = np.array([pvlib.location.lookup_altitude(a, b) for a, b in zip(lat_deg, lon_deg)]) / 1000.0
-    gldas = np.array([local_climate(a, b).ghi_mean_kwh_m2_day for a, b in zip(lat_deg, lon_deg)])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.log(gldas / raw)
-    return np.stack([alt, np.where(np.isfinite(ratio), ratio, np.nan)], axis=1)
+    return np.array([station_covariates(a, b) for a, b in zip(lat_deg, lon_deg)]).reshape(-1, len(COVARIATES))
 
 
 def _standardise(features, mean, sd) -> np.ndarray | None:

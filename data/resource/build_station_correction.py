@@ -76,7 +76,7 @@ def ghi_observations() -> dict:
     lat, lon = np.array([o.lat_deg for o in obs]), np.array([o.lon_deg for o in obs])
     return dict(
         obs=obs, dropped=dropped, raw=raw, ghi=ghi, y=np.log(ghi / raw), lat=lat, lon=lon,
-        features=S.covariates(lat, lon, raw),
+        features=S.covariates(lat, lon),
         z=np.array([o.source == "TMYx" for o in obs], dtype=float), sites=np.array([o.site for o in obs]),
         n_files_total=len(files) + sum(1 for d in dropped if "sem longitude" in d),
     )
@@ -130,8 +130,18 @@ def main() -> None:
     hyper, fld = fit_ghi(d)
     offset, offset_sd = S.tmyx_offset(fld)
     glat, glon = np.meshgrid(GRID_LAT, GRID_LON, indexing="ij")
-    grid_features = S.covariates(glat.ravel(), glon.ravel()) if fld.feat is not None else None
-    mean, sd = fld.predict(glat.ravel(), glon.ravel(), features=grid_features)
+    # The grid holds the spatial part (covariates at their mean); the engine adds the covariate
+    # term at the site itself (resource.station_correction), so 0.5° cells do not blur it.
+    # The sd is the full predictive sd at the grid node.
+    if fld.feat is not None:
+        grid_features = S.covariates(glat.ravel(), glon.ravel())
+        mean, sd = fld.predict(glat.ravel(), glon.ravel(), features=np.broadcast_to(fld.feat_mean, grid_features.shape))
+        sd = fld.predict(glat.ravel(), glon.ravel(), features=grid_features)[1]
+        weights = S.covariate_weights(fld)
+        effect, feat_mean = np.array([weights[n] for n in S.COVARIATES]), fld.feat_mean
+    else:
+        mean, sd = fld.predict(glat.ravel(), glon.ravel())
+        effect = feat_mean = np.zeros(len(S.COVARIATES))
 
     t = temperature_observations(d["obs"])
     h_annual, h_season, f_annual, f_season = fit_temperature(t)
@@ -143,7 +153,8 @@ def main() -> None:
     np.savez_compressed(
         OUT_NPZ,
         lat_deg=GRID_LAT.astype(np.float32), lon_deg=GRID_LON.astype(np.float32),
-        ln_ratio=mean.reshape(shape).astype(np.float32),
+        ln_ratio_spatial=mean.reshape(shape).astype(np.float32),
+        covariate_effect=effect.astype(np.float64), covariate_mean=np.asarray(feat_mean, dtype=np.float64),
         ln_ratio_sd=S.stated_sd(sd, offset).reshape(shape).astype(np.float32),
         temp_resid_c=t_resid.reshape(*shape, 12).astype(np.float32),
     )
