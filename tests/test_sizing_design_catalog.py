@@ -59,6 +59,25 @@ def test_slab_roof_in_salvador_respects_45_m2_with_a_catalog_slab_structure(env)
     assert any("laje" in a and "fileiras" in a for a in body["assumptions"])
 
 
+def test_slab_roof_in_salvador_45_m2_cuts_a_system_that_would_not_fit(env):
+    """At 1 500 kWh/month the slab's 45 m² binds: the designs stay within it, are smaller than the
+    same request without an area limit and fall short of the target, and the assumptions state
+    the area and how it was applied (row spacing on a slab)."""
+    client, *_ = env
+    body = {"site": {"municipality": "Salvador", "uf": "BA"}, "consumption": {"monthly_kwh": 1500},
+            "connection": "three_phase", "roof": {"type": "slab", "area_m2": 45}}
+    limited = client.post("/v1/sizing", json=body)
+    free = client.post("/v1/sizing", json=body | {"roof": {"type": "slab"}})
+    assert limited.status_code == 200 and free.status_code == 200, limited.text
+    limited, free = limited.json(), free.json()
+    for d in [limited["best"], *limited["alternatives"]]:
+        assert d["roof_area_used_m2"] <= 45
+    assert free["best"]["roof_area_used_m2"] > 45  # without the limit the best design needs more slab
+    assert limited["best"]["dc_kwp"] < free["best"]["dc_kwp"]
+    assert limited["best"]["energy"]["annual_kwh"] < limited["consumption"]["target_annual_kwh"]
+    assert any(a.startswith("Área útil 45,0 m²") and "fileiras" in a for a in limited["assumptions"])
+
+
 def _snp600_kit(store) -> str:
     """An in-stock single-phase Solar N Plus 600 W kit (the module the spec registry holds)."""
     for p in store.iter_products(Category.KIT):

