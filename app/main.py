@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.concurrency import run_in_threadpool
 
 from app.api.errors import install_error_handlers
@@ -163,6 +164,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings or get_settings()
     install_error_handlers(app)
+    # Innermost of the outer layers: metrics and request ids see the compressed response.
+    app.add_middleware(GZipMiddleware, minimum_size=app.state.settings.api.gzip_min_bytes,
+                       compresslevel=app.state.settings.api.gzip_level)
     app.add_middleware(MetricsMiddleware)
     app.include_router(metrics_router)
     app.add_middleware(RequestContextMiddleware, trusted_proxies=app.state.settings.api.trusted_proxies,

@@ -182,6 +182,10 @@ class ApiSettings(BaseModel):
                                 "keep NGINX's client_max_body_size equal")
     max_upload_bytes: int = Field(8 * 1024 * 1024, description="largest weather-file upload (multipart POST "
                                   "/v1/sizing; an hourly EPW is ~1.5 MB) [bytes]; NGINX's limit on that route is equal")
+    gzip_min_bytes: int = Field(1024, ge=0, description="responses at least this large go gzip-compressed to "
+                                "clients that accept it [bytes]; event streams never")
+    gzip_level: int = Field(6, ge=1, le=9, description="gzip compression level (6: ~all of level 9's gain, "
+                            "a fraction of its CPU)")
 
     _split_proxies = field_validator("trusted_proxies", mode="before")(_comma_list)
 
