@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.concurrency import run_in_threadpool
 
+from app.api.compression import GzipMemo
 from app.api.errors import install_error_handlers
 from app.api.metrics import MetricsMiddleware
 from app.api.metrics import router as metrics_router
@@ -112,6 +113,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     configure_logging()  # request ids in every log line (unless logging is already set up)
     tracing = setup_tracing()  # only with OTEL_EXPORTER_OTLP_* set
     state.cache = make_cache(settings.redis)
+    state.gzip_memo = GzipMemo(level=settings.api.gzip_level)
     from app.widget.demo import setup_demo
 
     await run_in_threadpool(setup_demo, app)

@@ -91,6 +91,9 @@ def test_large_responses_go_gzipped_small_ones_do_not(client):
     full = client.post("/v1/sizing?detail=full", json=BODY, headers={"Accept-Encoding": "gzip"})
     assert full.headers["Content-Encoding"] == "gzip"
     assert int(full.headers["Content-Length"]) * 4 < len(full.content)  # httpx decoded it
+    again = client.post("/v1/sizing?detail=full", json=BODY, headers={"Accept-Encoding": "gzip"})
+    assert again.headers["Content-Length"] == full.headers["Content-Length"] and again.content == full.content
+    assert "Accept-Encoding" in full.headers["Vary"]
     plain = client.post("/v1/sizing?detail=full", json=BODY, headers={"Accept-Encoding": "identity"})
     assert "Content-Encoding" not in plain.headers and plain.content == full.content
     health = client.get("/healthz", headers={"Accept-Encoding": "gzip"})
@@ -122,3 +125,10 @@ def test_a_result_stored_before_summaries_gets_its_summary_rebuilt(client):
     assert out.hit and b'"detail":"summary"' in out.body
     assert cache.get_raw(service.summary_key(sid)) == out.body.decode()
     assert service.load_stored(sid, cache).best.label == full["best"]["label"]
+
+
+def test_gzip_is_what_the_client_accepts():
+    from app.api.compression import accepts_gzip
+
+    assert accepts_gzip("gzip, deflate, br") and accepts_gzip("br;q=1.0, gzip;q=0.8") and accepts_gzip("*")
+    assert not accepts_gzip("gzip;q=0") and not accepts_gzip("br") and not accepts_gzip(None)

@@ -12,7 +12,8 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from app.api.deps import CacheDep, CatalogDep, SettingsDep
+from app.api.compression import accepts_gzip
+from app.api.deps import CacheDep, CatalogDep, GzipMemoDep, SettingsDep
 from app.core.errors import InvalidInput
 from app.sizing.models import SizingRequest, SizingResult
 from app.sizing.service import SizingJSON, load_stored_json, size_json, size_with_weather_file_json
@@ -26,9 +27,15 @@ DetailQuery = Annotated[Literal["summary", "full"], Query(
                 "full: o resultado completo (todas as alternativas e os produtos descartados com o motivo)")]
 
 
-def _json(out: SizingJSON, **headers: str) -> Response:
-    """The stored bytes as they are: nothing is parsed or validated on the way out."""
-    return Response(out.body, media_type="application/json", headers={"ETag": out.etag, **headers})
+def _json(out: SizingJSON, request: Request, settings, gzip_memo, **headers: str) -> Response:
+    """The stored bytes as they are: nothing is parsed or validated on the way out; gzipped
+    once per ETag for clients that accept it."""
+    etag = out.etag
+    headers = {"ETag": etag, "Vary": "Accept-Encoding", **headers}
+    if len(out.body) >= settings.api.gzip_min_bytes and accepts_gzip(request.headers.get("accept-encoding")):
+        return Response(gzip_memo.compressed(etag, out.body), media_type="application/json",
+                        headers={**headers, "Content-Encoding": "gzip"})
+    return Response(out.body, media_type="application/json", headers=headers)
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:
@@ -89,7 +96,7 @@ def _parse(raw: bytes | str, *, site_optional: bool = False) -> SizingRequest:
 @router.post("/v1/sizing", response_model=SizingSummary | SizingResult,
              openapi_extra={"requestBody": _REQUEST_BODY})
 async def post_sizing(request: Request, catalog: CatalogDep, cache: CacheDep, settings: SettingsDep,
-                      detail: DetailQuery = "summary") -> Response:
+                      gzip_memo: GzipMemoDep, detail: DetailQuery = "summary") -> Response:
     """Dimensiona um sistema fotovoltaico conectado à rede com equipamentos em estoque.
 
     JSON: o recurso solar embutido (MERRA-2 calibrado em estações). ``multipart/form-data``
@@ -123,13 +130,13 @@ async def post_sizing(request: Request, catalog: CatalogDep, cache: CacheDep, se
     else:
         body = _parse(await request.body())
         out = await run_in_threadpool(size_json, body, catalog, cache, ttl, detail)
-    return _json(out, **{"X-Cache": "hit" if out.hit else "miss"})
+    return _json(out, request, settings, gzip_memo, **{"X-Cache": "hit" if out.hit else "miss"})
 
 
 @router.get("/v1/sizing/{sizing_id}", response_model=SizingSummary | SizingResult,
             responses={304: {"description": "Não mudou desde o ETag enviado em If-None-Match (sem corpo)"}})
 async def get_sizing(sizing_id: str, cache: CacheDep, settings: SettingsDep, request: Request,
-                     detail: DetailQuery = "summary") -> Response:
+                     gzip_memo: GzipMemoDep, detail: DetailQuery = "summary") -> Response:
     """Um dimensionamento guardado, pelo ``sizing_id`` devolvido no POST (404 se expirou).
 
     Resumo por padrão, ``?detail=full`` para o completo. A resposta traz ``ETag``; com
@@ -139,4 +146,4 @@ async def get_sizing(sizing_id: str, cache: CacheDep, settings: SettingsDep, req
                                   ttl_s=settings.redis.sizing_cache_ttl_s)
     if _matches(request.headers.get("if-none-match"), out.etag):
         return Response(status_code=304, headers={"ETag": out.etag, "Cache-Control": "no-cache"})
-    return _json(out, **{"Cache-Control": "no-cache"})
+    return _json(out, request, settings, gzip_memo, **{"Cache-Control": "no-cache"})
