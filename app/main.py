@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api.compression import GzipMemo
 from app.api.errors import install_error_handlers
 from app.api.metrics import MetricsMiddleware
+from app.api.openapi import install_openapi
 from app.api.metrics import router as metrics_router
 from app.api.middleware import RequestContextMiddleware
 from app.api.routes import chat, companies, financing, health, openai_compat, products, quotes, search, sizing, specs
@@ -189,4 +190,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.widget.cors import WidgetCORS
 
     app.add_middleware(WidgetCORS)
+    install_openapi(app, [m.router for m in (health, products, sizing, specs, financing, quotes, companies, search,
+                                             chat, openai_compat, widget_routes)])
     return app

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from app.api.compression import accepts_gzip
+from app.api.errors import describe_errors
 from app.api.deps import CacheDep, CatalogDep, GzipMemoDep, SettingsDep
 from app.core.errors import InvalidInput
 from app.sizing.models import SizingRequest, SizingResult
@@ -90,7 +91,14 @@ def _parse(raw: bytes | str, *, site_optional: bool = False) -> SizingRequest:
     try:
         return SizingRequest.model_validate_json(raw)
     except ValidationError as exc:
-        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+        if not site_optional:
+            raise RequestValidationError(errors) from None
+        # multipart: the document can only say "a string" of 'request'; what is wrong is its content
+        fields = describe_errors(errors)
+        raise InvalidInput(f"Campo 'request', {fields[0]['field']}: {fields[0]['message']}",
+                           hint='Envie em \'request\' o pedido em JSON, ex.: {"consumption": {"monthly_kwh": 500}, '
+                                '"connection": "single_phase"}.', field="request", fields=fields) from None
 
 
 @router.post("/v1/sizing", response_model=SizingSummary | SizingResult,
