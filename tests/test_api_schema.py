@@ -10,6 +10,7 @@ import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -59,7 +60,9 @@ def test_every_operation_conforms(api, mode):
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 25
     for op in operations:
-        budget = 3 if op.path in CHAT else 15  # the chat runs a whole assistant turn per case
+        if mode is GenerationMode.NEGATIVE and not any((op.body, op.query, op.path_parameters, op.headers)):
+            continue  # nothing to break in a request without inputs
+        budget = 3 if op.path in CHAT else 12  # the chat runs a whole assistant turn per case
 
         @given(case=op.as_strategy(generation_mode=mode))
         @settings(max_examples=budget, deadline=None, derandomize=True, database=None,
@@ -70,6 +73,8 @@ def test_every_operation_conforms(api, mode):
 
         try:
             run()
+        except Unsatisfiable:  # no invalid value exists for these inputs (e.g. one optional header)
+            continue
         except Exception as exc:  # noqa: BLE001 - collected: one report for the whole document
             failures[f"{op.method.upper()} {op.path}"] = str(exc)[:1500]
     assert not failures, "\n\n".join(f"{k}:\n{v}" for k, v in failures.items())

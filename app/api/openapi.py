@@ -102,7 +102,7 @@ def install_openapi(app: FastAPI, routers: list[APIRouter]) -> None:
                     continue
                 if route.path == "/v1/chat" and "200" in op["responses"]:  # SSE when asked to stream
                     op["responses"]["200"].setdefault("content", {})["text/event-stream"] = {
-                        "schema": {"type": "string", "description": "eventos token/reply/error (SSE)"}}
+                        "schema": {"description": "eventos SSE token/reply/error, cada um com um objeto JSON em 'data'"}}
                 for status in error_statuses(route):
                     op["responses"][status] = {"description": _DESCRIPTIONS[status], **ref}
         app.openapi_schema = doc
