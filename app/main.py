@@ -104,7 +104,7 @@ def _build_mcp(settings: Settings, state):
     from app.mcp.server import build_mcp_server
 
     return build_mcp_server(make_tool_deps(settings, state.cache, state.catalog, state.searcher,
-                                           commerce=lambda: state.commerce))
+                                           commerce=lambda: state.commerce, quotes=state.quotes))
 
 
 @asynccontextmanager
@@ -138,14 +138,18 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.searcher = await run_in_threadpool(_index_in_background, settings, state)
     if state.searcher is not None and settings.embedding.preload:
         _warm_embedder(state)
-    from app.agent.factory import build_assistant
+    from app.agent.factory import build_assistant, quote_service_factory
     from app.llm.factory import make_llm
+
+    # The one QuoteService factory: the quote routes, the chat's tools and MCP share its
+    # quote records (so an Idempotency-Key means the same quote whichever way it came).
+    state.quotes = quote_service_factory(settings, state.cache, lambda: state.commerce)
 
     # One backend for the whole process: llama.cpp is loaded lazily on first use and serialised
     # by its own queue, so a second instance would double memory and split the queue.
     state.llm = await run_in_threadpool(make_llm, settings.llm)
     state.assistant = build_assistant(settings, state.cache, state.catalog, state.searcher, llm=state.llm,
-                                      commerce=lambda: state.commerce)
+                                      commerce=lambda: state.commerce, quotes=state.quotes)
     state.mcp = _build_mcp(settings, state)
     async with state.mcp.session_manager.run():
         yield

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -240,6 +240,26 @@ class Settings(BaseSettings):
     chat: ChatSettings = ChatSettings()
     widget: WidgetSettings = WidgetSettings()
     eval: EvalSettings = EvalSettings()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_unknown_keys(cls, data: Any) -> Any:
+        """``CHAT__RATE_PER_MINUT=5`` (a typo) stops the start naming the variable, instead of
+        being silently ignored: every ``SECTION__KEY`` of a known section must be a field."""
+        if not isinstance(data, dict):
+            return data
+        for section, value in data.items():
+            field = cls.model_fields.get(section)
+            model = field.annotation if field is not None else None
+            if not isinstance(value, dict) or not (isinstance(model, type) and issubclass(model, BaseModel)):
+                continue
+            known = set(model.model_fields) | {f.alias for f in model.model_fields.values() if f.alias}
+            unknown = sorted(k for k in value if k not in known)
+            if unknown:
+                names = ", ".join(f"{section.upper()}__{k.upper()}" for k in unknown)
+                fields = ", ".join(f"{section.upper()}__{k.upper()}" for k in model.model_fields)
+                raise ValueError(f"configuração desconhecida: {names} (válidas: {fields})")
+        return data
 
 
 @lru_cache
