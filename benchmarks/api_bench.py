@@ -27,6 +27,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -158,7 +159,7 @@ def start_server(tree: Path, catalog: Path, tmp: Path) -> tuple[subprocess.Popen
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     import httpx
 
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300  # a loaded 2-core machine starts it slowly
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
@@ -166,7 +167,7 @@ def start_server(tree: Path, catalog: Path, tmp: Path) -> tuple[subprocess.Popen
         except httpx.HTTPError:
             time.sleep(0.3)
     proc.kill()
-    raise SystemExit(f"API de {tree} não respondeu em 120 s")
+    raise SystemExit(f"API de {tree} não respondeu em 300 s")
 
 
 def bench_tree(label: str, tree: Path, catalog: Path, tmp: Path, args) -> dict:
@@ -206,6 +207,7 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--gzip", action="store_true", help="send Accept-Encoding: gzip")
     ap.add_argument("--python-client", action="store_true", help="use the asyncio client even if wrk is there")
+    ap.add_argument("--rounds", type=int, default=1, help="alternate the trees this many times; medians reported")
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args()
     trees = [(t.split("=", 1)[0], Path(t.split("=", 1)[1]).resolve()) for t in args.tree] or [("this", ROOT)]
@@ -215,7 +217,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="helio-apibench-") as tmp:
         catalog = real_catalog(Path(tmp))
-        for label, tree in trees:
+        for label, tree in [t for _ in range(args.rounds) for t in trees]:  # alternated: drift hits all alike
             row = bench_tree(label, tree, catalog, Path(tmp), args)
             rows.append(row)
             print(f"\n[{label}] {tree}  /healthz {row['healthz_rate']:.0f} req/s (p99 {row['healthz_p99_ms']:.1f} ms)"
@@ -225,6 +227,17 @@ def main() -> None:
                 size = f"{r['bytes'] / 1024:.1f} KB" if r["bytes"] is not None else "?"
                 print(f"  {name:9s} {r['rate']:7.0f} req/s  = {r['ratio']:.2f}× /healthz   p50 {r['p50_ms']:.1f} ms"
                       f"  p99 {r['p99_ms']:.1f} ms  body {size}  errors {r['errors']} {r['first_error']}")
+    if args.rounds > 1:
+        print("\nmedians over rounds:")
+        for label, _ in trees:
+            mine = [r for r in rows if r["label"] == label]
+            for name in ("sizing", "products"):
+                ratio = statistics.median(r[name]["ratio"] for r in mine)
+                p99 = statistics.median(r[name]["p99_ms"] for r in mine)
+                rate = statistics.median(r[name]["rate"] for r in mine)
+                print(f"  [{label}] {name:9s} {rate:7.0f} req/s  {ratio:.2f}× /healthz  p99 {p99:.1f} ms  "
+                      f"(/healthz {statistics.median(r['healthz_rate'] for r in mine):.0f} req/s, "
+                      f"load average {statistics.median(r['loadavg'] for r in mine):.1f})")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
 
