@@ -132,3 +132,13 @@ def test_gzip_is_what_the_client_accepts():
 
     assert accepts_gzip("gzip, deflate, br") and accepts_gzip("br;q=1.0, gzip;q=0.8") and accepts_gzip("*")
     assert not accepts_gzip("gzip;q=0") and not accepts_gzip("br") and not accepts_gzip(None)
+
+
+def test_product_pages_go_gzipped_and_say_the_same(client):
+    url = "/v1/products?category=inverter&limit=20"
+    packed = client.get(url, headers={"Accept-Encoding": "gzip"})
+    plain = client.get(url, headers={"Accept-Encoding": "identity"})
+    assert packed.status_code == plain.status_code == 200
+    assert packed.headers["Content-Encoding"] == "gzip" and "Content-Encoding" not in plain.headers
+    assert packed.json() == plain.json() and len(plain.json()["items"]) == 20
+    assert packed.headers["ETag"] == plain.headers["ETag"]

@@ -9,6 +9,7 @@ middleware leaves such a response alone).
 from __future__ import annotations
 
 import gzip
+import hashlib
 import threading
 
 
@@ -33,6 +34,20 @@ class GzipMemo:
                 self._items.pop(next(iter(self._items)))
             self._items[etag] = packed
         return packed
+
+
+def json_response(body: bytes, request, memo: GzipMemo, min_bytes: int, etag: str | None = None,
+                  headers: dict[str, str] | None = None):
+    """``body`` (JSON bytes) as a response: gzipped once per ETag (the body's digest when none is
+    given) for a client that accepts it and a body of at least ``min_bytes``."""
+    from starlette.responses import Response
+
+    etag = etag or f'W/"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
+    headers = {"ETag": etag, "Vary": "Accept-Encoding", **(headers or {})}
+    if len(body) >= min_bytes and accepts_gzip(request.headers.get("accept-encoding")):
+        return Response(memo.compressed(etag, body), media_type="application/json",
+                        headers={**headers, "Content-Encoding": "gzip"})
+    return Response(body, media_type="application/json", headers=headers)
 
 
 def accepts_gzip(accept_encoding: str | None) -> bool:

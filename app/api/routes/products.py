@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import CatalogDep
+from app.api.compression import json_response
+from app.api.deps import CatalogDep, GzipMemoDep, SettingsDep
 from app.catalog.models import Category, Phase, Product, ProductPage, ProductQuery
 from app.core.errors import InvalidInput, NotFound
 
@@ -24,7 +25,10 @@ def _check_range(name: str, low: float | None, high: float | None) -> None:
 
 @router.get("", response_model=ProductPage, summary="Lista produtos do catálogo com filtros")
 async def list_products(
+    request: Request,
     catalog: CatalogDep,
+    settings: SettingsDep,
+    gzip_memo: GzipMemoDep,
     category: Category | None = None,
     subtype: Annotated[str | None, Query(description="tipo de inversor (grid_tie, hybrid, off_grid, micro) ou de telhado (ceramic, fiber_cement, metal, slab, ground)")] = None,
     manufacturer: Annotated[str | None, Query(max_length=100)] = None,
@@ -61,7 +65,7 @@ async def list_products(
         body = await run_in_threadpool(search_json, query)
     else:
         body = (await run_in_threadpool(catalog.search, query)).model_dump_json().encode()
-    return Response(body, media_type="application/json")
+    return json_response(body, request, gzip_memo, settings.api.gzip_min_bytes)
 
 
 @router.get("/{product_id}", response_model=Product, summary="Um produto pelo id")

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from app.api.compression import accepts_gzip
+from app.api.compression import json_response
 from app.api.errors import describe_errors
 from app.api.deps import CacheDep, CatalogDep, GzipMemoDep, SettingsDep
 from app.core.errors import InvalidInput
@@ -31,12 +31,7 @@ DetailQuery = Annotated[Literal["summary", "full"], Query(
 def _json(out: SizingJSON, request: Request, settings, gzip_memo, **headers: str) -> Response:
     """The stored bytes as they are: nothing is parsed or validated on the way out; gzipped
     once per ETag for clients that accept it."""
-    etag = out.etag
-    headers = {"ETag": etag, "Vary": "Accept-Encoding", **headers}
-    if len(out.body) >= settings.api.gzip_min_bytes and accepts_gzip(request.headers.get("accept-encoding")):
-        return Response(gzip_memo.compressed(etag, out.body), media_type="application/json",
-                        headers={**headers, "Content-Encoding": "gzip"})
-    return Response(out.body, media_type="application/json", headers=headers)
+    return json_response(out.body, request, gzip_memo, settings.api.gzip_min_bytes, out.etag, headers)
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:
