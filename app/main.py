@@ -10,10 +10,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.concurrency import run_in_threadpool
 
+from app.api.compression import GzipMemo
 from app.api.errors import install_error_handlers
 from app.api.metrics import MetricsMiddleware
+from app.api.openapi import install_openapi
 from app.api.metrics import router as metrics_router
 from app.api.middleware import RequestContextMiddleware
 from app.api.routes import chat, companies, financing, health, openai_compat, products, quotes, search, sizing, specs
@@ -101,7 +104,7 @@ def _build_mcp(settings: Settings, state):
     from app.mcp.server import build_mcp_server
 
     return build_mcp_server(make_tool_deps(settings, state.cache, state.catalog, state.searcher,
-                                           commerce=lambda: state.commerce))
+                                           commerce=lambda: state.commerce, quotes=state.quotes))
 
 
 @asynccontextmanager
@@ -111,6 +114,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     configure_logging()  # request ids in every log line (unless logging is already set up)
     tracing = setup_tracing()  # only with OTEL_EXPORTER_OTLP_* set
     state.cache = make_cache(settings.redis)
+    state.gzip_memo = GzipMemo(level=settings.api.gzip_level)
     from app.widget.demo import setup_demo
 
     await run_in_threadpool(setup_demo, app)
@@ -134,14 +138,18 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.searcher = await run_in_threadpool(_index_in_background, settings, state)
     if state.searcher is not None and settings.embedding.preload:
         _warm_embedder(state)
-    from app.agent.factory import build_assistant
+    from app.agent.factory import build_assistant, quote_service_factory
     from app.llm.factory import make_llm
+
+    # The one QuoteService factory: the quote routes, the chat's tools and MCP share its
+    # quote records (so an Idempotency-Key means the same quote whichever way it came).
+    state.quotes = quote_service_factory(settings, state.cache, lambda: state.commerce)
 
     # One backend for the whole process: llama.cpp is loaded lazily on first use and serialised
     # by its own queue, so a second instance would double memory and split the queue.
     state.llm = await run_in_threadpool(make_llm, settings.llm)
     state.assistant = build_assistant(settings, state.cache, state.catalog, state.searcher, llm=state.llm,
-                                      commerce=lambda: state.commerce)
+                                      commerce=lambda: state.commerce, quotes=state.quotes)
     state.mcp = _build_mcp(settings, state)
     async with state.mcp.session_manager.run():
         yield
@@ -163,6 +171,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings or get_settings()
     install_error_handlers(app)
+    # Innermost of the outer layers: metrics and request ids see the compressed response.
+    app.add_middleware(GZipMiddleware, minimum_size=app.state.settings.api.gzip_min_bytes,
+                       compresslevel=app.state.settings.api.gzip_level)
     app.add_middleware(MetricsMiddleware)
     app.include_router(metrics_router)
     app.add_middleware(RequestContextMiddleware, trusted_proxies=app.state.settings.api.trusted_proxies,
@@ -183,4 +194,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.widget.cors import WidgetCORS
 
     app.add_middleware(WidgetCORS)
+    install_openapi(app, [m.router for m in (health, products, sizing, specs, financing, quotes, companies, search,
+                                             chat, openai_compat, widget_routes)])
     return app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from app.catalog.models import (
@@ -178,3 +180,14 @@ def test_listing_sees_a_price_change_made_by_another_writer(store):
     other = SQLiteCatalogStore(store.path)
     other.upsert([other.get("inv-3k").model_copy(update={"price_brl": 1599.0})])
     assert {p.id: p.price_brl for p in store.iter_products()}["inv-3k"] == 1599.0
+
+
+def test_listing_json_follows_a_price_change_and_equals_the_parsed_page(store):
+    query = ProductQuery(category=Category.INVERTER, limit=5)
+    first = store.search_json(query)
+    assert json.loads(first) == json.loads(store.search(query).model_dump_json())
+    assert store.search_json(query) is first  # the same page again: kept, not rebuilt
+    product = store.get("inv-3k")
+    store.upsert([product.model_copy(update={"price_brl": product.price_brl + 1})])
+    changed = json.loads(store.search_json(query))
+    assert next(p for p in changed["items"] if p["id"] == "inv-3k")["price_brl"] == product.price_brl + 1

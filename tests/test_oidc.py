@@ -137,6 +137,9 @@ def quotes_app(settings: Settings, tmp_path: Path) -> tuple[TestClient, str]:
                                  price_brl=789.0, in_stock=True)])
     app.state.catalog = catalog
     app.state.commerce = LocalCommerce(settings.commerce.db_path, catalog)
+    from app.agent.factory import quote_service_factory  # what the lifespan wires
+
+    app.state.quotes = quote_service_factory(settings, app.state.cache, lambda: app.state.commerce)
     company = app.state.commerce.create_company("Solar Triângulo Ltda", "compras@solartri.com.br")
     return TestClient(app), company.id
 

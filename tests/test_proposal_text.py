@@ -4,12 +4,17 @@ or an API parameter, whatever the credit-line rules' notes say."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
+
+import pytest
 
 from app.core.settings import Settings
+from app.core.text import format_brl, format_number
 from app.financing.rules import cached_book
 from app.financing.simulate import FinancingRequest, simulate_financing
 from app.proposal.render import customer_text
 
+ROOT = Path(__file__).resolve().parents[1]
 INTERNAL = re.compile(r"\.(md|ya?ml|py|json|csv)\b|\w+_\w+\[")
 
 
@@ -30,3 +35,29 @@ def test_every_note_of_the_shipped_rules_is_customer_facing():
     assert any(INTERNAL.search(t) for t in texts), "the rules should still carry internal notes for the API"
     for text in texts:
         assert not INTERNAL.search(customer_text(text)), customer_text(text)
+
+
+ENGLISH_OR_INTERNAL = re.compile(r"synthetic|calibrated|stations|weather file|clear sky|ceramic|\bdata/|"
+                                 r"\.(md|ya?ml|py|json|csv)\b|\w+\.\w+_\w+|\w+_\w+\[", re.IGNORECASE)
+
+
+@pytest.mark.slow
+def test_premises_are_portuguese_and_carry_the_results_figures(tmp_path):
+    from app.catalog.store import SQLiteCatalogStore
+    from app.proposal.premises import customer_premises
+    from app.sizing.engine import size_system
+    from app.sizing.models import ConsumptionInput, SiteInput, SizingRequest
+    from ingest.catalog import pipeline
+
+    store = SQLiteCatalogStore(tmp_path / "catalog.sqlite3")
+    pipeline.run_catalog_ingest(ROOT / "data" / "catalog", store, tmp_path / "reports")
+    r = size_system(SizingRequest(site=SiteInput(municipality="Uberlândia", uf="MG"),
+                                  consumption=ConsumptionInput(monthly_kwh=650), connection="three_phase"), store)
+    assert any(ENGLISH_OR_INTERNAL.search(a) for a in r.assumptions), "the engine's lines are for integrators"
+    premises = customer_premises(r)
+    for text in premises:
+        assert not ENGLISH_OR_INTERNAL.search(customer_text(text)), text
+    joined = " ".join(premises)
+    assert format_number(r.resource.annual_ghi_kwh_m2) + " kWh/m²" in joined
+    assert format_brl(r.best.economics.energy_brl_per_kwh) + "/kWh" in joined
+    assert "voltados para o norte" in joined and "Lei 14.300" in joined

@@ -19,7 +19,6 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
 from app.api.routes import financing as financing_routes
-from app.api.routes import quotes as quote_routes
 from app.auth.keys import make_key_store
 from app.catalog.models import Category, InverterSpecs, InverterType, ModuleSpecs, Phase, Product
 from app.commerce.local import LocalCommerce
@@ -246,9 +245,12 @@ def test_financing_endpoint_from_a_sizing_id(env):
 
 
 def test_chat_tool_needs_a_sales_rep_and_a_confirmation(env):
-    service = quote_routes.QuoteService(env.commerce, quote_routes.QuoteRecordStore(env.settings.commerce.quotes_db_path),
-                                        lambda: financing_routes.credit_book(env.settings),
-                                        lambda sid: sizing_result() if sid == SIZING_ID else None)
+    from app.quotes.service import QuoteService
+    from app.quotes.store import QuoteRecordStore
+
+    service = QuoteService(env.commerce, QuoteRecordStore(env.settings.commerce.quotes_db_path),
+                           lambda: financing_routes.credit_book(env.settings),
+                           lambda sid: sizing_result() if sid == SIZING_ID else None)
     args = dict(company_id=env.company_id, sizing_id=SIZING_ID, employee_id=env.buyer_free)
     refused = create_draft_quote_for_chat(service, role="widget", confirmed=True, **args)
     assert refused["ok"] is False and "representante de vendas" in refused["error"]

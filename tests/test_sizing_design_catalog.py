@@ -42,9 +42,10 @@ def env(tmp_path_factory, real_catalog):
 
 def test_slab_roof_in_salvador_respects_45_m2_with_a_catalog_slab_structure(env):
     client, store, *_ = env
-    r = client.post("/v1/sizing", json={"site": {"municipality": "Salvador", "uf": "BA"},
-                                        "consumption": {"monthly_kwh": 900}, "connection": "three_phase",
-                                        "roof": {"type": "slab", "area_m2": 45}})
+    # every alternative's lines and area: the full result (the default summary has headlines)
+    r = client.post("/v1/sizing?detail=full", json={"site": {"municipality": "Salvador", "uf": "BA"},
+                                                    "consumption": {"monthly_kwh": 900}, "connection": "three_phase",
+                                                    "roof": {"type": "slab", "area_m2": 45}})
     assert r.status_code == 200, r.text
     body = r.json()
     for d in [body["best"], *body["alternatives"]]:

@@ -66,9 +66,10 @@ def _describe(err: dict[str, Any]) -> str:
         return template
 
 
-def _validation_handler(_: Request, exc: RequestValidationError) -> JSONResponse:
+def describe_errors(errors) -> list[dict[str, str]]:
+    """Pydantic/FastAPI validation errors as ``{"field", "message"}`` in Portuguese."""
     fields = []
-    for err in exc.errors():
+    for err in errors:
         allowed = (err.get("ctx") or {}).get("expected")
         if isinstance(allowed, str):
             allowed = allowed.replace(" or ", " ou ")
@@ -78,6 +79,11 @@ def _validation_handler(_: Request, exc: RequestValidationError) -> JSONResponse
                 "message": _describe(err) + (f" (aceitos: {allowed})" if allowed else ""),
             }
         )
+    return fields
+
+
+def _validation_handler(_: Request, exc: RequestValidationError) -> JSONResponse:
+    fields = describe_errors(exc.errors())
     first = fields[0] if fields else {"field": "?", "message": "requisição inválida"}
     message = f"Campo '{first['field']}': {first['message']}"
     if len(fields) > 1:
@@ -103,6 +109,8 @@ def _http_handler(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         404: ("nao_encontrado", "Rota não encontrada.", "Veja as rotas disponíveis em /docs."),
         405: ("metodo_nao_permitido", "Método HTTP não permitido nesta rota.", "Veja /docs."),
         413: ("payload_grande_demais", "Requisição grande demais.", "Envie uma mensagem menor."),
+        400: ("requisicao_invalida", "Corpo da requisição ilegível (codificação ou formato).",
+              "Envie JSON em UTF-8 com o Content-Type certo; a documentação está em /docs."),
     }
     code, message, hint = messages.get(exc.status_code, ("erro_http", str(exc.detail), None))
     if exc.status_code not in messages and isinstance(exc.detail, str):

@@ -28,7 +28,7 @@ def _financing() -> None:
 
 
 def _store():
-    from app.auth.deps import make_key_store
+    from app.auth.keys import make_key_store
 
     return make_key_store(get_settings())
 

@@ -28,6 +28,14 @@ class Cache(Protocol):
 
     def set_json(self, key: str, value: Any, ttl_s: int | None = None) -> None: ...
 
+    def get_raw(self, key: str) -> str | None:
+        """The stored JSON text as written, unparsed (a hot path that serves it as is)."""
+        ...
+
+    def set_raw(self, key: str, raw: str, ttl_s: int | None = None) -> None:
+        """Store JSON text the caller already serialised."""
+        ...
+
     def delete(self, key: str) -> bool: ...
 
     def incr(self, key: str, ttl_s: int) -> int:
@@ -60,13 +68,19 @@ class MemoryCache:
         return raw
 
     def get_json(self, key: str) -> Any | None:
+        raw = self.get_raw(key)
+        return None if raw is None else json.loads(raw)
+
+    def get_raw(self, key: str) -> str | None:
         with self._lock:
             raw = self._live(key)
         record_cache(key, raw is not None)
-        return None if raw is None else json.loads(raw)
+        return raw
 
     def set_json(self, key: str, value: Any, ttl_s: int | None = None) -> None:
-        raw = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        self.set_raw(key, json.dumps(value, ensure_ascii=False, separators=(",", ":")), ttl_s)
+
+    def set_raw(self, key: str, raw: str, ttl_s: int | None = None) -> None:
         expires = time.monotonic() + ttl_s if ttl_s else None
         with self._lock:
             if len(self._data) >= self._max_items and key not in self._data:
@@ -122,12 +136,18 @@ class RedisCache:
         return self._prefix + key
 
     def get_json(self, key: str) -> Any | None:
-        raw = self._redis.get(self._k(key))
-        record_cache(key, raw is not None)
+        raw = self.get_raw(key)
         return None if raw is None else json.loads(raw)
 
+    def get_raw(self, key: str) -> str | None:
+        raw = self._redis.get(self._k(key))
+        record_cache(key, raw is not None)
+        return raw
+
     def set_json(self, key: str, value: Any, ttl_s: int | None = None) -> None:
-        raw = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        self.set_raw(key, json.dumps(value, ensure_ascii=False, separators=(",", ":")), ttl_s)
+
+    def set_raw(self, key: str, raw: str, ttl_s: int | None = None) -> None:
         self._redis.set(self._k(key), raw, ex=ttl_s or None)
 
     def delete(self, key: str) -> bool:
@@ -196,6 +216,12 @@ class FallbackCache:
 
     def set_json(self, key: str, value: Any, ttl_s: int | None = None) -> None:
         self._call("set_json", key, value, ttl_s)
+
+    def get_raw(self, key: str) -> str | None:
+        return self._call("get_raw", key)
+
+    def set_raw(self, key: str, raw: str, ttl_s: int | None = None) -> None:
+        self._call("set_raw", key, raw, ttl_s)
 
     def delete(self, key: str) -> bool:
         return self._call("delete", key)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -182,6 +182,10 @@ class ApiSettings(BaseModel):
                                 "keep NGINX's client_max_body_size equal")
     max_upload_bytes: int = Field(8 * 1024 * 1024, description="largest weather-file upload (multipart POST "
                                   "/v1/sizing; an hourly EPW is ~1.5 MB) [bytes]; NGINX's limit on that route is equal")
+    gzip_min_bytes: int = Field(1024, ge=0, description="responses at least this large go gzip-compressed to "
+                                "clients that accept it [bytes]; event streams never")
+    gzip_level: int = Field(6, ge=1, le=9, description="gzip compression level (6: ~all of level 9's gain, "
+                            "a fraction of its CPU)")
 
     _split_proxies = field_validator("trusted_proxies", mode="before")(_comma_list)
 
@@ -236,6 +240,26 @@ class Settings(BaseSettings):
     chat: ChatSettings = ChatSettings()
     widget: WidgetSettings = WidgetSettings()
     eval: EvalSettings = EvalSettings()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_unknown_keys(cls, data: Any) -> Any:
+        """``CHAT__RATE_PER_MINUT=5`` (a typo) stops the start naming the variable, instead of
+        being silently ignored: every ``SECTION__KEY`` of a known section must be a field."""
+        if not isinstance(data, dict):
+            return data
+        for section, value in data.items():
+            field = cls.model_fields.get(section)
+            model = field.annotation if field is not None else None
+            if not isinstance(value, dict) or not (isinstance(model, type) and issubclass(model, BaseModel)):
+                continue
+            known = set(model.model_fields) | {f.alias for f in model.model_fields.values() if f.alias}
+            unknown = sorted(k for k in value if k not in known)
+            if unknown:
+                names = ", ".join(f"{section.upper()}__{k.upper()}" for k in unknown)
+                fields = ", ".join(f"{section.upper()}__{k.upper()}" for k in model.model_fields)
+                raise ValueError(f"configuração desconhecida: {names} (válidas: {fields})")
+        return data
 
 
 @lru_cache

@@ -22,6 +22,7 @@ from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Space
 from xml.sax.saxutils import escape
 
 from app.core.text import format_brl, format_number, format_percent
+from app.proposal.premises import customer_premises
 from app.proposal.charts import NAVY, SUN, monthly_generation_chart, payback_chart
 from app.quotes.models import DraftQuote
 from app.sizing.models import SizingResult
@@ -207,7 +208,7 @@ def render_proposal(quote: DraftQuote) -> bytes:
              "(P90: valor superado em 9 de cada 10 anos).",
              "Economia calculada com as regras da Lei 14.300/2022 (Fio B) e o custo de disponibilidade."]
     if sizing is not None:
-        notes += [a for a in sizing.assumptions if "{" not in a][:6]  # skip raw parameter dumps
+        notes += [customer_text(n) for n in customer_premises(sizing)]
     story += [s.p("Premissas", s.h2)] + [s.p(f"• {n}", s.small) for n in notes]
 
     def footer(canvas, doc_) -> None:

@@ -3,13 +3,18 @@
 ``sizing_id`` = sha256(engine version + canonical request JSON + catalog fingerprint),
 shortened. Same request on the same catalog → same id → the stored result (what a quote
 or a financing simulation refers to); a re-ingest that changes any price, stock flag or
-spec changes the fingerprint and so the id. Results live under ``sizing:<sizing_id>``.
+spec changes the fingerprint and so the id. Results live under ``sizing:<sizing_id>`` (the
+full result: quotes and financing read it) and ``sizing-summary:<sizing_id>`` (what the API
+sends by default), both as JSON text that a cache hit sends as stored.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
 
 from app.catalog.repository import CatalogRepository
 from app.core.cache import Cache
@@ -42,6 +47,59 @@ def cache_key(sid: str) -> str:
     return f"sizing:{sid}"
 
 
+def summary_key(sid: str) -> str:
+    return f"sizing-summary:{sid}"
+
+
+Detail = Literal["summary", "full"]
+
+
+@dataclass(frozen=True)
+class SizingJSON:
+    """A sized result as the stored JSON bytes of one detail level, ready to send."""
+
+    sizing_id: str
+    body: bytes
+    hit: bool
+
+    @property
+    def etag(self) -> str:
+        """Weak validator of these bytes (weak: a proxy may gzip the same representation)."""
+        return f'W/"{hashlib.blake2b(self.body, digest_size=12).hexdigest()}"'
+
+
+def _store(cache: Cache, sid: str, result: SizingResult, ttl_s: int) -> dict[str, str]:
+    """Store the full result and its summary; the summary first, so it never outlives the
+    full result (FIFO eviction and TTL both drop the older key first): a summary served
+    always has the full result a quote or ``?detail=full`` reads behind it."""
+    from app.sizing.summary import summarize
+
+    texts = {"summary": summarize(result).model_dump_json(), "full": result.model_dump_json()}
+    cache.set_raw(summary_key(sid), texts["summary"], ttl_s)
+    cache.set_raw(cache_key(sid), texts["full"], ttl_s)
+    return texts
+
+
+def _stored_or_sized(cache: Cache, sid: str, ttl_s: int, detail: Detail,
+                     compute: Callable[[], SizingResult] | None) -> SizingJSON | None:
+    """The stored bytes of ``detail`` for ``sid``; else size with ``compute`` (None: only look)."""
+    raw = cache.get_raw(summary_key(sid) if detail == "summary" else cache_key(sid))
+    if raw is not None:
+        return SizingJSON(sid, raw.encode(), True)
+    if detail == "summary":  # stored by a version before summaries: rebuild both keys once
+        full = cache.get_raw(cache_key(sid))
+        if full is not None:
+            texts = _store(cache, sid, SizingResult.model_validate_json(full), ttl_s)
+            return SizingJSON(sid, texts[detail].encode(), True)
+    if compute is None:
+        return None
+    with span("sizing.engine"):
+        result = compute()
+    with span("sizing.store"):
+        texts = _store(cache, sid, result, ttl_s)
+    return SizingJSON(sid, texts[detail].encode(), False)
+
+
 def size_and_store(request: SizingRequest, catalog: CatalogRepository, cache: Cache,
                    ttl_s: int) -> tuple[SizingResult, bool]:
     """Sized result for ``request`` (from the cache when there), and whether it was a hit.
@@ -51,28 +109,53 @@ def size_and_store(request: SizingRequest, catalog: CatalogRepository, cache: Ca
     with span("sizing") as current:
         with span("sizing.cache_lookup"):
             sid = sizing_id(request, catalog_fingerprint(catalog))
-            cached = cache.get_json(cache_key(sid))
+            cached = cache.get_raw(cache_key(sid))
         if current is not None:
             current.set_attribute("helio.sizing.cache_hit", cached is not None)
         if cached is not None:
-            return SizingResult.model_validate(cached), True
+            return SizingResult.model_validate_json(cached), True
         with span("sizing.engine"):
             result = size_system(request, catalog).model_copy(update={"sizing_id": sid})
         with span("sizing.store"):
-            cache.set_json(cache_key(sid), result.model_dump(mode="json"), ttl_s)
+            _store(cache, sid, result, ttl_s)
         return result, False
+
+
+def size_json(request: SizingRequest, catalog: CatalogRepository, cache: Cache, ttl_s: int,
+              detail: Detail = "summary") -> SizingJSON:
+    """Like :func:`size_and_store`, as the stored JSON bytes of ``detail``: a cache hit is
+    served as stored, never parsed or re-validated. Blocking: call it from a worker thread."""
+    with span("sizing") as current:
+        with span("sizing.cache_lookup"):
+            sid = sizing_id(request, catalog_fingerprint(catalog))
+
+        def compute() -> SizingResult:
+            return size_system(request, catalog).model_copy(update={"sizing_id": sid})
+
+        out = _stored_or_sized(cache, sid, ttl_s, detail, compute)
+        if current is not None:
+            current.set_attribute("helio.sizing.cache_hit", out.hit)
+        return out
+
+
+_NOT_FOUND_HINT = ("Dimensionamentos ficam guardados por 30 dias e mudam de id quando o catálogo é reingerido; "
+                   "refaça o POST /v1/sizing com o mesmo pedido para obter o resultado atual.")
 
 
 def load_stored(sid: str, cache: Cache) -> SizingResult:
     """A stored result by id; NotFound (404) with a hint when unknown or expired."""
-    hint = ("Dimensionamentos ficam guardados por 30 dias e mudam de id quando o catálogo é reingerido; "
-            "refaça o POST /v1/sizing com o mesmo pedido para obter o resultado atual.")
+    return SizingResult.model_validate_json(load_stored_json(sid, cache, "full", ttl_s=0).body)
+
+
+def load_stored_json(sid: str, cache: Cache, detail: Detail = "summary", *, ttl_s: int) -> SizingJSON:
+    """A stored result by id as its stored bytes; NotFound (404) with a hint when unknown or
+    expired. ``ttl_s``: lifetime of the summary when it has to be rebuilt from the full result."""
     if not _ID_RE.match(sid):
-        raise NotFound(f"Id de dimensionamento inválido: {sid!r}.", hint=hint)
-    cached = cache.get_json(cache_key(sid))
-    if cached is None:
-        raise NotFound(f"Dimensionamento {sid} não encontrado ou expirado.", hint=hint)
-    return SizingResult.model_validate(cached)
+        raise NotFound(f"Id de dimensionamento inválido: {sid!r}.", hint=_NOT_FOUND_HINT)
+    out = _stored_or_sized(cache, sid, ttl_s, detail, None)
+    if out is None:
+        raise NotFound(f"Dimensionamento {sid} não encontrado ou expirado.", hint=_NOT_FOUND_HINT)
+    return out
 
 
 def size_with_weather_file(request: SizingRequest, catalog: CatalogRepository, cache: Cache, ttl_s: int,
@@ -84,6 +167,13 @@ def size_with_weather_file(request: SizingRequest, catalog: CatalogRepository, c
     the file header's location. The id covers the file's content (sha256), so the same
     request on another file is another sizing.
     """
+    out = size_with_weather_file_json(request, catalog, cache, ttl_s, data, filename, "full")
+    return SizingResult.model_validate_json(out.body), out.hit
+
+
+def size_with_weather_file_json(request: SizingRequest, catalog: CatalogRepository, cache: Cache, ttl_s: int,
+                                data: bytes, filename: str, detail: Detail = "summary") -> SizingJSON:
+    """:func:`size_with_weather_file` as the stored JSON bytes of ``detail``."""
     from app.sizing.models import SiteInput
     from app.sizing.sites import _haversine_km, resolve_site
     from app.sizing.weather import read_weather
@@ -103,10 +193,9 @@ def size_with_weather_file(request: SizingRequest, catalog: CatalogRepository, c
                             "calculada vale para o clima do arquivo.")
     file_hash = hashlib.sha256(data).hexdigest()
     sid = sizing_id(request, f"{catalog_fingerprint(catalog)}\nweather:{file_hash}")
-    cached = cache.get_json(cache_key(sid))
-    if cached is not None:
-        return SizingResult.model_validate(cached), True
-    result = size_system(request, catalog, weather=weather)
-    result = result.model_copy(update={"sizing_id": sid, "warnings": [*result.warnings, *warnings]})
-    cache.set_json(cache_key(sid), result.model_dump(mode="json"), ttl_s)
-    return result, False
+
+    def compute() -> SizingResult:
+        result = size_system(request, catalog, weather=weather)
+        return result.model_copy(update={"sizing_id": sid, "warnings": [*result.warnings, *warnings]})
+
+    return _stored_or_sized(cache, sid, ttl_s, detail, compute)

@@ -18,19 +18,20 @@ import json
 import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from app.agent.assistant import Assistant, Event, collect
+from app.api.deps import AssistantDep
 from app.agent.limits import check_message
 from app.agent.state import check_conversation_id
 from app.api.auth import WidgetSession
 from app.auth.oidc import creator_of
-from app.core.errors import HelioError, NotFound, Unavailable
+from app.core.errors import HelioError, NotFound
 from app.core.locks import CacheLock, locked_events
 
 log = logging.getLogger("helio.api.chat")
@@ -39,14 +40,6 @@ router = APIRouter(tags=["chat"])
 HARD_MAX_CHARS = 20_000  # pydantic bound (422); the assistant's own limit (413) is lower
 
 
-def get_assistant(request: Request) -> Assistant:
-    assistant = getattr(request.app.state, "assistant", None)
-    if assistant is None:
-        raise Unavailable("Assistente não inicializado.", hint="Confira os logs de inicialização da API.")
-    return assistant
-
-
-AssistantDep = Annotated[Assistant, Depends(get_assistant)]
 
 
 class ChatRequest(BaseModel):

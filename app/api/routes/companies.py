@@ -5,19 +5,16 @@ configured commerce backend (local SQLite or Medusa B2B)."""
 
 from __future__ import annotations
 
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from app.api.routes.quotes import get_commerce
+from app.api.deps import CommerceDep
 from app.api.auth import Admin
-from app.commerce.base import CommerceBackend
 from app.commerce.models import Company, Employee
 
 router = APIRouter(prefix="/v1/companies", tags=["empresas"])
-CommerceDep = Annotated[CommerceBackend, Depends(get_commerce)]
 
 
 class CompanyIn(BaseModel):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import CatalogDep
+from app.api.compression import json_response
+from app.api.deps import CatalogDep, GzipMemoDep, SettingsDep
 from app.catalog.models import Category, Phase, Product, ProductPage, ProductQuery
 from app.core.errors import InvalidInput, NotFound
 
@@ -24,7 +25,10 @@ def _check_range(name: str, low: float | None, high: float | None) -> None:
 
 @router.get("", response_model=ProductPage, summary="Lista produtos do catálogo com filtros")
 async def list_products(
+    request: Request,
     catalog: CatalogDep,
+    settings: SettingsDep,
+    gzip_memo: GzipMemoDep,
     category: Category | None = None,
     subtype: Annotated[str | None, Query(description="tipo de inversor (grid_tie, hybrid, off_grid, micro) ou de telhado (ceramic, fiber_cement, metal, slab, ground)")] = None,
     manufacturer: Annotated[str | None, Query(max_length=100)] = None,
@@ -37,7 +41,7 @@ async def list_products(
     q: Annotated[str | None, Query(max_length=200, description="texto livre: nome, modelo, fabricante")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> ProductPage:
+) -> Response:
     _check_range("power_w", min_power_w, max_power_w)
     _check_range("price_brl", min_price_brl, max_price_brl)
     query = ProductQuery(
@@ -54,7 +58,14 @@ async def list_products(
         limit=limit,
         offset=offset,
     )
-    return await run_in_threadpool(catalog.search, query)
+    # The page as JSON straight from the store (memoised per catalog version there); a store
+    # without that gives its page, dumped once here instead of re-validated by FastAPI.
+    search_json = getattr(catalog, "search_json", None)
+    if search_json is not None:
+        body = await run_in_threadpool(search_json, query)
+    else:
+        body = (await run_in_threadpool(catalog.search, query)).model_dump_json().encode()
+    return json_response(body, request, gzip_memo, settings.api.gzip_min_bytes)
 
 
 @router.get("/{product_id}", response_model=Product, summary="Um produto pelo id")

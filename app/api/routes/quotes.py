@@ -3,59 +3,21 @@ approve, and download the customer proposal (PDF)."""
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Header, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import CacheDep, SettingsDep
-from app.api.routes.financing import credit_book
+from app.api.deps import QuoteServiceDep
 from app.api.auth import Admin, SalesRep
 from app.auth.oidc import creator_of
-from app.commerce.base import CommerceBackend
-from app.commerce.factory import make_commerce
 from app.commerce.states import QuoteAction
 from app.proposal.render import render_proposal
 from app.quotes.models import CreateQuoteRequest, DraftQuote, QuotePreview
-from app.quotes.service import QuoteService
-from app.quotes.sizing_link import cache_sizing_lookup
-from app.quotes.store import QuoteRecordStore, make_quote_records
 
 router = APIRouter(prefix="/v1/quotes", tags=["orçamentos"])
-_lock = threading.Lock()
-
-
-def get_commerce(request: Request) -> CommerceBackend:
-    """``app.state.commerce`` (set by the lifespan), else built once from settings."""
-    state = request.app.state
-    commerce = getattr(state, "commerce", None)
-    if commerce is None:
-        with _lock:
-            commerce = getattr(state, "commerce", None)
-            if commerce is None:
-                commerce = state.commerce = make_commerce(state.settings, getattr(state, "catalog", None))
-    return commerce
-
-
-def get_quote_records(request: Request) -> QuoteRecordStore:
-    state = request.app.state
-    records = getattr(state, "quote_records", None)
-    if records is None:
-        with _lock:
-            records = getattr(state, "quote_records", None)
-            if records is None:
-                records = state.quote_records = make_quote_records(state.settings)
-    return records
-
-
-def get_quote_service(request: Request, settings: SettingsDep, cache: CacheDep) -> QuoteService:
-    return QuoteService(get_commerce(request), get_quote_records(request), lambda: credit_book(settings),
-                        cache_sizing_lookup(cache), validity_days=settings.commerce.quote_validity_days)
-
-
-ServiceDep = Annotated[QuoteService, Depends(get_quote_service)]
+ServiceDep = QuoteServiceDep
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255,
                                               description="repetir com a mesma chave devolve o mesmo orçamento")]
 

@@ -4,19 +4,42 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from app.api.deps import CacheDep, CatalogDep, SettingsDep
+from app.api.compression import json_response
+from app.api.errors import describe_errors
+from app.api.deps import CacheDep, CatalogDep, GzipMemoDep, SettingsDep
 from app.core.errors import InvalidInput
 from app.sizing.models import SizingRequest, SizingResult
-from app.sizing.service import load_stored, size_and_store, size_with_weather_file
+from app.sizing.service import SizingJSON, load_stored_json, size_json, size_with_weather_file_json
+from app.sizing.summary import SizingSummary
 from app.sizing.weather import MAX_BYTES
 
 router = APIRouter(tags=["sizing"])
+
+DetailQuery = Annotated[Literal["summary", "full"], Query(
+    description="summary (padrão): melhor projeto, alternativas em números de manchete, economia e premissas; "
+                "full: o resultado completo (todas as alternativas e os produtos descartados com o motivo)")]
+
+
+def _json(out: SizingJSON, request: Request, settings, gzip_memo, **headers: str) -> Response:
+    """The stored bytes as they are: nothing is parsed or validated on the way out; gzipped
+    once per ETag for clients that accept it."""
+    return json_response(out.body, request, gzip_memo, settings.api.gzip_min_bytes, out.etag, headers)
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    """``If-None-Match`` with weak comparison (RFC 9110 §13.1.2): ``*`` or any listed tag."""
+    if not if_none_match:
+        return False
+    tags = [t.strip() for t in if_none_match.split(",")]
+    return "*" in tags or etag.removeprefix("W/") in {t.removeprefix("W/") for t in tags}
 
 def _inline_schema(model: type[SizingRequest]) -> dict:
     """The model's JSON schema with its ``$defs`` resolved in place (the body is no longer a
@@ -63,12 +86,20 @@ def _parse(raw: bytes | str, *, site_optional: bool = False) -> SizingRequest:
     try:
         return SizingRequest.model_validate_json(raw)
     except ValidationError as exc:
-        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+        if not site_optional:
+            raise RequestValidationError(errors) from None
+        # multipart: the document can only say "a string" of 'request'; what is wrong is its content
+        fields = describe_errors(errors)
+        raise InvalidInput(f"Campo 'request', {fields[0]['field']}: {fields[0]['message']}",
+                           hint='Envie em \'request\' o pedido em JSON, ex.: {"consumption": {"monthly_kwh": 500}, '
+                                '"connection": "single_phase"}.', field="request", fields=fields) from None
 
 
-@router.post("/v1/sizing", response_model=SizingResult, openapi_extra={"requestBody": _REQUEST_BODY})
+@router.post("/v1/sizing", response_model=SizingSummary | SizingResult,
+             openapi_extra={"requestBody": _REQUEST_BODY})
 async def post_sizing(request: Request, catalog: CatalogDep, cache: CacheDep, settings: SettingsDep,
-                      response: Response) -> SizingResult:
+                      gzip_memo: GzipMemoDep, detail: DetailQuery = "summary") -> Response:
     """Dimensiona um sistema fotovoltaico conectado à rede com equipamentos em estoque.
 
     JSON: o recurso solar embutido (MERRA-2 calibrado em estações). ``multipart/form-data``
@@ -80,6 +111,9 @@ async def post_sizing(request: Request, catalog: CatalogDep, cache: CacheDep, se
     id) e fica guardado por 30 dias: ``GET /v1/sizing/{sizing_id}`` o devolve. Erros de
     entrada (consumo ≤ 0, local fora do Brasil, município ambíguo, telhado pequeno, nenhum
     equipamento ou kit utilizável) voltam como 422 com uma dica.
+
+    Por padrão volta o resumo (``SizingSummary``); ``?detail=full`` devolve o resultado
+    completo (``SizingResult``). Respostas acima de ~1 KB vão comprimidas (gzip) a quem aceita.
     """
     ttl = settings.redis.sizing_cache_ttl_s
     if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
@@ -95,15 +129,24 @@ async def post_sizing(request: Request, catalog: CatalogDep, cache: CacheDep, se
             body = _parse(raw if isinstance(raw, str) else await raw.read(), site_optional=True)
             data = await upload.read(MAX_BYTES + 1)
             name = upload.filename or "arquivo"
-        result, hit = await run_in_threadpool(size_with_weather_file, body, catalog, cache, ttl, data, name)
+        out = await run_in_threadpool(size_with_weather_file_json, body, catalog, cache, ttl, data, name, detail)
     else:
         body = _parse(await request.body())
-        result, hit = await run_in_threadpool(size_and_store, body, catalog, cache, ttl)
-    response.headers["X-Cache"] = "hit" if hit else "miss"
-    return result
+        out = await run_in_threadpool(size_json, body, catalog, cache, ttl, detail)
+    return _json(out, request, settings, gzip_memo, **{"X-Cache": "hit" if out.hit else "miss"})
 
 
-@router.get("/v1/sizing/{sizing_id}", response_model=SizingResult)
-async def get_sizing(sizing_id: str, cache: CacheDep) -> SizingResult:
-    """Um dimensionamento guardado, pelo ``sizing_id`` devolvido no POST (404 se expirou)."""
-    return await run_in_threadpool(load_stored, sizing_id, cache)
+@router.get("/v1/sizing/{sizing_id}", response_model=SizingSummary | SizingResult,
+            responses={304: {"description": "Não mudou desde o ETag enviado em If-None-Match (sem corpo)"}})
+async def get_sizing(sizing_id: str, cache: CacheDep, settings: SettingsDep, request: Request,
+                     gzip_memo: GzipMemoDep, detail: DetailQuery = "summary") -> Response:
+    """Um dimensionamento guardado, pelo ``sizing_id`` devolvido no POST (404 se expirou).
+
+    Resumo por padrão, ``?detail=full`` para o completo. A resposta traz ``ETag``; com
+    ``If-None-Match`` igual volta 304 sem corpo.
+    """
+    out = await run_in_threadpool(load_stored_json, sizing_id, cache, detail,
+                                  ttl_s=settings.redis.sizing_cache_ttl_s)
+    if _matches(request.headers.get("if-none-match"), out.etag):
+        return Response(status_code=304, headers={"ETag": out.etag, "Cache-Control": "no-cache"})
+    return _json(out, request, settings, gzip_memo, **{"Cache-Control": "no-cache"})

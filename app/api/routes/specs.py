@@ -8,30 +8,23 @@ the registry's row of the same model at once: later sizings use them (new ``sizi
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from app.api.deps import SpecsDep
 from app.api.auth import Admin
-from app.core.errors import InvalidInput, Unavailable
+from app.core.errors import InvalidInput
 from app.specs.models import SpecRow
-from app.specs.registry import SpecRegistry, _raise_errors
+from app.specs.registry import _raise_errors
 from app.specs.validate import row_from_dict
 
 router = APIRouter(prefix="/v1/admin/specs", tags=["specs"])
 MAX_BODY_BYTES = 2_000_000
 
 
-def get_specs(request: Request) -> SpecRegistry:
-    registry = getattr(request.app.state, "specs", None)
-    if registry is None:
-        raise Unavailable("Registro de specs indisponível.", hint="Confira data/specs/ e var/ no servidor.")
-    return registry
-
-
-SpecsDep = Annotated[SpecRegistry, Depends(get_specs)]
 
 
 class SpecImportOut(BaseModel):
