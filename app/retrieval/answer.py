@@ -242,7 +242,11 @@ def _roles(question: str, terms: list[str], titles: list[set[str]]) -> dict[str,
     ("garantia do Astronergy 600 W", "weight of the GoodWe …") are the question's head and
     weigh more."""
     order = {t: i for i, t in reversed(list(enumerate(tokenize(question))))}
-    subject = [t for t in terms if _is_code(t) or any(t in title for title in titles)]
+    words = re.findall(r"[\wÀ-ÿ-]+", fold(question))
+    # "garantia dos módulos Astronergy": a kind named after a preposition describes the subject
+    described = {t for prev, word in zip(words, words[1:]) if prev in _OBJECT_PREPOSITIONS | {"de"}
+                 for t in tokenize(word) if t in _KIND_WORDS}
+    subject = [t for t in terms if _is_code(t) or t in described or any(t in title for title in titles)]
     first_subject = min((order.get(t, 10**6) for t in subject), default=10**6)
     roles: dict[str, tuple[str, float]] = {}
     for t in terms:
@@ -309,6 +313,8 @@ def answer_question(
         return KnowledgeAnswer("none", why={"terms": terms})
     for s in scored:
         s.score = s.lexical + 0.1 * s.focus
+        if s.unit.key and (keyed := set(tokenize(s.unit.key))) and keyed <= set(roles):
+            s.score += 0.25  # the row of a lookup table keyed by what was asked ("2027 | 75 %")
     scored.sort(key=lambda s: (s.score, s.attribute), reverse=True)
     pool = scored[: th.candidates]
     top = max(s.lexical for s in pool)
@@ -330,7 +336,7 @@ def answer_question(
     best = pool[0]
     why = {"top": [(round(s.score, 3), s.unit.text[:70]) for s in pool[:3]], "absent": [t for t in roles if not _match(t, everywhere)], "roles": roles, "best": best.unit.text[:120], "lexical": round(best.lexical, 3),
            "attribute": round(best.attribute, 3), "dense": round(best.dense, 3)}
-    asked_words = _surface(question, list(asked))
+    asked_words = _surface(question, [t for t in asked if t not in _KIND_WORDS] or list(asked))
     # "silent" needs the question to be mostly about a document we hold (its title names it)
     subject_hit = _subject_hit(subject, titles, bodies) if w_subject >= th.subject_share * (w_subject + w_asked) else None
 
@@ -355,6 +361,10 @@ def answer_question(
 
 
 _OBJECT_PREPOSITIONS = frozenset("do da dos das no na nos nas pelo pela of from at".split())
+# What a question names generically ("do módulo", "do banco"): never the missing object itself.
+_KIND_WORDS = frozenset(
+    "modulo inversor microinversor bateria estrutura cabo controlador carregador sistema kit produto equipamento "
+    "banco linha financiamento cliente distribuidora concessionaria empresa cidade estado ano".split())
 
 
 def _named_missing(question: str, everywhere: set[str]) -> list[str]:
@@ -362,13 +372,19 @@ def _named_missing(question: str, everywhere: set[str]) -> list[str]:
     retrieved passage holds anywhere: the base does not cover that bank or distributor."""
     words = re.findall(r"[\wÀ-ÿ-]+", fold(question))
     out = []
-    for prev, word in zip(words, words[1:]):
-        if prev not in _OBJECT_PREPOSITIONS or not word.isalpha() or len(word) < 3:
+    for i, prev in enumerate(words[:-1]):
+        if prev not in _OBJECT_PREPOSITIONS:
             continue
-        terms = [t for t in tokenize(word) if t not in QUESTION_WORDS]
+        j = i + 1
+        while j < len(words) - 1 and all(t in _KIND_WORDS for t in tokenize(words[j]) or ["-"]):
+            j += 1  # "do banco Xpto", "na distribuidora Enel": the name follows the kind
+        word = words[j]
+        if not word.isalpha() or len(word) < 3:
+            continue
+        terms = [t for t in tokenize(word) if t not in QUESTION_WORDS and t not in _KIND_WORDS]
         if terms and not any(_match(t, everywhere) for t in terms):
             out.append(word)
-    return out
+    return list(dict.fromkeys(out))
 
 
 def _is_silent(unit: Unit) -> bool:
@@ -379,10 +395,11 @@ def _is_silent(unit: Unit) -> bool:
 
 def _subject_hit(subject: dict[str, float], titles: list[set[str]], bodies: list[set[str]]) -> int | None:
     """The first hit whose title names the subject, and whose title or text holds all of it."""
-    if not subject:
+    named = [t for t in subject if t not in _KIND_WORDS]  # "módulo" describes; the name identifies
+    if not named:
         return None
     for i, (title, body) in enumerate(zip(titles, bodies, strict=True)):
-        if all(_match(t, title) or _match(t, body) for t in subject) and any(_match(t, title) for t in subject):
+        if all(_match(t, title) or _match(t, body) for t in named) and any(_match(t, title) for t in named):
             return i
     return None
 
