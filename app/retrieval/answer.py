@@ -312,7 +312,7 @@ def answer_question(
     if not scored:
         return KnowledgeAnswer("none", why={"terms": terms})
     for s in scored:
-        s.score = s.lexical + 0.1 * s.focus
+        s.score = s.lexical + 0.1 * s.focus - (0.1 if len(s.unit.text) > 250 else 0.0)  # a quote, not a paragraph
         if s.unit.key and (keyed := set(tokenize(s.unit.key))) and keyed <= set(roles):
             s.score += 0.25  # the row of a lookup table keyed by what was asked ("2027 | 75 %")
     scored.sort(key=lambda s: (s.score, s.attribute), reverse=True)
