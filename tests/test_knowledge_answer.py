@@ -103,6 +103,15 @@ def test_a_bank_no_passage_mentions_is_not_answered_with_another_banks_rate():
     assert answer.why["missing"] == ["xpto"]
 
 
+def test_a_short_opening_sentence_is_quoted_with_the_one_after_it():
+    hit = {"text": "O IOF incide sobre operações de crédito. A fórmula tem uma parte fixa e uma parte diária, "
+                   "limitada a 365 dias.\n\nOutro parágrafo sobre tarifas.",
+           "citation": {"title": "Como comparar financiamentos", "section": "4. IOF"}}
+    answer = answer_question("como o iof entra no financiamento?", [hit])
+    assert answer.quotes[0].unit.text == ("O IOF incide sobre operações de crédito. A fórmula tem uma parte fixa e "
+                                          "uma parte diária, limitada a 365 dias.")
+
+
 def test_no_hits_or_no_content_words_is_none():
     assert answer_question("garantia?", []).kind == "none"
     assert answer_question("qual?", [FIO_B_TABLE]).kind == "none"

@@ -96,6 +96,7 @@ class AnswerThresholds:
     second: float = 0.9  # a second quote must score this fraction of the first
     dense_weight: float = 0.35  # share of the final score from dense similarity (0 = lexical only)
     candidates: int = 12  # units kept for the final choice
+    short: int = 120  # a sentence shorter than this [characters] is quoted with the next one
     near: float = 0.06  # lexical gap within which dense similarity may re-order units
 
 
@@ -289,13 +290,19 @@ def answer_question(
     w_subject, w_asked = sum(subject.values()), sum(asked.values())
 
     scored: list[_Scored] = []
+    following: dict[Unit, Unit] = {}  # a kept sentence → the kept sentence after it in the passage
     for i, hit in enumerate(hits):
         # the subject may be named anywhere in the passage or its title; the asked terms
         # must be in the unit (or its section heading)
         subj = sum(w * max(_match(t, titles[i]), _match(t, bodies[i])) for t, w in subject.items())
+        previous: Unit | None = None
         for unit in split_units(hit.get("text") or "", i):
             if keep is not None and not keep(unit):
+                previous = None
                 continue
+            if previous is not None and previous.kind == unit.kind == "sentence":
+                following[previous] = unit
+            previous = unit
             own = set(tokenize(unit.text))
             got = sum(w * max(_match(t, own), 0.8 * _match(t, sections[i])) for t, w in asked.items())
             attribute = got / w_asked
@@ -346,8 +353,16 @@ def answer_question(
         if _is_silent(best.unit):
             return KnowledgeAnswer("silent", (Quote(best.unit, best.score),), (best.unit.hit,), asked=asked_words,
                                    subject=_title(hits[best.unit.hit]), score=best.score, why=why)
-        quotes = [Quote(best.unit, best.score)]
+        first = best.unit
+        nxt = following.get(first)
+        if first.kind == "sentence" and len(first.text) < th.short and nxt is not None and not _is_silent(nxt):
+            # a short sentence often only opens the point ("O IOF incide sobre o crédito."):
+            # quote it with the sentence that follows it in the passage
+            first = Unit(f"{first.text} {nxt.text}", first.hit, "sentence")
+        quotes = [Quote(first, best.score)]
         for s in pool[1:]:
+            if s.unit is nxt:
+                continue
             if (s.score >= th.second * best.score and s.unit.text != best.unit.text and not _is_silent(s.unit)
                     and s.attribute > 0):
                 quotes.append(Quote(s.unit, s.score))
