@@ -31,6 +31,7 @@ from app.core.metrics import record_turn
 from app.agent.turn import Event, TurnContext
 from app.core.errors import NotFound
 from app.core.telemetry import traced_steps
+from app.retrieval.answer import Unit, answer_question
 
 __all__ = ["Assistant", "Event", "TurnContext", "collect"]
 
@@ -336,23 +337,25 @@ class Assistant(SalesTurns):
             else:
                 yield from self._say(ctx, t["tool_error"].format(error=outcome.error))
             return
-        lines, cites, dropped = [], [], 0
-        for hit in (outcome.result or {}).get("hits", []):
-            passage, had_injection = R.clean_passage(hit["text"])
-            dropped += had_injection
-            if not passage:
-                continue
-            n = len(cites) + 1
-            cite = {"index": n, "label": R.citation_label(hit["citation"]), **hit["citation"], "score": hit["score"]}
-            cites.append(cite)
-            lines.append(f"[{n}] “{passage}” — {cite['label']}")
-        if not lines:
-            yield from self._say(ctx, t["knowledge_none"])
-            return
+        hits = (outcome.result or {}).get("hits", [])
+        removed: set[int] = set()  # hits with a sentence that tried to instruct us (dropped: text is data)
+
+        def keep(unit: Unit) -> bool:
+            if R.is_instruction(unit.text):
+                removed.add(unit.hit)
+                return False
+            return True
+
+        embedder = getattr(self, "knowledge_embedder", None)
+        answer = answer_question(ctx.message, hits, keep=keep,
+                                 embed_query=embedder.embed_query if embedder else None,
+                                 embed_documents=embedder.embed_documents if embedder else None)
+        text, cites = R.knowledge_text(answer, hits, ctx.lang)
         for cite in cites:
             yield Event("citation", cite)
-        yield Event("card", {"type": "citations", "data": {"items": cites, "passages_with_instructions_removed": dropped}})
-        yield from self._say(ctx, t["knowledge_head"] + "\n" + "\n".join(lines))
+        yield Event("card", {"type": "citations", "data": {
+            "items": cites, "answer": answer.kind, "passages_with_instructions_removed": len(removed)}})
+        yield from self._say(ctx, text)
 
 
 def collect(events: Iterator[Event]) -> dict[str, Any]:

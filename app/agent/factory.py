@@ -136,4 +136,5 @@ def build_assistant(
         max_message_chars=limits.max_message_chars, rate_limiter=RateLimiter(cache, limits.rate_per_minute),
         shed_queue_depth=limits.shed_queue_depth,
     )
+    assistant.knowledge_embedder = getattr(searcher, "embedder", None)  # orders near-tie answer sentences
     return assistant

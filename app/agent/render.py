@@ -225,6 +225,52 @@ def clean_passage(text: str, max_chars: int = 320) -> tuple[str, bool]:
     return cleaned, len(kept) != len(sentences)
 
 
+def is_instruction(text: str) -> bool:
+    """Retrieved text that tries to instruct the assistant (it is data, never obeyed)."""
+    return bool(_INJECTION.search(text))
+
+
+def _quote(text: str, max_chars: int = 360) -> str:
+    text = re.sub(r"\s+", " ", text).strip()
+    return text if len(text) <= max_chars else text[:max_chars].rsplit(" ", 1)[0] + " …"
+
+
+def knowledge_text(answer: Any, hits: list[dict[str, Any]], lang: str) -> tuple[str, list[dict[str, Any]]]:
+    """The reply to a knowledge question and its citations, from :class:`~app.retrieval.answer.KnowledgeAnswer`.
+
+    Every figure shown is inside a quoted passage (or the document's title); the lead line
+    only re-arranges the quoted row's own cells."""
+    k = templates(lang)["knowledge"]
+    cites = []
+    for n, i in enumerate(answer.hits, start=1):
+        hit = hits[i]
+        cites.append({"index": n, "label": citation_label(hit["citation"]), **hit["citation"], "score": hit.get("score")})
+    number = {i: n for n, i in enumerate(answer.hits, start=1)}
+    if answer.kind == "none":
+        missing = (answer.why or {}).get("missing") or []
+        about = k["none_about"].format(words=", ".join(missing)) if missing else ""
+        return k["none"].format(about=about), []
+    title = cites[0]["title"] if cites else ""
+    asked = answer.asked or k["this_data"]
+    lines: list[str] = []
+    if answer.kind == "silent":
+        if answer.quotes:
+            q = answer.quotes[0]
+            lines.append(k["silent_quoted"].format(title=title, asked=asked))
+            lines.append(f"«{_quote(q.unit.text)}» [{number[q.unit.hit]}]")
+        else:
+            lines.append(k["silent"].format(title=title, asked=asked, n=1))
+    else:
+        first = answer.quotes[0].unit
+        if first.kind == "row" and first.key and first.value and ";" not in first.value:
+            lines.append(k["lead_row"].format(key=first.key, value=first.value, title=title))
+        else:
+            lines.append(k["lead"].format(title=title))
+        lines += [f"«{_quote(q.unit.text)}» [{number[q.unit.hit]}]" for q in answer.quotes]
+    lines.append(k["sources"] + " " + "; ".join(f"[{c['index']}] {c['label']}" for c in cites))
+    return "\n".join(lines), cites
+
+
 def citation_label(citation: dict[str, Any]) -> str:
     label = str(citation.get("title") or citation.get("source") or "fonte")
     if citation.get("page"):

