@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.agent.parsing import FinancingAsk, Parsed, parse_company, parse_financing
+from app.agent.parsing import FinancingAsk, Parsed, parse_company, parse_financing, product_filters
 from app.agent.places import fold
 
 SIZE = "size_pv_system"
@@ -75,43 +75,11 @@ _QUOTE = re.compile(rf"\b({_QUOTE_VERBS})\b(\s+\w+){{0,3}}?\s+(orcamento|cotacao
 _QUOTE_FOLLOW_UP = re.compile(r"\b(pode|cria|criar|crie|gera|gerar|gere|faca|faz|fazer|sim|yes|create|confirm\w*|"
                               r"go ahead|do it)\b")
 PRODUCT_ID = re.compile(r"\b([a-z0-9]+(?:-[a-z0-9]+){2,})\b")
-_MANUFACTURERS = (
-    "growatt", "deye", "goodwe", "fronius", "sungrow", "solis", "huawei", "canadian", "jinko", "trina", "longi",
-    "ja solar", "byd", "risen", "hoymiles", "apsystems", "weg", "sofar", "solax", "tsun", "saj", "intelbras",
-    "astronergy", "dah", "sunova", "osda", "znshine", "pylontech", "freedom", "unipower", "renovigi", "ecoflow",
-)
-
-
 @dataclass
 class RuleIntent:
     intent: str | None
     sure: bool
     args: dict[str, Any] = field(default_factory=dict)
-
-
-def product_filters(text: str, parsed: Parsed) -> dict[str, Any]:
-    folded = fold(text)
-    args: dict[str, Any] = {}
-    for word in folded.split():
-        if word in _PRODUCT_NOUNS:
-            args["category"] = _PRODUCT_NOUNS[word]
-            break
-    if "string box" in folded:
-        args["category"] = "string_box"
-    for name in _MANUFACTURERS:
-        if re.search(rf"\b{name}\b", folded):
-            args["manufacturer"] = name
-            break
-    if parsed.power_w:
-        if re.search(r"\b(ate|no maximo|up to|at most|max)\b", folded):
-            args["max_power_w"] = parsed.power_w
-        elif re.search(r"\b(acima de|a partir de|pelo menos|minimo|above|at least|over|mais de)\b", folded):
-            args["min_power_w"] = parsed.power_w
-        else:
-            args["min_power_w"] = args["max_power_w"] = parsed.power_w
-    if parsed.connection and args.get("category") in ("inverter", "kit", None):
-        args["phase"] = parsed.connection
-    return args
 
 
 def sales_intent(text: str, parsed: Parsed, pending: str | None, awaiting: list[str],

@@ -218,7 +218,10 @@ def size_system(request: M.SizingRequest, products: Iterable[Product] | CatalogR
     site = resolve_site(municipality=s.municipality, uf=s.uf, ibge_code=s.ibge_code, latitude_deg=s.lat,
                         longitude_deg=s.lon)
     prices = resolve_prices(site, request.tariff)
-    consumption = monthly_consumption_kwh(request.consumption, prices.bill_brl_per_kwh)
+    c_in = request.consumption
+    # "How much does 8 kWp generate here?" has no consumption: set below from the size itself.
+    assume_consumption = request.system_kwp is not None and c_in.monthly_kwh is None and c_in.bill_brl is None
+    consumption = None if assume_consumption else monthly_consumption_kwh(c_in, prices.bill_brl_per_kwh)
     connection = Phase(request.connection)
     prefs, roof, tar = request.preferences, request.roof, request.tariff
     if not 0.5 <= prefs.max_dc_ac_ratio <= 2.0:
@@ -254,6 +257,9 @@ def size_system(request: M.SizingRequest, products: Iterable[Product] | CatalogR
     mode = "fixed_kit" if request.kit_id else ("fixed_size" if request.system_kwp else "target")
 
     availability = E.availability_kwh(connection)
+    if consumption is None:
+        per_kwp = float(arr.dc_pvwatts_per_w(K.PVWATTS_GAMMA_PCT_PER_C / 100).sum()) * 0.86
+        consumption = np.repeat(request.system_kwp * per_kwp / 12 + availability, 12)
     annual_consumption = float(consumption.sum())
     compensable = float(np.maximum(consumption - availability, 0).sum())
     target_kwh = compensable * prefs.target_offset_pct / 100
@@ -414,6 +420,11 @@ def size_system(request: M.SizingRequest, products: Iterable[Product] | CatalogR
         f"P90 = P50 × (1 − 1,282 σ), σ = √(recurso² + variabilidade interanual {INTERANNUAL_VARIABILITY_PCT:.0f}%² "
         f"+ modelo {MODEL_UNCERTAINTY_PCT:.0f}%²) = {sigma:.1f} %.",
     ]
+    if assume_consumption:
+        assumptions.append(
+            f"Consumo não informado: a economia supõe um consumo igual à geração estimada de {request.system_kwp:g} kWp "
+            f"mais o custo de disponibilidade (≈ {fmt_thousands(annual_consumption / 12)} kWh/mês); informe o consumo "
+            "para a economia real.")
     if roof_limited_any:
         assumptions.append("A área do telhado limitou o número de módulos em parte dos projetos.")
     if roof.faces:
