@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.agent.parsing import FinancingAsk, Parsed, parse_company, parse_financing, product_filters
+from app.agent.parsing import FinancingAsk, Parsed, parse_client, parse_company, parse_financing, product_filters
 from app.agent.places import fold
 
 SIZE = "size_pv_system"
@@ -104,7 +104,8 @@ def sales_intent(text: str, parsed: Parsed, pending: str | None, awaiting: list[
     if pending == FINANCE and "financing_amount" in awaiting and figures and not sizing_request:
         return RuleIntent(FINANCE, True, ask.arguments())  # "30 mil" after "qual valor?"
     if pending == QUOTE and (_QUOTE_FOLLOW_UP.search(folded)
-                             or ("quote_company" in awaiting and parse_company(text, bare=True))):
+                             or ("quote_company" in awaiting
+                                 and (parse_company(text, bare=True) or parse_client(text, bare=True)))):
         # "sou representante, pode criar" after a refusal; the company id asked for.
         return RuleIntent(QUOTE, True)
     return None

@@ -340,6 +340,45 @@ def parse_company(text: str, bare: bool = False) -> str | None:
     return None
 
 
+_CNPJ_RE = re.compile(r"(?<!\d)(\d{2}\.?\d{3}\.?\d{3}/?\d{4}-?\d{2})(?!\d)")
+# "pro cliente Solar BH", "para a empresa Sertão Solar", "cotação pra Solar Triângulo": a name
+# starts with a capital letter after one of these words (a lower-case word there is not a name).
+_CLIENT_RE = re.compile(
+    r"\b(?:cliente|empresa|integrador[a]?|company|client|customer|pr[ao]|para(?: [ao])?|for)\s*[:\-]?\s*"
+    r"((?:[A-ZÀ-Ý][\wÀ-ÿ&'.-]*)(?:\s+(?:d[aeo]s?\s+|&\s+)?[A-ZÀ-Ý0-9][\wÀ-ÿ&'.-]*){0,4})")
+_NOT_A_NAME = {"PF", "PJ", "CNPJ", "CPF", "SAC", "Price", "Sim", "Não", "Nao"}
+
+
+def parse_client(text: str, bare: bool = False) -> str | None:
+    """How a rep names the buying client: a CNPJ (digits) or a company name ("pro cliente
+    Solar BH"). ``bare``: the whole message may be the name (the reply to "qual cliente?").
+    Never derived from ordinary words: "gera uma cotação desse kit pro cliente" names nobody."""
+    m = _CNPJ_RE.search(text)
+    if m:
+        return re.sub(r"\D", "", m.group(1))
+    for m in _CLIENT_RE.finditer(text):
+        name = m.group(1).strip(" .,:;!?")
+        if name and name.split()[0] not in _NOT_A_NAME:
+            return name
+    if bare:
+        words = text.strip(" .!?")
+        if 2 <= len(words) <= 80 and not re.search(r"\d{3,}", words) and yes_or_no(words) is None:
+            return re.sub(r"^(?:(?:é|e|eh|a|o)\s+)?(?:(?:empresa|cliente)\s+)?(?:(?:a|o)\s+)?", "", words,
+                          flags=re.IGNORECASE).strip() or None
+    return None
+
+
+def choose_option(text: str, options: list[str]) -> int | None:
+    """Which of the listed ``options`` the reply picks: "a segunda", "2", or a name in it."""
+    folded = fold(text)
+    ordinals = ("primeir", "segund", "terceir", "quart", "quint")
+    for i, word in enumerate(ordinals[:len(options)]):
+        if re.search(rf"\b{word}[oa]\b", folded) or re.fullmatch(rf"\s*{i + 1}\s*[.)!]?\s*", folded):
+            return i
+    hits = [i for i, name in enumerate(options) if fold(name) in folded or (folded.strip() and folded.strip() in fold(name))]
+    return hits[0] if len(hits) == 1 else None
+
+
 def parse_end_customer(text: str) -> str | None:
     """The end customer's name, for the proposal ("cliente final Maria Souza")."""
     m = _END_CUSTOMER_RE.search(text)

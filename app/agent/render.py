@@ -367,6 +367,13 @@ def financing_text(result: dict[str, Any], lang: str, from_sizing: bool) -> str:
     return "\n".join(lines)
 
 
+def fmt_cnpj(digits: str) -> str:
+    """'12345678000190' → '12.345.678/0001-90' (other lengths as given)."""
+    if not re.fullmatch(r"\d{14}", digits or ""):
+        return digits
+    return f"{digits[:2]}.{digits[2:5]}.{digits[5:8]}/{digits[8:12]}-{digits[12:]}"
+
+
 def quote_preview_text(summary: dict[str, Any], company_id: str, lang: str) -> str:
     """The summary shown before a quote is created, ending with the yes/no question."""
     q = templates(lang)["quote"]

@@ -233,8 +233,11 @@ class ToolOutcome:
 class ToolRunner:
     """Runs tools by name; never raises for a user-fixable problem."""
 
-    def __init__(self, tools: list[BaseTool]) -> None:
+    def __init__(self, tools: list[BaseTool], deps: ToolDeps | None = None) -> None:
         self.tools = {t.name: t for t in tools}
+        # The services behind the tools, for look-ups a turn makes before calling one (e.g. the
+        # companies a sales rep names, before create_draft_quote).
+        self.deps = deps
         self.specs = [convert_to_openai_tool(t) for t in tools]
         # Arguments the session fills and the model never sees (role, sizing id, idempotency key).
         self.injected = {t.name: set(t.get_input_schema().model_fields) - set(t.tool_call_schema.model_fields)
