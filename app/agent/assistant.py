@@ -356,6 +356,9 @@ class Assistant(SalesTurns):
                 args.setdefault(key, value)
         for key in ("product_id", "connection", "k"):
             args.pop(key, None)
+        if args.get("category") not in ("battery", None):
+            for key in ("capacity_kwh", "voltage_v"):  # battery specs: "inversor 220 V" is no filter
+                args.pop(key, None)
         state.intent = I.FIND
         yield from self._run_tool(ctx, I.FIND, args)
         outcome = ctx.outcome

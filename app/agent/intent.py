@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.agent.extractors import generation_question
 from app.agent.parsing import FinancingAsk, Parsed, parse_client, parse_company, parse_financing, product_filters
 from app.agent.places import fold
 
@@ -116,13 +117,24 @@ def classify(text: str, parsed: Parsed, pending: str | None, awaiting: list[str]
     """What the rules think the user wants (``pending`` = the task under way, if any;
     ``has_sizing``: the conversation has a sized system, so "e o financiamento?" has an amount)."""
     folded = fold(text)
-    has_slots = bool(parsed.slots())
+    has_slots = bool(parsed.slots() or parsed.options())
     product_id = PRODUCT_ID.search(text.lower())
     if product_id and re.search(r"\b(produto|product|id|detalhe\w*|details?|specs?|ficha|sku|codigo|code)\b", folded):
         return RuleIntent(GET, True, {"product_id": product_id.group(1)})
     sales = sales_intent(text, parsed, pending, awaiting, has_sizing)
     if sales is not None:
         return sales
+    # (extract, #17) Readings the extractors make sure of: "quanto gera 8 kWp em …" is a
+    # fixed-size sizing; a battery capacity or a maker's model/price ("preço do Deye SUN 12K")
+    # is a catalog search. The trained intent model may take these over.
+    if parsed.system_kwp and (generation_question(text) or parsed.municipality) and not parsed.battery_kwh:
+        return RuleIntent(SIZE, True)
+    if parsed.battery_kwh and not (parsed.monthly_kwh or parsed.bill_brl):
+        return RuleIntent(FIND, True, product_filters(text, parsed))
+    if re.search(r"\b(preco|precos|price|quanto (custa|ta|esta|sai)|qto (custa|ta)|valor)\b", folded):
+        filters = product_filters(text, parsed)
+        if filters.get("manufacturer"):
+            return RuleIntent(FIND, True, filters)
     knowledge = bool(_KNOW_WORDS.search(folded))
     category_word = any(w in _PRODUCT_NOUNS for w in folded.split()) or "string box" in folded
     find = category_word and bool(_FIND_VERBS.search(folded))

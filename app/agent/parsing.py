@@ -319,6 +319,7 @@ def parse_financing(text: str, lang: str = "pt", bare_amount: bool = False) -> F
 
 _COMPANY_RE = re.compile(r"\b(?:empresa|company|companhia|comprador[a]?|buyer)\s*(?:id\s*)?[:#=]?\s*([A-Za-z0-9_.:-]{3,64})",
                          re.IGNORECASE)
+_ID_TOKEN_RE = re.compile(r"(?<![\w-])((?:comp|cus|company)_(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{6,60})(?![\w-])")
 _BARE_ID_RE = re.compile(r"\s*([A-Za-z]+_[A-Za-z0-9]{4,60})\s*[.!]?\s*")
 _END_CUSTOMER_RE = re.compile(
     r"\b(?:cliente final|consumidor final|end customer|para o cliente|para a cliente|for the customer)\s*[:\-]?\s*"
@@ -333,6 +334,9 @@ def parse_company(text: str, bare: bool = False) -> str | None:
     m = _COMPANY_RE.search(text)
     if m and re.search(r"[\d_]", m.group(1)):
         return m.group(1).rstrip(".:")
+    m = _ID_TOKEN_RE.search(text)  # an id as the backends write them ("pra comp_9a1c… em 48x")
+    if m:
+        return m.group(1)
     if bare:
         m = _BARE_ID_RE.fullmatch(text)
         if m:
@@ -429,7 +433,7 @@ _SUBTYPES = [(r"\bhibrid\w*|\bhybrid\b", "hybrid"), (r"\bmicro ?inver\w*|\bmicro
              (r"\boff ?grid\b", "off_grid"), (r"\bon ?grid\b|\bgrid ?tie\b", "grid_tie")]
 # "SUN 12K", "SUN-8K", "MIN 3000", "MIC 600": a model code's power (K = kW).
 _MODEL_POWER = re.compile(r"\b(?:sun|min|mic|mod|mid|max|spf|sph|tl|hm|hms|ds3|qs1|gw|sg|rhi|s5|s6)[\s-]?"
-                          r"(\d{1,3}(?:[.,]\d)?)\s*(k|ktl|kw)?(?=[\s\-?!.,]|$)")
+                          r"(\d{1,5}(?:[.,]\d)?)\s*(k|ktl|kw)?(?=[\s\-?!.,]|$)")
 
 
 def product_filters(text: str, parsed: Parsed) -> dict[str, object]:
@@ -485,12 +489,11 @@ def product_filters(text: str, parsed: Parsed) -> dict[str, object]:
         args["capacity_kwh"] = parsed.battery_kwh
         args.setdefault("category", "battery")
     volts = re.search(rf"({_NUM})\s*v\b", folded)
-    if volts and args.get("category") in ("battery", None) and (parsed.battery_kwh or "bateria" in folded
-                                                                 or "battery" in folded or args.get("category")):
+    if volts and args.get("category") in ("battery", None):  # dropped later unless the search is for batteries
         args["voltage_v"] = parse_number(volts.group(1), lang)
     for bound, pattern in (("max_price_brl", r"(ate|no maximo|abaixo de|menos de|up to|under|below|at most)"),
                            ("min_price_brl", r"(acima de|a partir de|mais de|above|over|at least)")):
-        m = re.search(rf"\b{pattern}\s*(r\$\s*)?({_NUM})\s*(mil|k)?\s*(reais|brl)?", folded)
+        m = re.search(rf"\b{pattern}\s*(r\$\s*)?({_NUM})\s*(mil|k)?\s*(reais|brl)?", X.fold(text))
         if m and (m.group(2) or m.group(4) or m.group(5) or "preco" in folded or "price" in folded):
             value = parse_number(m.group(3), lang) * (1000 if m.group(4) else 1)
             args[bound] = value

@@ -29,7 +29,7 @@ _COMMON_WORDS = {
     # words of the trade and of a roof/site description that are also municipality names
     "laje", "telha", "painel", "sertao", "estrela", "cristal", "chacara", "mata", "formiga", "pedreira",
     "cachoeira", "palmeira", "cedro", "ipe", "capela", "cruzeiro", "varzea", "alegre", "prata",
-    "placas", "corrente", "modelo", "marco", "propria", "bora", "caem", "conquista", "franca", "sales",
+    "placas", "corrente", "modelo", "marco", "propria", "bora", "caem", "conquista", "sales",
 }
 
 # Informal names a buyer types; value is (municipality, UF).
@@ -152,15 +152,21 @@ class PlaceIndex:
                     continue
                 if any(c.start <= start and start + size <= c.end for c in found):
                     continue  # a name inside a longer name already found
+                if before.endswith(("nao", "not", "nem")):
+                    continue  # "é em Franca, não Ribeirão"
                 common = size == 1 and (key in _COMMON_WORDS or len(key) <= 3) and not alias
                 capitalised = all(w[0].isupper() for w in words[start : start + size])
-                if common and not capitalised:
-                    continue
                 end_char = spans[start + size - 1][1]
                 after = text[end_char : end_char + 4]
-                uf_after = re.match(r"\s*[-/,(]?\s*([A-Z]{2})(?![A-Za-z])", after)
-                found.append(_Candidate(start, start + size, matches, common,
-                                        bool(uf_after and uf_after.group(1) in self.ufs), cue))
+                uf_after = re.match(r"\s*[-/,(]?\s*([A-Za-z]{2})(?![A-Za-z])", after)
+                if uf_after and (uf_after.group(1).upper() not in {m.uf for m in matches}
+                                 or (uf_after.group(1).islower() and not cue)):
+                    uf_after = None  # a UF sigla after the name, and one where that name exists
+                if common and not capitalised and not (cue and uf_after):
+                    continue  # "telhado de laje", but "casa em estrela rs" is Estrela/RS
+                if uf_after:
+                    matches = [m for m in matches if m.uf == uf_after.group(1).upper()]
+                found.append(_Candidate(start, start + size, matches, common, bool(uf_after), cue))
         if not found:
             return PlaceMatch(uf=explicit_uf) if explicit_uf else None
         plain = [c for c in found if not c.common] or found
