@@ -218,7 +218,7 @@ def sizing_notes(args: dict[str, Any], result: dict[str, Any], lang: str,
         named = re.search(r"homologada de (.+?) \(TE", " ".join(result.get("assumptions") or []))
         notes.append(n["bill_tariff"].format(
             bill=format_brl(args["bill_brl"], lang), kwh=format_kwh(monthly, lang),
-            tariff=f"{format_brl(args['bill_brl'] / monthly, lang)}/kWh",
+            tariff=f"{format_brl((best.get('economics') or {}).get('energy_brl_per_kwh') or args['bill_brl'] / monthly, lang)}/kWh",
             distributor=named.group(1) if named else n["site_distributor"]))
     if result.get("mode") == "fixed_size" and args.get("system_kwp"):
         notes.append(n["fixed_size"].format(value=fmt_option("system_kwp", args["system_kwp"], lang)))
