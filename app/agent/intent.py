@@ -131,9 +131,10 @@ def classify(text: str, parsed: Parsed, pending: str | None, awaiting: list[str]
         return RuleIntent(SIZE, True)
     if parsed.battery_kwh and not (parsed.monthly_kwh or parsed.bill_brl):
         return RuleIntent(FIND, True, product_filters(text, parsed))
-    if re.search(r"\b(preco|precos|price|quanto (custa|ta|esta|sai)|qto (custa|ta)|valor)\b", folded):
+    if re.search(r"\b(preco|precos|price|quanto (custa|ta|esta|sai)|qto (custa|ta)|valor)\b", folded) \
+            or _FIND_VERBS.search(folded):
         filters = product_filters(text, parsed)
-        if filters.get("manufacturer"):
+        if filters.get("manufacturer") and not _KNOW_WORDS.search(folded):
             return RuleIntent(FIND, True, filters)
     knowledge = bool(_KNOW_WORDS.search(folded))
     category_word = any(w in _PRODUCT_NOUNS for w in folded.split()) or "string box" in folded
