@@ -304,6 +304,9 @@ _INJECTION = re.compile(
 )
 
 
+INJECTION = _INJECTION  # also read by the rules on the user's own message (app.agent.intent)
+
+
 def clean_passage(text: str, max_chars: int = 320) -> tuple[str, bool]:
     """A retrieved passage fit to quote: sentences that try to instruct the assistant are
     dropped (retrieved text is data), whitespace collapsed, length bounded."""
