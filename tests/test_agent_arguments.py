@@ -203,3 +203,17 @@ def test_out_of_range_consumption_is_asked_about(assistant, text):
     assert not calls(reply, "size_pv_system") and reply["awaiting"][0] == "consumption"
     raw = "1e308 kWh" if text.startswith("1e308") else "99.999.999.999 kWh"
     assert f"“{raw}”" in reply["message"] and "308 kWh/mês" not in reply["message"]
+
+
+def test_an_option_the_engine_cannot_honour_is_dropped_and_said():
+    # Small hand-built catalog (as the engine's own tests): kits from R$ 4.000 + installation.
+    from test_sizing_design_modes import catalog
+
+    a = make_assistant(sizing=EngineSizing(catalog()))
+    reply = run_turn(a, "o1", "tenho R$ 3 mil, cliente em Salvador BA, 500 kWh, monofásico, sou da Enel")
+    sized = calls(reply, "size_pv_system")
+    assert sized[0]["budget_brl"] == 3000 and sized[0]["distributor"] == "Enel"
+    assert "budget_brl" not in sized[-1] and "distributor" not in sized[-1]  # retried without them
+    assert "kWp" in reply["message"]
+    assert "nenhum projeto cabe no orçamento de R$ 3.000,00" in reply["message"]
+    assert "não reconheci a distribuidora “Enel”" in reply["message"]
