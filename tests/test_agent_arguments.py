@@ -103,6 +103,8 @@ def test_product_codes_prices_and_battery_filters(places):
     assert filters("bateria de litio 15 kWh de 48v")["voltage_v"] == 48.0
     assert filters("inversor até R$ 5 mil em estoque") == {"category": "inverter", "max_price_brl": 5000.0,
                                                            "in_stock": True}
+    assert filters("inversor monofásico até 5 kW") == {"category": "inverter", "max_power_w": 5000.0,
+                                                       "phase": "single_phase"}  # kW is power, not price
 
 
 def test_a_client_is_a_name_or_a_cnpj_never_words_of_the_message():

@@ -493,7 +493,8 @@ def product_filters(text: str, parsed: Parsed) -> dict[str, object]:
         args["voltage_v"] = parse_number(volts.group(1), lang)
     for bound, pattern in (("max_price_brl", r"(ate|no maximo|abaixo de|menos de|up to|under|below|at most)"),
                            ("min_price_brl", r"(acima de|a partir de|mais de|above|over|at least)")):
-        m = re.search(rf"\b{pattern}\s*(r\$\s*)?({_NUM})\s*(mil|k)?\s*(reais|brl)?", X.fold(text))
+        m = re.search(rf"\b{pattern}\s*(r\$\s*)?({_NUM})(?!\s*(?:k?wh?p?|v|a|m2|m²)\b)\s*(mil\b|k\b)?\s*(reais|brl)?",
+                      X.fold(text))
         if m and (m.group(2) or m.group(4) or m.group(5) or "preco" in folded or "price" in folded):
             value = parse_number(m.group(3), lang) * (1000 if m.group(4) else 1)
             args[bound] = value
