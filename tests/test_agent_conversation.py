@@ -44,14 +44,19 @@ def test_correction_resizes_with_the_new_value():
     assert "5,83 kWp" in reply["message"]
 
 
-def test_bill_needs_tariff_and_numbers_come_from_the_tool():
-    sizing = FakeSizing()
+def test_bill_sizes_with_the_site_tariff_and_a_given_tariff_replaces_it():
+    # Issues #15/#17: a bill in R$ sizes with the site distributor's tariff (the engine's
+    # default) instead of asking for a tariff; a tariff the user then gives replaces it.
+    # (This test asked for the tariff before; the behaviour changed on purpose.)
+    sizing = FakeSizing(default_tariff_brl_per_kwh=0.90)
     a = make_assistant(sizing=sizing)
     reply = run_turn(a, "c3", "Conta de luz de R$ 450,00 em BH, monofásico")
-    assert reply["awaiting"] == ["tariff"] and not sizing.calls
-    reply = run_turn(a, "c3", "a tarifa é R$ 0,90/kWh")
-    assert sizing.calls[-1]["bill_brl"] == 450.0 and sizing.calls[-1]["tariff_brl_per_kwh"] == 0.9
-    assert "4,17 kWp" in reply["message"]
+    assert reply["awaiting"] == [] and "tarifa em R$/kWh" not in reply["message"]
+    assert sizing.calls[-1]["bill_brl"] == 450.0 and "tariff_brl_per_kwh" not in sizing.calls[-1]
+    assert "4,17 kWp" in reply["message"]  # 450 / 0,90 / 120, from the tool
+    reply = run_turn(a, "c3", "a tarifa é R$ 1,00/kWh")
+    assert sizing.calls[-1]["bill_brl"] == 450.0 and sizing.calls[-1]["tariff_brl_per_kwh"] == 1.0
+    assert "3,75 kWp" in reply["message"]
 
 
 def test_english_user_gets_english_answer():
@@ -83,8 +88,10 @@ def test_invalid_model_arguments_are_reported_to_the_model_once():
                 reply.tool_calls[0].arguments = {"category": "inverter"}
             return reply
 
-    a = make_assistant(llm=Picky(lambda m: ("find_products", {"category": "inversor", "manufacturer": "growatt"})))
-    reply = run_turn(a, "c5d", "algo da growatt pro meu cliente")
+    # A message the rules read no category from (they now read "growatt" as an inverter maker),
+    # so the model's invalid category is the one the tool gets.
+    a = make_assistant(llm=Picky(lambda m: ("find_products", {"category": "inversor"})))
+    reply = run_turn(a, "c5d", "algo bom pro meu cliente")
     calls = [t for t in reply["tools"] if t["event"] == "tool_call"]
     results = [t for t in reply["tools"] if t["event"] == "tool_result"]
     assert results[0]["ok"] is False and results[0]["error_code"] == "argumento_invalido"

@@ -124,3 +124,19 @@ def test_model_proposal_of_the_quote_tool_is_ignored_for_a_widget_but_offered_to
 
     collect(a.turn("r2", "algo pro meu cliente", role="sales_rep"))
     assert "create_draft_quote" not in llm.offered[0] and "create_draft_quote" in llm.offered[1]
+
+
+def test_a_model_company_id_made_of_the_messages_words_is_never_used():
+    # #17: "gera uma cotação desse kit pro cliente" produced company id 'gera_u' (the model's
+    # guess passed the old check because "gera u" is in the folded message).
+    llm = ScriptedLLM(lambda m: ("create_draft_quote", {"company_id": "gera_u", "confirmed": False}))
+    a = make_assistant(llm=llm)
+    state = a.store.load("r9")
+    state.sizing_id, state.sizing_capex_brl = "abc123", 20_000.0
+    a.store.save(state)
+    from app.agent.assistant import collect
+
+    reply = collect(a.turn("r9", "gera uma cotação desse kit pro cliente", role="sales_rep"))
+    assert not [t for t in reply["tools"] if t["event"] == "tool_call"]
+    assert "gera_u" not in reply["message"] and reply["awaiting"] == ["quote_company"]
+    assert "CNPJ" in reply["message"] and "id da empresa" not in reply["message"]

@@ -56,17 +56,22 @@ class FakeCatalog:
 
 
 class FakeSizing:
-    """Deterministic stand-in for the engine: 1 kWp per 120 kWh/month, 550 W modules."""
+    """Deterministic stand-in for the engine: 1 kWp per 120 kWh/month, 550 W modules.
 
-    def __init__(self) -> None:
+    Like the engine, a bill without a tariff is converted with the site distributor's tariff
+    (here one default for every site), and ``system_kwp`` simulates that size."""
+
+    def __init__(self, default_tariff_brl_per_kwh: float = 0.90) -> None:
         self.calls: list[dict[str, Any]] = []
+        self.default_tariff_brl_per_kwh = default_tariff_brl_per_kwh
 
     def size(self, args: dict[str, Any]) -> dict[str, Any]:
         self.calls.append(args)
         if args.get("municipality") == "Atlantis":
             raise InvalidInput("Município 'Atlantis' não encontrado.", hint="Informe um município brasileiro e a UF.")
-        monthly = args.get("monthly_kwh") or (args["bill_brl"] / args["tariff_brl_per_kwh"])
-        kwp = round(monthly / 120, 2)
+        tariff = args.get("tariff_brl_per_kwh") or self.default_tariff_brl_per_kwh
+        monthly = args.get("monthly_kwh") or (args["bill_brl"] / tariff if args.get("bill_brl") else None)
+        kwp = args["system_kwp"] if args.get("system_kwp") else round(monthly / 120, 2)
         return {
             "system_kwp": kwp,
             "n_modules": int(-(-kwp * 1000 // 550)),

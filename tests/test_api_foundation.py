@@ -93,6 +93,18 @@ def test_products_combined_filters(client):
         assert p["phase"] == "three_phase" and 5000 <= p["power_w"] <= 15000 and p["in_stock"]
 
 
+def test_products_filter_batteries_by_capacity_price_and_stock(client):
+    params = {"category": "battery", "min_capacity_kwh": 4.5, "max_capacity_kwh": 5.5, "max_price_brl": 7000,
+              "in_stock": True}
+    items = client.get("/v1/products", params=params).json()["items"]
+    assert items
+    for p in items:
+        detail = client.get(f"/v1/products/{p['id']}").json()
+        assert 4.5 <= detail["battery"]["capacity_kwh"] <= 5.5 and p["price_brl"] <= 7000 and p["in_stock"]
+    bad = client.get("/v1/products", params={"min_capacity_kwh": 10, "max_capacity_kwh": 5})
+    assert bad.status_code == 422 and "capacity_kwh" in bad.json()["error"]["message"]
+
+
 def test_products_pagination_is_stable(client):
     first = client.get("/v1/products", params={"category": "module", "limit": 5, "offset": 0}).json()
     second = client.get("/v1/products", params={"category": "module", "limit": 5, "offset": 5}).json()

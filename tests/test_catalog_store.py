@@ -68,6 +68,20 @@ def test_filters(store):
     assert set(ids(store.search(ProductQuery(manufacturer="growatt")))) == {"inv-3k", "inv-10k"}
 
 
+def test_battery_capacity_and_voltage_filters(store):
+    from app.catalog.models import BatterySpecs
+
+    store.upsert([
+        Product(id="bat-5", category=Category.BATTERY, name="Bateria LFP 5,12 kWh 51,2 V", price_brl=6700.0,
+                in_stock=True, battery=BatterySpecs(capacity_kwh=5.12, nominal_voltage_v=51.2)),
+        Product(id="bat-10", category=Category.BATTERY, name="Bateria LFP 10 kWh HV", price_brl=14000.0,
+                in_stock=True, battery=BatterySpecs(capacity_kwh=10.0, nominal_voltage_v=204.8)),
+    ])
+    assert ids(store.search(ProductQuery(min_capacity_kwh=4.5, max_capacity_kwh=5.5))) == ["bat-5"]
+    assert ids(store.search(ProductQuery(min_voltage_v=43.2, max_voltage_v=52.8))) == ["bat-5"]
+    assert ids(store.search(ProductQuery(min_capacity_kwh=8))) == ["bat-10"]  # products without specs never match
+
+
 def test_free_text_ignores_accents_and_case(store):
     assert set(ids(store.search(ProductQuery(q="trifasico")))) == {"inv-10k", "inv-15k"}
     assert ids(store.search(ProductQuery(q="hibrido deye"))) == ["inv-hyb"]

@@ -145,12 +145,45 @@ def test_company_from_the_request_body_and_no_cancels(env):
 def test_asks_once_for_the_company_then_quotes(env):
     env.chat("rep-3", SIZING, env.admin)  # admin ⊇ sales_rep
     asked = env.chat("rep-3", "Please create a quote for this client", env.admin)
-    assert asked["awaiting"] == ["quote_company"] and "company id" in asked["message"]
+    # #17: a rep is asked for the client's name or CNPJ, never for an id on file (changed on purpose).
+    assert asked["awaiting"] == ["quote_company"] and "CNPJ" in asked["message"] and " id" not in asked["message"]
     preview = env.chat("rep-3", env.company_id, env.admin)
     assert card(preview, "quote_preview")["company_id"] == env.company_id
     assert "Shall I create the quote? (yes/no)" in preview["message"]
     env.chat("rep-3", "yes", env.admin)
     assert env.backend_quotes() == 1
+
+
+def test_a_rep_names_the_client_and_no_id_is_made_up_from_the_words(env):
+    # #17: "gera uma cotação desse kit pro cliente" once produced company id 'gera_u'.
+    env.chat("rep-5", SIZING, env.rep)
+    asked = env.chat("rep-5", "gera uma cotação desse kit pro cliente", env.rep)
+    assert asked["awaiting"] == ["quote_company"] and "nome da empresa" in asked["message"] and "CNPJ" in asked["message"]
+    assert "gera_u" not in asked["message"] and not tool_names(asked) and "id da empresa" not in asked["message"]
+    preview = env.chat("rep-5", "Solar Triângulo", env.rep)  # the name, looked up in the commerce backend
+    assert card(preview, "quote_preview")["company_id"] == env.company_id
+    assert env.backend_quotes() == 0
+
+
+def test_a_rep_quotes_by_name_in_one_message_and_by_cnpj(env):
+    env.chat("rep-6", SIZING, env.rep)
+    preview = env.chat("rep-6", "cria um orçamento desse sistema pra Solar Triângulo em 48 meses", env.rep)
+    assert card(preview, "quote_preview")["company_id"] == env.company_id
+    other = env.app.state.commerce.create_company("Sertão Solar Ltda", "compras@sertao.com.br",
+                                                   tax_id="12.345.678/0001-90")
+    env.chat("rep-7", SIZING, env.rep)
+    preview = env.chat("rep-7", "gera o orçamento pro CNPJ 12.345.678/0001-90", env.rep)
+    assert card(preview, "quote_preview")["company_id"] == other.id
+
+
+def test_several_companies_match_the_name_the_rep_is_asked_which(env):
+    second = env.app.state.commerce.create_company("Solar Triângulo Norte Ltda", "norte@solartri.com.br")
+    env.chat("rep-8", SIZING, env.rep)
+    asked = env.chat("rep-8", "cria um orçamento desse sistema para a empresa Solar Triângulo", env.rep)
+    assert asked["awaiting"] == ["quote_company"] and not tool_names(asked)
+    assert "Solar Triângulo Ltda" in asked["message"] and "Solar Triângulo Norte Ltda" in asked["message"]
+    preview = env.chat("rep-8", "a segunda", env.rep)
+    assert card(preview, "quote_preview")["company_id"] == second.id
 
 
 def test_a_quote_needs_a_sizing_first(env):

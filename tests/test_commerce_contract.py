@@ -106,6 +106,35 @@ def test_company_and_employee_with_spending_limit(commerce):
         commerce.get_employee(company.id, "emp_nope")
 
 
+def test_companies_are_found_by_a_part_of_the_name(commerce):
+    a = commerce.create_company("Solar Triângulo Ltda", "compras@solartri.com.br")
+    b = commerce.create_company("Solar Triângulo Norte Ltda", "norte@solartri.com.br")
+    commerce.create_company("Sertão Solar", "sertao@solar.com.br")
+    assert [c.id for c in commerce.find_companies("solar triangulo norte")] == [b.id]  # accents and case folded
+    assert {c.id for c in commerce.find_companies("Solar Triângulo")} == {a.id, b.id}
+    assert commerce.find_companies("Inexistente") == [] and commerce.find_companies("so") == []
+
+
+def test_local_companies_are_found_by_cnpj(tmp_path):
+    commerce = LocalCommerce(tmp_path / "c.sqlite3", None)
+    company = commerce.create_company("Solar Bahia Ltda", tax_id="12.345.678/0001-90")
+    assert [c.id for c in commerce.find_companies("12.345.678/0001-90")] == [company.id]
+    assert commerce.find_companies("12345678000191") == []
+
+
+def test_a_local_file_from_before_cnpjs_gets_the_column(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE companies (id TEXT PRIMARY KEY, name TEXT NOT NULL, email TEXT, "
+                     "requires_admin_approval INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL)")
+        conn.execute("INSERT INTO companies VALUES ('comp_old1', 'Solar Antiga', NULL, 0, '2026-01-01')")
+    commerce = LocalCommerce(path, None)
+    assert [c.id for c in commerce.find_companies("solar antiga")] == ["comp_old1"]
+    assert commerce.create_company("Nova Solar", tax_id="11222333000181").tax_id == "11222333000181"
+
+
 def test_bulk_line_items_and_totals(commerce):
     cart = _cart_with(commerce)
     assert [(i.sku, i.quantity) for i in cart.items] == [("mod-550", 16), ("inv-10k", 1)]

@@ -150,3 +150,27 @@ def test_the_assistant_tool_passes_the_new_fields_to_the_engine():
     r = size_system(SizingRequest.model_validate(payload), catalog())
     assert r.mode == "fixed_kit" and r.best.kit.product_id == "k8" and r.best.kit.roof_type == "slab"
     assert r.best.energy.losses_pct["shading_pct"] == 5
+
+
+def test_how_much_a_size_generates_needs_no_consumption_and_says_what_it_assumed():
+    # "Quanto gera 7,2 kWp aqui?" (#17): no consumption given; savings assume it uses what it makes.
+    r = size_system(req(system_kwp=7.2, consumption=ConsumptionInput()), catalog())
+    assert r.mode == "fixed_size" and r.best.dc_kwp == pytest.approx(7.2) and r.best.energy.annual_kwh > 0
+    assumed = [a for a in r.assumptions if a.startswith("Consumo não informado")]
+    assert assumed and r.consumption.annual_kwh > r.best.energy.annual_kwh * 0.8
+    with pytest.raises(InvalidInput, match="Consumo não informado"):
+        size_system(req(consumption=ConsumptionInput()), catalog())  # sizing to a target still needs one
+
+
+def test_the_assistant_tool_passes_budget_coverage_distributor_and_plane():
+    from app.agent.ports import sizing_request_payload
+
+    payload = sizing_request_payload({
+        "monthly_kwh": 500, "municipality": "Salvador", "uf": "BA", "connection": "single_phase",
+        "budget_brl": 20000, "target_offset_pct": 80, "distributor": "Neoenergia Coelba", "tilt_deg": 12, "azimuth_deg": 90})
+    request = SizingRequest.model_validate(payload)
+    assert (request.preferences.budget_brl, request.preferences.target_offset_pct) == (20000, 80)
+    assert (request.tariff.distributor, request.roof.tilt_deg, request.roof.azimuth_deg) == ("Neoenergia Coelba", 12, 90)
+    r = size_system(request, catalog())
+    assert r.tilt_deg == 12 and r.azimuth_deg == 90 and r.best.economics.capex_brl <= 20000
+    assert any("Neoenergia Coelba" in a for a in r.assumptions)

@@ -21,7 +21,8 @@ from typing import Any
 from app.agent import intent as I
 from app.agent import render as R
 from app.agent.limits import RateLimiter, check_message
-from app.agent.parsing import detect_language, parse_message
+from app.agent import extractors as X
+from app.agent.parsing import OPTION_KEYS, detect_language, parse_message, product_filters
 from app.agent.places import PlaceIndex
 from app.agent.router import Proposal, Router, verified_arguments
 from app.agent.sales import SalesTurns
@@ -36,7 +37,14 @@ from app.retrieval.answer import Unit, answer_question
 __all__ = ["Assistant", "Event", "TurnContext", "collect"]
 
 SIZE_SLOTS = ("monthly_kwh", "monthly_kwh_list", "bill_brl", "tariff_brl_per_kwh", "municipality", "uf",
-              "ibge_code", "lat", "lon", "connection")
+              "ibge_code", "lat", "lon", "connection", *OPTION_KEYS)
+_SLOT_ORDER = ("consumption", "tariff", "site", "uf", "connection")
+
+
+def _fails_on(error: str | None, key: str) -> bool:
+    """Whether a sizing error is about the option ``key`` (the engine names it)."""
+    text = (error or "").lower()
+    return {"distributor": "distribuidora", "budget_brl": "orçamento"}[key] in text
 
 
 class Assistant(SalesTurns):
@@ -247,12 +255,26 @@ class Assistant(SalesTurns):
     def _size(self, ctx: TurnContext, rules: I.RuleIntent) -> Iterator[Event]:
         t = R.templates(ctx.lang)
         state, parsed = ctx.state, ctx.parsed
-        new = parsed.slots()
+        if parsed.battery_kwh and not (parsed.monthly_kwh or parsed.monthly_kwh_list or parsed.bill_brl):
+            # "baterias de 5 kWh": a capacity to look up in the catalog, not a consumption to size.
+            yield from self._find(ctx, I.RuleIntent(I.FIND, False, {}))
+            return
+        new: dict[str, Any] = {**parsed.slots(), **parsed.options()}
         for key, value in self._model_args(ctx, I.SIZE).items():
             if key in SIZE_SLOTS and key not in new and not (key == "uf" and "municipality" in new):
                 new[key] = value
+        if not {"monthly_kwh", "monthly_kwh_list", "bill_brl", "system_kwp"} & set(new) and not parsed.doubts:
+            again = X.consumption_follow_up(ctx.message, state.slots.monthly_kwh)
+            if again:
+                new["monthly_kwh"] = again
         if parsed.ambiguous_ufs and "uf" not in new:
-            state.uf_options = list(parsed.ambiguous_ufs)
+            if state.slots.uf in parsed.ambiguous_ufs and self.places:
+                # "muda pra Lajeado" in a conversation about Estrela/RS: the namesake in that UF.
+                found = self.places.lookup(parsed.municipality or "", state.slots.uf)
+                if found:
+                    new.update(municipality=found.name, uf=found.uf, ibge_code=found.ibge_code)
+            if "uf" not in new:
+                state.uf_options = list(parsed.ambiguous_ufs)
         if "uf" in new and "municipality" not in new and state.slots.municipality and self.places:
             found = self.places.lookup(state.slots.municipality, new["uf"])
             if found:
@@ -265,20 +287,37 @@ class Assistant(SalesTurns):
             state.uf_options = []
         state.intent = I.SIZE
         missing = state.slots.missing_for_sizing()
+        if parsed.doubts:  # never size on a number nobody could mean: ask for it again
+            missing = sorted({d.slot for d in parsed.doubts} | set(missing), key=_SLOT_ORDER.index)
         shown = [k for k in changed if k not in ("ibge_code",) and (k != "uf" or "municipality" not in changed)]
         if missing:
             again = any(m in state.asked for m in missing)
             if shown:
                 yield from self._say(ctx, t["understood"].format(
                     items=", ".join(R.fmt_slot(k, getattr(state.slots, k), ctx.lang) for k in shown)) + "\n")
+            for doubt in parsed.doubts:
+                yield from self._say(ctx, t["doubt"].format(raw=doubt.raw, limit=doubt.limit) + "\n")
             yield from self._say(ctx, R.ask_text(missing, ctx.lang, again, municipality=state.slots.municipality,
                                                  options=tuple(state.uf_options)))
             state.awaiting = missing
             state.asked = sorted(set(state.asked) | set(missing))
             return
         args = {k: v for k, v in state.slots.model_dump().items() if v is not None}
+        notes: list[str] = []
+        if args.get("distributor"):
+            args["distributor"] = X.distributor_for_uf(args["distributor"], args.get("uf"))
+        if args.get("system_kwp") and not args.get("connection"):
+            args["connection"] = "three_phase"  # generation barely depends on it; said in the answer
+            notes.append(t["notes"]["assumed_connection"])
         yield from self._run_tool(ctx, I.SIZE, args)
         outcome = ctx.outcome
+        for key, note in (("distributor", "distributor_unknown"), ("budget_brl", "budget_unmet")):
+            # An option the engine cannot honour is dropped once and said, not allowed to sink the sizing.
+            if not outcome.ok and args.get(key) is not None and _fails_on(outcome.error, key):
+                notes.append(t["notes"][note].format(value=R.fmt_option(key, args[key], ctx.lang)))
+                args = {k: v for k, v in args.items() if k != key}
+                yield from self._run_tool(ctx, I.SIZE, args)
+                outcome = ctx.outcome
         state.awaiting = []
         if not outcome.ok:
             yield from self._say(ctx, t["sizing_failed"].format(error=outcome.error))
@@ -287,8 +326,12 @@ class Assistant(SalesTurns):
             yield from self._say(ctx, t["updated"].format(
                 items=", ".join(R.fmt_slot(k, getattr(state.slots, k), ctx.lang) for k in shown)) + "\n")
         text, facts = R.sizing_text(args, outcome.result or {}, ctx.lang)
+        notes = R.sizing_notes(args, outcome.result or {}, ctx.lang, parsed.battery_kwh) + notes
+        if notes:
+            text += "\n" + t["notes"]["head"] + "\n" + "\n".join(f"- {n}" for n in notes)
         state.last_sizing = {"arguments": args, "facts": facts}
-        yield Event("card", {"type": "sizing", "data": {"inputs": args, "facts": facts, "result": outcome.result}})
+        yield Event("card", {"type": "sizing", "data": {"inputs": args, "facts": facts, "result": outcome.result,
+                                                        "notes": notes}})
         products = R.sizing_products(outcome.result or {})
         if products:
             yield Event("card", {"type": "products", "data": {"items": products}})
@@ -296,26 +339,42 @@ class Assistant(SalesTurns):
         yield from self._remember_sizing(ctx, outcome.result or {})
 
     def _find(self, ctx: TurnContext, rules: I.RuleIntent) -> Iterator[Event]:
-        args = dict(rules.args)
+        state = ctx.state
+        said = product_filters(ctx.message, ctx.parsed)
+        follow_up = state.intent == I.FIND and state.last_products and not ("category" in said and said.get(
+            "category") != state.last_products.get("category"))
+        # "e o de 8k híbrido?", "só da jinko": what the last search had, narrowed by what is said now.
+        args = {**(state.last_products if follow_up else {}), **said}
+        if follow_up and ("min_power_w" in said or "max_power_w" in said):
+            for key in ("min_power_w", "max_power_w"):
+                if key not in said:
+                    args.pop(key, None)
+        for key, value in rules.args.items():
+            args.setdefault(key, value)
         for key, value in self._model_args(ctx, I.FIND).items():
-            # Free text narrows the search (AND): only when the rules found no filter at all.
-            if key != "query" or not rules.args:
+            # Free text narrows the search (AND): only when nothing else was understood.
+            if key != "query" or not args:
                 args.setdefault(key, value)
         for key in ("product_id", "connection", "k"):
             args.pop(key, None)
+        if args.get("category") not in ("battery", None):
+            for key in ("capacity_kwh", "voltage_v"):  # battery specs: "inversor 220 V" is no filter
+                args.pop(key, None)
+        state.intent = I.FIND
         yield from self._run_tool(ctx, I.FIND, args)
         outcome = ctx.outcome
         if not outcome.ok:
             yield from self._say(ctx, R.templates(ctx.lang)["tool_error"].format(error=outcome.error))
             return
+        state.last_products = {k: v for k, v in args.items() if k not in ("query", "limit")}
         items = (outcome.result or {}).get("items", [])
         yield Event("card", {"type": "products", "data": {"items": items, "total": outcome.result.get("total")}})
-        yield from self._say(ctx, R.products_text(items, ctx.lang))
+        yield from self._say(ctx, R.products_text(items, ctx.lang, args))
 
     def _get(self, ctx: TurnContext, rules: I.RuleIntent) -> Iterator[Event]:
         product_id = rules.args.get("product_id") or self._model_args(ctx, I.GET).get("product_id")
         if not product_id:
-            yield from self._find(ctx, I.RuleIntent(I.FIND, False, I.product_filters(ctx.message, ctx.parsed)))
+            yield from self._find(ctx, I.RuleIntent(I.FIND, False, {}))
             return
         yield from self._run_tool(ctx, I.GET, {"product_id": product_id})
         outcome = ctx.outcome

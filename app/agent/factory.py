@@ -121,8 +121,8 @@ def build_assistant(
 
         llm = make_llm(settings.llm)
     limits = chat_limits(settings)
-    runner = ToolRunner(make_tools(make_tool_deps(settings, cache, catalog, searcher, sizing=sizing,
-                                                  commerce=commerce, quotes=quotes)))
+    deps = make_tool_deps(settings, cache, catalog, searcher, sizing=sizing, commerce=commerce, quotes=quotes)
+    runner = ToolRunner(make_tools(deps), deps=deps)
     router = Router(
         llm, runner.specs, system_prompt(),
         timeout_s=min(limits.route_timeout_s, settings.llm.timeout_s), max_tokens=limits.route_max_tokens,

@@ -16,6 +16,7 @@ from unidecode import unidecode
 
 from app.core.text import parse_number
 
+from app.agent import extractors as X
 from app.agent.places import PlaceIndex, fold
 
 Connection = Literal["single_phase", "two_phase", "three_phase"]
@@ -82,6 +83,19 @@ class Parsed:
     language: str = "pt-BR"
     correction: bool = False
     extra: dict[str, object] = field(default_factory=dict)
+    # What else a sizing can take (names as the tool's arguments; None = not said).
+    system_kwp: float | None = None
+    roof_type: str | None = None
+    roof_area_m2: float | None = None
+    shading_pct: float | None = None
+    tilt_deg: float | None = None
+    azimuth_deg: float | None = None
+    budget_brl: float | None = None
+    target_offset_pct: float | None = None
+    distributor: str | None = None
+    # A battery's capacity [kWh] (never a consumption) and numbers too large to be meant.
+    battery_kwh: float | None = None
+    doubts: list[X.Doubt] = field(default_factory=list)
 
     def slots(self) -> dict[str, object]:
         keys = (
@@ -89,6 +103,14 @@ class Parsed:
             "municipality", "uf", "ibge_code", "lat", "lon",
         )
         return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
+
+    def options(self) -> dict[str, object]:
+        """Sizing options the message gives (roof, area, budget, coverage, distributor, a size)."""
+        return {k: getattr(self, k) for k in OPTION_KEYS if getattr(self, k) is not None}
+
+
+OPTION_KEYS = ("system_kwp", "roof_type", "roof_area_m2", "shading_pct", "tilt_deg", "azimuth_deg", "budget_brl",
+               "target_offset_pct", "distributor")
 
 
 _PHASES: list[tuple[str, Connection]] = [
@@ -114,20 +136,22 @@ def _kwh_values(text: str, lang: str) -> tuple[float | None, list[float] | None]
     lowered = text.lower()
     # Twelve monthly values ("consumo: 400; 420; 380 …" or "400 420 380 … kWh").
     nums = re.findall(r"(?<![\d,.])(\d{2,5}(?:[.,]\d+)?)(?![\d])", lowered)
-    if len(nums) == 12 and ("kwh" in lowered or "mes" in fold(text) or "month" in lowered):
+    if len(nums) == 12 and ("kwh" in lowered or "mes" in fold(text) or "month" in lowered or "consum" in fold(text)):
         seps = re.sub(r"[\d.,]+", "", lowered.split(nums[0], 1)[-1].rsplit(nums[-1], 1)[0])
         if seps.strip(" ;/|\n,") == "" or set(seps.strip()) <= {";", "/", "|", ",", " "}:
             return None, [parse_number(n, "en" if "." in n else "pt") for n in nums]
-    for m in re.finditer(rf"({_NUM})\s*(k|m)?wh\b(\s*(?:/|por|per|ao|a|an|no|na)?\s*(mes|mês|month|mo|ano|year|yr|dia|day)?)?", lowered):
-        value = parse_number(m.group(1), lang)
-        if m.group(2) == "m":
-            value *= 1000
+    capacity = X.battery_capacity_kwh(text, lang)
+    for value, period, _raw, _start in X.kwh_figures(text, lang):
+        if capacity is not None and value == capacity and period is None:
+            continue  # "bateria de 5 kWh" is a capacity
         yearly = re.search(r"\b(anual|annual|yearly|por ano|ao ano|per year|a year)\b", fold(text))
-        period = fold(m.group(4) or ("ano" if yearly else "mes"))
+        period = period or ("ano" if yearly else "mes")
         if period in ("ano", "year", "yr"):
             value /= 12.0
         elif period in ("dia", "day"):
             value *= 30.0
+        if value > X.MAX_MONTHLY_KWH:
+            return None, None  # questioned (see extractors.doubts), never read as something else
         return value, None
     return None, None
 
@@ -136,11 +160,20 @@ def _money(text: str, lang: str) -> tuple[float | None, float | None]:
     """(bill_brl, tariff_brl_per_kwh) from 'R$ 450,00', '450 reais', 'R$ 0,95/kWh', 'tarifa 0,92'."""
     lowered = text.lower()
     bill = tariff = None
-    for m in re.finditer(rf"(r\$\s*({_NUM})|({_NUM})\s*(reais|brl)\b)(\s*(/|por|per)\s*kwh)?", lowered):
-        value = parse_number(m.group(2) or m.group(3), lang)
+    budget = X.budget_brl(text, lang)
+    for m in re.finditer(rf"(r\$\s*({_NUM})\s*(mil\b)?|({_NUM})\s*(mil\s+)?(reais|brl|contos?|pila)\b)"
+                         rf"(\s*(/|por|per)\s*kwh)?", lowered):
+        value = parse_number(m.group(2) or m.group(4), lang)
+        if m.group(3) or m.group(5):
+            value *= 1000
         before = fold(lowered[max(0, m.start() - 25) : m.start()])
-        if m.group(5) or "tarifa" in before or "tariff" in before or (value < 3 and "kwh" in lowered):
+        if m.group(7) or "tarifa" in before or "tariff" in before or (value < 3 and "kwh" in lowered):
             tariff = value
+        elif budget is not None and abs(value - budget) < 1e-6:
+            continue  # "tenho R$ 30 mil" is a budget, not a bill
+        elif re.search(r"\b(entrada|sinal|financ\w*|parcel\w*|emprestimo|loan|preco|custa|custo|valor do (kit|sistema))\b",
+                       before):
+            continue  # money that is not the electricity bill
         elif bill is None:
             bill = value
     if tariff is None:
@@ -177,6 +210,18 @@ def parse_message(text: str, places: PlaceIndex | None, awaiting: tuple[str, ...
     if power:
         value = parse_number(power.group(1), num_lang)
         parsed.power_w = value * 1000 if power.group(2) == "kw" else value
+    parsed.doubts = X.doubts(text, num_lang)
+    if parsed.doubts:
+        parsed.monthly_kwh = parsed.monthly_kwh_list = None
+    parsed.battery_kwh = X.battery_capacity_kwh(text, num_lang)
+    parsed.system_kwp = X.fixed_size_kwp(text, num_lang)
+    parsed.roof_type = X.roof_type(text)
+    parsed.roof_area_m2 = X.roof_area_m2(text, num_lang)
+    parsed.shading_pct = X.shading_pct(text, num_lang)
+    parsed.tilt_deg, parsed.azimuth_deg = X.orientation(text, num_lang)
+    parsed.budget_brl = X.budget_brl(text, num_lang)
+    parsed.target_offset_pct = X.target_offset_pct(text, num_lang)
+    parsed.distributor = X.distributor(text)
     if awaiting and parsed.monthly_kwh is None and parsed.bill_brl is None and parsed.monthly_kwh_list is None:
         bare = re.fullmatch(rf"\s*(?:uns|umas|cerca de|about|around)?\s*({_NUM})\s*[.!]?\s*", text.lower())
         if bare and "consumption" in awaiting:
@@ -274,6 +319,7 @@ def parse_financing(text: str, lang: str = "pt", bare_amount: bool = False) -> F
 
 _COMPANY_RE = re.compile(r"\b(?:empresa|company|companhia|comprador[a]?|buyer)\s*(?:id\s*)?[:#=]?\s*([A-Za-z0-9_.:-]{3,64})",
                          re.IGNORECASE)
+_ID_TOKEN_RE = re.compile(r"(?<![\w-])((?:comp|cus|company)_(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{6,60})(?![\w-])")
 _BARE_ID_RE = re.compile(r"\s*([A-Za-z]+_[A-Za-z0-9]{4,60})\s*[.!]?\s*")
 _END_CUSTOMER_RE = re.compile(
     r"\b(?:cliente final|consumidor final|end customer|para o cliente|para a cliente|for the customer)\s*[:\-]?\s*"
@@ -288,11 +334,53 @@ def parse_company(text: str, bare: bool = False) -> str | None:
     m = _COMPANY_RE.search(text)
     if m and re.search(r"[\d_]", m.group(1)):
         return m.group(1).rstrip(".:")
+    m = _ID_TOKEN_RE.search(text)  # an id as the backends write them ("pra comp_9a1c… em 48x")
+    if m:
+        return m.group(1)
     if bare:
         m = _BARE_ID_RE.fullmatch(text)
         if m:
             return m.group(1)
     return None
+
+
+_CNPJ_RE = re.compile(r"(?<!\d)(\d{2}\.?\d{3}\.?\d{3}/?\d{4}-?\d{2})(?!\d)")
+# "pro cliente Solar BH", "para a empresa Sertão Solar", "cotação pra Solar Triângulo": a name
+# starts with a capital letter after one of these words (a lower-case word there is not a name).
+_CLIENT_RE = re.compile(
+    r"\b(?:cliente|empresa|integrador[a]?|company|client|customer|pr[ao]|para(?: [ao])?|for)\s*[:\-]?\s*"
+    r"((?:[A-ZÀ-Ý][\wÀ-ÿ&'.-]*)(?:\s+(?:d[aeo]s?\s+|&\s+)?[A-ZÀ-Ý0-9][\wÀ-ÿ&'.-]*){0,4})")
+_NOT_A_NAME = {"PF", "PJ", "CNPJ", "CPF", "SAC", "Price", "Sim", "Não", "Nao"}
+
+
+def parse_client(text: str, bare: bool = False) -> str | None:
+    """How a rep names the buying client: a CNPJ (digits) or a company name ("pro cliente
+    Solar BH"). ``bare``: the whole message may be the name (the reply to "qual cliente?").
+    Never derived from ordinary words: "gera uma cotação desse kit pro cliente" names nobody."""
+    m = _CNPJ_RE.search(text)
+    if m:
+        return re.sub(r"\D", "", m.group(1))
+    for m in _CLIENT_RE.finditer(text):
+        name = m.group(1).strip(" .,:;!?")
+        if name and name.split()[0] not in _NOT_A_NAME:
+            return name
+    if bare:
+        words = text.strip(" .!?")
+        if 2 <= len(words) <= 80 and not re.search(r"\d{3,}", words) and yes_or_no(words) is None:
+            return re.sub(r"^(?:(?:é|e|eh|a|o)\s+)?(?:(?:empresa|cliente)\s+)?(?:(?:a|o)\s+)?", "", words,
+                          flags=re.IGNORECASE).strip() or None
+    return None
+
+
+def choose_option(text: str, options: list[str]) -> int | None:
+    """Which of the listed ``options`` the reply picks: "a segunda", "2", or a name in it."""
+    folded = fold(text)
+    ordinals = ("primeir", "segund", "terceir", "quart", "quint")
+    for i, word in enumerate(ordinals[:len(options)]):
+        if re.search(rf"\b{word}[oa]\b", folded) or re.fullmatch(rf"\s*{i + 1}\s*[.)!]?\s*", folded):
+            return i
+    hits = [i for i, name in enumerate(options) if fold(name) in folded or (folded.strip() and folded.strip() in fold(name))]
+    return hits[0] if len(hits) == 1 else None
 
 
 def parse_end_customer(text: str) -> str | None:
@@ -316,3 +404,103 @@ def yes_or_no(text: str) -> bool | None:
     if _YES_RE.match(folded):
         return True
     return None
+
+
+# -- products: category, maker, model codes, power, capacity, price, stock --------------------
+
+PRODUCT_NOUNS = {
+    "inversor": "inverter", "inversores": "inverter", "inverter": "inverter", "inverters": "inverter",
+    "microinversor": "inverter", "microinversores": "inverter", "microinverter": "inverter",
+    "microinverters": "inverter", "micro": "inverter",
+    "painel": "module", "paineis": "module", "placa": "module", "placas": "module", "modulo": "module",
+    "modulos": "module", "panel": "module", "panels": "module", "module": "module", "modules": "module",
+    "bateria": "battery", "baterias": "battery", "battery": "battery", "batteries": "battery",
+    "kit": "kit", "kits": "kit", "estrutura": "structure", "estruturas": "structure", "structure": "structure",
+    "mounting": "structure", "cabo": "cable", "cabos": "cable", "cable": "cable", "cables": "cable",
+    "stringbox": "string_box",
+}
+# Makers as typed, with what they mostly sell here (a model code without a noun: "Deye SUN 12K").
+MANUFACTURERS = {
+    "growatt": "inverter", "deye": "inverter", "goodwe": "inverter", "fronius": "inverter", "sungrow": "inverter",
+    "solis": "inverter", "huawei": "inverter", "hoymiles": "inverter", "apsystems": "inverter", "sofar": "inverter",
+    "solax": "inverter", "tsun": "inverter", "tsuness": "inverter", "saj": "inverter", "chint": "inverter",
+    "weg": None, "intelbras": None, "canadian": "module", "jinko": "module", "trina": "module", "longi": "module",
+    "ja solar": "module", "risen": "module", "astronergy": "module", "dah": "module", "sunova": "module",
+    "osda": "module", "znshine": "module", "byd": None, "pylontech": "battery", "freedom": "battery",
+    "unipower": "battery", "renovigi": None, "ecoflow": None,
+}
+_SUBTYPES = [(r"\bhibrid\w*|\bhybrid\b", "hybrid"), (r"\bmicro ?inver\w*|\bmicro\b", "micro"),
+             (r"\boff ?grid\b", "off_grid"), (r"\bon ?grid\b|\bgrid ?tie\b", "grid_tie")]
+# "SUN 12K", "SUN-8K", "MIN 3000", "MIC 600": a model code's power (K = kW).
+_MODEL_POWER = re.compile(r"\b(?:sun|min|mic|mod|mid|max|spf|sph|tl|hm|hms|ds3|qs1|gw|sg|rhi|s5|s6)[\s-]?"
+                          r"(\d{1,5}(?:[.,]\d)?)\s*(k|ktl|kw)?(?=[\s\-?!.,]|$)")
+
+
+def product_filters(text: str, parsed: Parsed) -> dict[str, object]:
+    """find_products arguments a message gives: category (from the noun, else the maker's line),
+    manufacturer, power (a range or the model code's "12K"), phase, inverter type, battery
+    capacity and voltage, price range, in stock."""
+    folded = fold(text)
+    lang = "en" if parsed.language == "en" else "pt"
+    args: dict[str, object] = {}
+    for word in folded.split():
+        if word in PRODUCT_NOUNS:
+            args["category"] = PRODUCT_NOUNS[word]
+            break
+    if "string box" in folded:
+        args["category"] = "string_box"
+    for name, line in MANUFACTURERS.items():
+        if re.search(rf"\b{name}\b", folded):
+            args["manufacturer"] = name
+            if line and "category" not in args:
+                args["category"] = line
+            break
+    power_w = parsed.power_w
+    code = _MODEL_POWER.search(folded)
+    if power_w is None and code:
+        value = parse_number(code.group(1), lang)
+        power_w = value * 1000 if code.group(2) or value < 100 else value
+    if power_w is None:
+        bare = re.search(rf"\b(?:de|of|com)?\s*({_NUM})\s*k\b", folded)  # "e o de 8k?"
+        if bare:
+            power_w = parse_number(bare.group(1), lang) * 1000
+    if power_w is None and re.search(r"\b(acima|a partir|pelo menos|minimo|mais|ate|no maximo|above|over|under)\b",
+                                     folded):
+        bare = re.search(rf"\b(?:de|of|than)?\s*({_NUM})\s*(w|watts?)?\s*\??$", folded)
+        if bare:
+            power_w = parse_number(bare.group(1), lang)
+    if power_w and args.get("category") != "battery":
+        if re.search(r"\b(ate|no maximo|up to|at most|max|under|abaixo de|menos de)\b", folded):
+            args["max_power_w"] = power_w
+        elif re.search(r"\b(acima de|a partir de|pelo menos|minimo|above|at least|over|mais de)\b", folded):
+            args["min_power_w"] = power_w
+        else:
+            args["min_power_w"] = args["max_power_w"] = power_w
+    if parsed.connection and args.get("category") in ("inverter", "kit", None):
+        args["phase"] = parsed.connection
+    for pattern, subtype in _SUBTYPES:
+        if re.search(pattern, folded) and args.get("category") in ("inverter", None):
+            args["subtype"] = subtype
+            args.setdefault("category", "inverter")
+            break
+    if args.get("category") == "structure" and parsed.roof_type:
+        args["subtype"] = parsed.roof_type
+    if parsed.battery_kwh:
+        args["capacity_kwh"] = parsed.battery_kwh
+        args.setdefault("category", "battery")
+    volts = re.search(rf"({_NUM})\s*v\b", folded)
+    if volts and args.get("category") in ("battery", None):  # dropped later unless the search is for batteries
+        args["voltage_v"] = parse_number(volts.group(1), lang)
+    for bound, pattern in (("max_price_brl", r"(ate|no maximo|abaixo de|menos de|up to|under|below|at most)"),
+                           ("min_price_brl", r"(acima de|a partir de|mais de|above|over|at least)")):
+        m = re.search(rf"\b{pattern}\s*(r\$\s*)?({_NUM})(?!\s*(?:k?wh?p?|v|a|m2|m²)\b)\s*(mil\b|k\b)?\s*(reais|brl)?",
+                      X.fold(text))
+        if m and (m.group(2) or m.group(4) or m.group(5) or "preco" in folded or "price" in folded):
+            value = parse_number(m.group(3), lang) * (1000 if m.group(4) else 1)
+            args[bound] = value
+            if args.get("max_power_w") == value or args.get("min_power_w") == value:
+                args.pop("max_power_w", None)
+                args.pop("min_power_w", None)
+    if re.search(r"\b(em estoque|a pronta entrega|disponive(l|is)|in stock|available now|tem estoque)\b", folded):
+        args["in_stock"] = True
+    return args

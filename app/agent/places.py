@@ -26,6 +26,10 @@ _COMMON_WORDS = {
     "aurora", "caridade", "concordia", "harmonia", "independencia", "jardim", "macaco",
     "nova", "santa", "sao", "vista", "feliz", "formosa", "moeda", "bandeira", "bom", "capital",
     "pilar", "piedade", "carmo", "glória", "gloria", "cascavel", "tiros", "trindade", "brasil",
+    # words of the trade and of a roof/site description that are also municipality names
+    "laje", "telha", "painel", "sertao", "estrela", "cristal", "chacara", "mata", "formiga", "pedreira",
+    "cachoeira", "palmeira", "cedro", "ipe", "capela", "cruzeiro", "varzea", "alegre", "prata",
+    "placas", "corrente", "modelo", "marco", "propria", "bora", "caem", "conquista", "sales",
 }
 
 # Informal names a buyer types; value is (municipality, UF).
@@ -50,6 +54,18 @@ class Municipality:
     lat: float
     lon: float
     capital: bool
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A municipality name found in the text (word positions [start, end))."""
+
+    start: int
+    end: int
+    matches: list[Municipality]
+    common: bool  # an everyday word too ("laje", "Estrela"): the last resort
+    uf_after: bool  # followed by a UF sigla ("Bonito MS", "Natal, RN")
+    cue: bool  # introduced as a place ("em …", "cidade de …")
 
 
 @dataclass(frozen=True)
@@ -103,34 +119,64 @@ class PlaceIndex:
         return candidates[0] if len(candidates) == 1 else None
 
     def find(self, text: str) -> PlaceMatch | None:
-        """The most specific place named in ``text`` (longest municipality name wins)."""
+        """The place named in ``text``.
+
+        Every municipality name (and nickname) in the text is a candidate; a name inside a
+        longer one ("Lapa" in "Bom Jesus da Lapa") is not. An everyday word that is also a
+        municipality ("laje", "telha", "painel", "Estrela"…) counts only when nothing else
+        does, so "45 m² de laje em Salvador" is Salvador. Among the rest, a name followed by
+        its UF ("Bonito MS") or introduced as a place ("em Contagem", "cidade de …") beats
+        one that is not ("cliente da solar bh em contagem"), then the longer name wins.
+        """
         explicit_uf = self._explicit_uf(text)
-        words = re.findall(r"[\wÀ-ÿ]+", text)
+        spans = [(m.start(), m.end(), m.group()) for m in re.finditer(r"[\wÀ-ÿ]+", text)]
+        words = [w for _, _, w in spans]
         folded = [fold(w) for w in words]
-        best: tuple[int, int, list[Municipality]] | None = None
+        found: list[_Candidate] = []
         for size in range(min(self.max_words, len(words)), 0, -1):
             for start in range(len(words) - size + 1):
                 key = " ".join(folded[start : start + size])
-                if key in _ALIASES and not (size == 1 and key == "rio" and not words[start][0].isupper()):
+                before = " ".join(folded[max(0, start - 2) : start])
+                cue = bool(re.search(r"(^|\s)(em|no|na|in|at|pra|para|perto de|cidade de|municipio de|regiao de)$",
+                                     before)) or start == 0 and len(words) == size
+                if key in _ALIASES:
+                    if size == 1 and key == "rio" and not (words[start][0].isupper() or cue):
+                        continue
                     name, uf = _ALIASES[key]
-                    return PlaceMatch(name, uf, self._code(name, uf))
-                found = self.by_name.get(key)
-                if not found:
+                    matches = [m for m in self.by_name.get(fold(name), []) if m.uf == uf]
+                    alias = True
+                else:
+                    matches = self.by_name.get(key, [])
+                    alias = False
+                if not matches:
                     continue
-                if size == 1 and (key in _COMMON_WORDS or len(key) <= 3) and not words[start][0].isupper():
-                    continue
-                if best is None or size > best[0]:
-                    best = (size, start, found)
-            if best is not None:
-                break
-        if best is None:
+                if any(c.start <= start and start + size <= c.end for c in found):
+                    continue  # a name inside a longer name already found
+                if before.endswith(("nao", "not", "nem")):
+                    continue  # "é em Franca, não Ribeirão"
+                common = size == 1 and (key in _COMMON_WORDS or len(key) <= 3) and not alias
+                capitalised = all(w[0].isupper() for w in words[start : start + size])
+                end_char = spans[start + size - 1][1]
+                after = text[end_char : end_char + 4]
+                uf_after = re.match(r"\s*[-/,(]?\s*([A-Za-z]{2})(?![A-Za-z])", after)
+                if uf_after and (uf_after.group(1).upper() not in {m.uf for m in matches}
+                                 or (uf_after.group(1).islower() and not cue)):
+                    uf_after = None  # a UF sigla after the name, and one where that name exists
+                if common and not capitalised and not (cue and uf_after):
+                    continue  # "telhado de laje", but "casa em estrela rs" is Estrela/RS
+                if uf_after:
+                    matches = [m for m in matches if m.uf == uf_after.group(1).upper()]
+                found.append(_Candidate(start, start + size, matches, common, bool(uf_after), cue))
+        if not found:
             return PlaceMatch(uf=explicit_uf) if explicit_uf else None
-        candidates = best[2]
+        plain = [c for c in found if not c.common] or found
+        best = max(plain, key=lambda c: (c.uf_after, c.cue, c.end - c.start, -c.start))
+        candidates = best.matches
         if explicit_uf:
             in_uf = [m for m in candidates if m.uf == explicit_uf]
             if in_uf:
                 candidates = in_uf
-            elif best[0] == 1 and fold(candidates[0].name) in self.uf_by_name:
+            elif best.end - best.start == 1 and fold(candidates[0].name) in self.uf_by_name:
                 return PlaceMatch(uf=explicit_uf)
         if len(candidates) == 1:
             m = candidates[0]

@@ -53,10 +53,16 @@ def sizing_request_payload(args: dict[str, Any]) -> dict[str, Any]:
         if args.get(key) is not None:
             payload[key] = args[key]
     roof = {field: args[arg] for arg, field in (("roof_type", "type"), ("roof_area_m2", "area_m2"),
-                                               ("shading_pct", "shading_pct"), ("roof_faces", "faces"))
+                                               ("shading_pct", "shading_pct"), ("roof_faces", "faces"),
+                                               ("tilt_deg", "tilt_deg"), ("azimuth_deg", "azimuth_deg"))
             if args.get(arg) is not None}
     if roof:
         payload["roof"] = roof
+    preferences = {k: args[k] for k in ("budget_brl", "target_offset_pct") if args.get(k) is not None}
+    if preferences:
+        payload["preferences"] = preferences
+    if args.get("distributor"):
+        payload["tariff"] = {"distributor": args["distributor"]}
     return payload
 
 

@@ -34,9 +34,30 @@ def _load_templates(name: str, prompts_dir: Path) -> dict[str, Any]:
     return yaml.safe_load((prompts_dir / f"answers.{name}.yaml").read_text(encoding="utf-8"))
 
 
+def fmt_option(key: str, value: Any, lang: str) -> str:
+    """A sizing option's value as the user would write it ("R$ 30.000,00", "45 m²", "laje")."""
+    t = templates(lang)
+    if key in ("budget_brl",):
+        return format_brl(value, lang)
+    if key in ("target_offset_pct", "shading_pct"):
+        return f"{format_number(value, lang, 0)} %"
+    if key == "roof_area_m2":
+        return f"{format_number(value, lang, 0)} m²"
+    if key == "system_kwp":
+        return f"{format_number(value, lang, 2)} kWp"
+    if key in ("tilt_deg", "azimuth_deg"):
+        return f"{format_number(value, lang, 0)}°"
+    if key == "roof_type":
+        return t["roof_names"].get(value, value)
+    return str(value)
+
+
 def fmt_slot(key: str, value: Any, lang: str) -> str:
     t = templates(lang)
-    if key == "monthly_kwh":
+    if key in ("budget_brl", "target_offset_pct", "shading_pct", "roof_area_m2", "system_kwp", "tilt_deg",
+               "azimuth_deg", "roof_type", "distributor"):
+        shown = fmt_option(key, value, lang)
+    elif key == "monthly_kwh":
         shown = f"{format_kwh(value, lang)}/{'mês' if lang != 'en' else 'month'}"
     elif key in ("bill_brl",):
         shown = format_brl(value, lang)
@@ -182,10 +203,57 @@ def sizing_text(args: dict[str, Any], result: dict[str, Any], lang: str) -> tupl
     return "\n".join(lines), facts
 
 
-def products_text(items: list[dict[str, Any]], lang: str) -> str:
+def sizing_notes(args: dict[str, Any], result: dict[str, Any], lang: str,
+                 battery_kwh: float | None = None) -> list[str]:
+    """What became of each thing the user gave beyond consumption, site and phase: used (and
+    how), or not used (and why). Figures come from ``result`` or echo the user's."""
+    n = templates(lang)["notes"]
+    best = result.get("best") if isinstance(result.get("best"), dict) else None
+    notes: list[str] = []
+    if best is None:
+        return notes
+    consumption = result.get("consumption") or {}
+    if args.get("bill_brl") and not args.get("tariff_brl_per_kwh") and consumption.get("annual_kwh"):
+        monthly = consumption["annual_kwh"] / 12
+        named = re.search(r"homologada de (.+?) \(TE", " ".join(result.get("assumptions") or []))
+        notes.append(n["bill_tariff"].format(
+            bill=format_brl(args["bill_brl"], lang), kwh=format_kwh(monthly, lang),
+            tariff=f"{format_brl((best.get('economics') or {}).get('energy_brl_per_kwh') or args['bill_brl'] / monthly, lang)}/kWh",
+            distributor=named.group(1) if named else n["site_distributor"]))
+    if result.get("mode") == "fixed_size" and args.get("system_kwp"):
+        notes.append(n["fixed_size"].format(value=fmt_option("system_kwp", args["system_kwp"], lang)))
+        if not (args.get("monthly_kwh") or args.get("monthly_kwh_list") or args.get("bill_brl")):
+            notes.append(n["no_consumption"])
+    if args.get("roof_type"):
+        notes.append(n["roof"].format(value=fmt_option("roof_type", args["roof_type"], lang)))
+    if args.get("roof_area_m2"):
+        used = best.get("roof_area_used_m2")
+        notes.append(n["area_used" if used is not None else "area"].format(
+            value=fmt_option("roof_area_m2", args["roof_area_m2"], lang),
+            used=f"{format_number(used, lang, 1)} m²" if used is not None else ""))
+    if args.get("tilt_deg") is not None or args.get("azimuth_deg") is not None:
+        notes.append(n["plane"].format(tilt=f"{format_number(result.get('tilt_deg', 0), lang, 0)}°",
+                                       azimuth=f"{format_number(result.get('azimuth_deg', 0), lang, 0)}°"))
+    if args.get("shading_pct") is not None:
+        notes.append(n["shading"].format(value=fmt_option("shading_pct", args["shading_pct"], lang)))
+    if args.get("target_offset_pct") is not None:
+        notes.append(n["coverage"].format(value=fmt_option("target_offset_pct", args["target_offset_pct"], lang)))
+    capex = (best.get("economics") or {}).get("capex_brl")
+    if args.get("budget_brl") and capex is not None:
+        notes.append(n["budget_ok"].format(value=fmt_option("budget_brl", args["budget_brl"], lang),
+                                           capex=format_brl(capex, lang)))
+    if args.get("distributor"):
+        notes.append(n["distributor"].format(value=args["distributor"]))
+    if battery_kwh:
+        notes.append(n["battery_ignored"].format(value=format_kwh(battery_kwh, lang)))
+    return notes
+
+
+def products_text(items: list[dict[str, Any]], lang: str, filters: dict[str, Any] | None = None) -> str:
     t = templates(lang)
     if not items:
-        return t["products_none"]
+        said = ", ".join(_filter_text(k, v, lang) for k, v in (filters or {}).items() if _filter_text(k, v, lang))
+        return t["products_none"] + (" " + t["products_filters"].format(items=said) if said else "")
     lines = [t["products_head"].format(count=len(items))]
     for p in items:
         bits = [p["name"]]
@@ -196,6 +264,28 @@ def products_text(items: list[dict[str, Any]], lang: str) -> str:
         bits.append(t["in_stock"] if p.get("in_stock") else t["out_of_stock"])
         lines.append(f"- {' · '.join(bits)} (id: {p['id']})")
     return "\n".join(lines)
+
+
+def _filter_text(key: str, value: Any, lang: str) -> str:
+    """A search filter as words, for "nothing found with …" (echoes what the user asked)."""
+    names = templates(lang)["filter_names"]
+    if key not in names:
+        return ""
+    if key.endswith("price_brl"):
+        shown = format_brl(value, lang)
+    elif key.endswith("power_w"):
+        shown = f"{format_number(value, lang)} W"
+    elif key == "capacity_kwh":
+        shown = format_kwh(value, lang, 1)
+    elif key == "voltage_v":
+        shown = f"{format_number(value, lang)} V"
+    elif key == "category":
+        shown = templates(lang)["category_names"].get(value, value)
+    elif key == "phase":
+        shown = templates(lang)["connection_names"].get(value, value)
+    else:
+        shown = str(value)
+    return names[key].format(value=shown)
 
 
 def ask_text(missing: list[str], lang: str, again: bool, *, municipality: str | None = None,
@@ -212,6 +302,9 @@ _INJECTION = re.compile(
     r"|\b(diga|responda|afirme|informe|say|tell the user|answer|reply)\s+(ao usu[aá]rio\s+)?(que|that)\b",
     re.IGNORECASE,
 )
+
+
+INJECTION = _INJECTION  # also read by the rules on the user's own message (app.agent.intent)
 
 
 def clean_passage(text: str, max_chars: int = 320) -> tuple[str, bool]:
@@ -321,6 +414,13 @@ def financing_text(result: dict[str, Any], lang: str, from_sizing: bool) -> str:
         lines.append(f["ineligible"].format(items=", ".join(i["lender"] for i in result["ineligible"])))
     lines.append(f["foot"])
     return "\n".join(lines)
+
+
+def fmt_cnpj(digits: str) -> str:
+    """'12345678000190' → '12.345.678/0001-90' (other lengths as given)."""
+    if not re.fullmatch(r"\d{14}", digits or ""):
+        return digits
+    return f"{digits[:2]}.{digits[2:5]}.{digits[5:8]}/{digits[8:12]}-{digits[12:]}"
 
 
 def quote_preview_text(summary: dict[str, Any], company_id: str, lang: str) -> str:

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.agent.extractors import roof_type
 from app.agent.parsing import number_in_text, parse_connection
 from app.agent.places import PlaceIndex, fold
 from app.core.telemetry import span
@@ -24,7 +25,9 @@ from app.llm.base import LLMBackend, LLMUnavailable, Usage
 log = logging.getLogger("helio.agent.router")
 
 _NUMERIC = ("monthly_kwh", "bill_brl", "tariff_brl_per_kwh", "min_power_w", "max_power_w", "amount_brl",
-            "down_payment_brl", "term_months", "grace_months")
+            "down_payment_brl", "term_months", "grace_months", "system_kwp", "roof_area_m2", "shading_pct",
+            "tilt_deg", "azimuth_deg", "target_offset_pct", "capacity_kwh", "voltage_v", "min_price_brl",
+            "max_price_brl")
 
 
 @dataclass
@@ -133,7 +136,10 @@ def verified_arguments(args: dict[str, Any], text: str, places: PlaceIndex | Non
             said == value or (said is None and re.search(r"fas|phase", folded))
         ):
             out[key] = value
-    for key in ("category", "manufacturer", "product_id", "query", "company_id", "end_customer_name"):
+    roof = roof_type(text)
+    if args.get("roof_type") is not None and args.get("roof_type") == roof:
+        out["roof_type"] = roof  # an enum backed by a roof word in the message
+    for key in ("category", "manufacturer", "product_id", "query", "company_id", "end_customer_name", "distributor"):
         value = args.get(key)
         if isinstance(value, str) and value.strip() and (key == "category" or fold(value) in folded):
             out[key] = value.strip()

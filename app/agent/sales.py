@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from app.agent import intent as I
 from app.agent import render as R
-from app.agent.parsing import parse_company, parse_end_customer, parse_financing, yes_or_no
+from app.agent.parsing import (
+    choose_option, parse_client, parse_company, parse_end_customer, parse_financing, yes_or_no,
+)
 from app.agent.tools import role_may_use
 from app.agent.turn import Event, TurnContext
+from app.core.errors import HelioError
 
 if TYPE_CHECKING:
     from app.agent.assistant import Assistant
@@ -98,6 +102,7 @@ class SalesTurns(_Base):
     def _quote(self, ctx: TurnContext, rules: I.RuleIntent | None) -> Iterator[Event]:
         state = ctx.state
         q = R.templates(ctx.lang)["quote"]
+        awaiting_company = state.intent == I.QUOTE and "quote_company" in state.awaiting
         state.intent = I.QUOTE
         state.pending_quote = None
         state.awaiting = []
@@ -107,11 +112,10 @@ class SalesTurns(_Base):
         if not state.sizing_id:
             yield from self._say(ctx, q["needs_sizing"])
             return
-        company = (parse_company(ctx.message, bare=True) or self._model_args(ctx, I.QUOTE).get("company_id")
-                   or state.buyer.get("company_id"))
-        if not company:
+        company, question = self._quote_company(ctx, awaiting_company)
+        if question is not None:
             state.awaiting = ["quote_company"]
-            yield from self._say(ctx, q["ask_company"])
+            yield from self._say(ctx, question)
             return
         state.buyer["company_id"] = company
         ask = parse_financing(ctx.message, "en" if ctx.lang == "en" else "pt")
@@ -133,6 +137,59 @@ class SalesTurns(_Base):
                                "system_total_brl": summary["system_total_brl"]}
         state.awaiting = [CONFIRMATION]
         yield from self._say(ctx, R.quote_preview_text(summary, company, ctx.lang))
+
+    def _quote_company(self, ctx: TurnContext, awaiting: bool) -> tuple[str | None, str | None]:
+        """(the buying company's id, or the question to ask instead).
+
+        Reps name clients as people do: an id on file ("comp_…", written in the message), a
+        CNPJ or a company name, looked up in the commerce backend (several matches → which
+        one?). An id is never made up from the words of the message: a model's ``company_id``
+        counts only when it is written, as such, in the message."""
+        state, q = ctx.state, R.templates(ctx.lang)["quote"]
+        if state.company_options and awaiting:
+            pick = choose_option(ctx.message, [o["name"] for o in state.company_options])
+            if pick is not None:
+                chosen = state.company_options[pick]
+                state.company_options = []
+                return chosen["id"], None
+        explicit = parse_company(ctx.message, bare=awaiting)
+        proposed = self._model_args(ctx, I.QUOTE).get("company_id")
+        if explicit is None and isinstance(proposed, str) and re.search(
+                rf"(?<![\w-]){re.escape(proposed)}(?![\w-])", ctx.message) and re.search(r"[\d_]", proposed):
+            explicit = proposed
+        if explicit:
+            return explicit, None
+        client = parse_client(ctx.message, bare=awaiting)
+        if client is None:
+            if state.buyer.get("company_id"):
+                return state.buyer["company_id"], None
+            return None, q["ask_company"]
+        backend = self._commerce()
+        if backend is None:
+            return None, q["ask_company"]
+        try:
+            found = backend.find_companies(client)
+        except HelioError as exc:
+            return None, q["failed"].format(error=exc.message)
+        if len(found) == 1:
+            state.company_options = []
+            return found[0].id, None
+        if not found:
+            return None, q["company_not_found"].format(name=client)
+        state.company_options = [{"id": c.id, "name": c.name} for c in found]
+        options = "; ".join(f"{i + 1}. {c.name}" + (f" (CNPJ {R.fmt_cnpj(c.tax_id)})" if c.tax_id else "")
+                            for i, c in enumerate(found))
+        return None, q["company_which"].format(name=client, options=options)
+
+    def _commerce(self):
+        """The commerce backend the quote tool uses (for looking up companies), or ``None``."""
+        quotes = getattr(getattr(self.runner, "deps", None), "quotes", None)
+        if quotes is None:
+            return None
+        try:
+            return quotes().commerce
+        except HelioError:
+            return None
 
     def _confirmation(self, ctx: TurnContext) -> bool | None:
         """The user's yes/no when it answers a quote summary (or repeats the yes after the

@@ -34,9 +34,20 @@ class Slots(BaseModel):
     lat: float | None = None
     lon: float | None = None
     connection: Connection | None = None
+    # Options the user gave (tool argument names); kept until replaced, like the slots above.
+    system_kwp: float | None = None
+    roof_type: str | None = None
+    roof_area_m2: float | None = None
+    shading_pct: float | None = None
+    tilt_deg: float | None = None
+    azimuth_deg: float | None = None
+    budget_brl: float | None = None
+    target_offset_pct: float | None = None
+    distributor: str | None = None
 
     def has_consumption(self) -> bool:
-        return bool(self.monthly_kwh or self.monthly_kwh_list or (self.bill_brl and self.tariff_brl_per_kwh))
+        """A bill in R$ is enough: the engine converts it with the site distributor's tariff."""
+        return bool(self.monthly_kwh or self.monthly_kwh_list or self.bill_brl)
 
     def has_site(self) -> bool:
         return bool(self.ibge_code or (self.municipality and self.uf) or (self.lat is not None and self.lon is not None))
@@ -44,11 +55,11 @@ class Slots(BaseModel):
     def missing_for_sizing(self) -> list[str]:
         """Slot groups still needed, in the order they are asked."""
         missing = []
-        if not self.has_consumption():
-            missing.append("tariff" if self.bill_brl and not self.tariff_brl_per_kwh else "consumption")
+        if not self.has_consumption() and not self.system_kwp:
+            missing.append("consumption")  # a given size simulates without one (savings then assumed)
         if not self.has_site():
             missing.append("uf" if self.municipality and not self.uf else "site")
-        if self.connection is None:
+        if self.connection is None and not self.system_kwp:
             missing.append("connection")
         return missing
 
@@ -59,6 +70,11 @@ class Slots(BaseModel):
         vice versa, and a new city drops the old coordinates/IBGE code.
         """
         changed = []
+        consumption = {"monthly_kwh", "monthly_kwh_list", "bill_brl"} & set(new)
+        if consumption and "system_kwp" not in new:
+            self.system_kwp = None  # a new consumption asks for sizing to it, not the old fixed size
+        if "municipality" in new and "distributor" not in new:
+            self.distributor = None  # the distributor named was the old site's
         if "monthly_kwh" in new or "monthly_kwh_list" in new:
             self.bill_brl = self.tariff_brl_per_kwh = None
             if "monthly_kwh" in new:
@@ -99,6 +115,9 @@ class ConversationState(BaseModel):
     sizing_id: str | None = Field(None, description="id of the last successful sizing (quotes refer to it)")
     sizing_capex_brl: float | None = Field(None, description="its estimated investment [R$], financed by default")
     financing: dict[str, Any] | None = Field(None, description="the last financing simulated: amount_brl, source…")
+    last_products: dict[str, Any] | None = Field(None, description="filters of the last product search")
+    company_options: list[dict[str, str]] = Field(
+        default_factory=list, description="companies matching the client a rep named (id, name), awaiting a pick")
     buyer: dict[str, str] = Field(default_factory=dict, description="company_id / employee_id for quotes")
     pending_quote: dict[str, Any] | None = Field(None, description="quote arguments shown and awaiting a yes/no")
     last_quote: dict[str, Any] | None = Field(None, description="the quote created in this conversation")

@@ -40,8 +40,12 @@ from app.quotes.tool import create_draft_quote_for_chat
 log = logging.getLogger("helio.agent.tools")
 
 Connection = Literal["single_phase", "two_phase", "three_phase"]
+RoofKind = Literal["ceramic", "fiber_cement", "metal", "slab", "ground"]
 ProductCategory = Literal["module", "inverter", "battery", "kit", "structure", "string_box", "cable"]
 SALES_ONLY = frozenset({"create_draft_quote"})
+# A battery sold as "5 kWh" holds 5.0–5.12 kWh; a "48 V" one is 48–51.2 V (LiFePO4): nominal
+# values asked in chat match within this fraction.
+_NOMINAL_TOLERANCE = 0.10
 
 
 def role_may_use(role: str, tool_name: str) -> bool:
@@ -75,20 +79,30 @@ def tool_functions(deps: ToolDeps) -> list[Callable[..., dict[str, Any]]]:
         connection: Connection | None = None,
         system_kwp: float | None = None,
         kit_id: str | None = None,
-        roof_type: Literal["ceramic", "fiber_cement", "metal", "slab", "ground"] | None = None,
+        roof_type: RoofKind | None = None,
         roof_area_m2: float | None = None,
         shading_pct: float | None = None,
         roof_faces: list[dict[str, float]] | None = None,
+        tilt_deg: float | None = None,
+        azimuth_deg: float | None = None,
+        budget_brl: float | None = None,
+        target_offset_pct: float | None = None,
+        distributor: str | None = None,
     ) -> dict[str, Any]:
         """Size an on-grid PV system (kWp, modules, inverter, yearly energy) for a site in Brazil.
-        Needs consumption (monthly_kwh, 12 values, or bill_brl + tariff_brl_per_kwh), the site
-        (municipality + uf, ibge_code, or lat/lon) and the grid connection. Optional: system_kwp
-        or kit_id to simulate that size/kit instead of sizing to the consumption; roof_type,
-        roof_area_m2, shading_pct (%), roof_faces [{tilt_deg, azimuth_deg, area_m2}, ...]."""
+        Needs the site (municipality + uf, ibge_code, or lat/lon), the grid connection and the
+        consumption (monthly_kwh, 12 values, or bill_brl; the tariff defaults to the site's
+        distributor, or name it in distributor, e.g. 'Cemig'). Optional: system_kwp or kit_id to
+        simulate that size/kit instead of sizing to the consumption (consumption then optional);
+        roof_type, roof_area_m2 [m²], shading_pct [%], tilt_deg, azimuth_deg (0 = north, 90 = east),
+        roof_faces [{tilt_deg, azimuth_deg, area_m2}, ...]; budget_brl [R$] (designs that fit);
+        target_offset_pct (share of the consumption to cover, default 100)."""
         args = dict(monthly_kwh=monthly_kwh, monthly_kwh_list=monthly_kwh_list, bill_brl=bill_brl,
                     tariff_brl_per_kwh=tariff_brl_per_kwh, municipality=municipality, uf=uf, ibge_code=ibge_code,
                     lat=lat, lon=lon, connection=connection, system_kwp=system_kwp, kit_id=kit_id,
-                    roof_type=roof_type, roof_area_m2=roof_area_m2, shading_pct=shading_pct, roof_faces=roof_faces)
+                    roof_type=roof_type, roof_area_m2=roof_area_m2, shading_pct=shading_pct, roof_faces=roof_faces,
+                    tilt_deg=tilt_deg, azimuth_deg=azimuth_deg, budget_brl=budget_brl,
+                    target_offset_pct=target_offset_pct, distributor=distributor)
         return deps.sizing.size({k: v for k, v in args.items() if v is not None})
 
     def find_products(
@@ -97,16 +111,34 @@ def tool_functions(deps: ToolDeps) -> list[Callable[..., dict[str, Any]]]:
         min_power_w: float | None = None,
         max_power_w: float | None = None,
         phase: Connection | None = None,
+        subtype: str | None = None,
+        capacity_kwh: float | None = None,
+        voltage_v: float | None = None,
+        min_price_brl: float | None = None,
+        max_price_brl: float | None = None,
+        in_stock: bool | None = None,
         query: str | None = None,
         limit: int = 5,
     ) -> dict[str, Any]:
-        """Search the YSH catalog: modules (panels), inverters, batteries, kits... with filters."""
+        """Search the YSH catalog: modules (panels), inverters, batteries, kits... with filters
+        (AND): power [W], phase, subtype (inverter: grid_tie, hybrid, off_grid, micro; structure:
+        roof type), a battery's nominal capacity_kwh and voltage_v (each matched within 10 %, as
+        "5 kWh" covers 5.1 kWh and "48 V" covers 51.2 V), price [R$], in_stock."""
+        near = _NOMINAL_TOLERANCE
         q = ProductQuery(
             category=Category(category) if category else None,
+            subtype=subtype,
             manufacturer=manufacturer,
             min_power_w=min_power_w,
             max_power_w=max_power_w,
             phase=Phase(phase) if phase else None,
+            min_capacity_kwh=capacity_kwh * (1 - near) if capacity_kwh else None,
+            max_capacity_kwh=capacity_kwh * (1 + near) if capacity_kwh else None,
+            min_voltage_v=voltage_v * (1 - near) if voltage_v else None,
+            max_voltage_v=voltage_v * (1 + near) if voltage_v else None,
+            min_price_brl=min_price_brl,
+            max_price_brl=max_price_brl,
+            in_stock=in_stock,
             q=query,
             limit=max(1, min(limit, 10)),
         )
@@ -201,8 +233,11 @@ class ToolOutcome:
 class ToolRunner:
     """Runs tools by name; never raises for a user-fixable problem."""
 
-    def __init__(self, tools: list[BaseTool]) -> None:
+    def __init__(self, tools: list[BaseTool], deps: ToolDeps | None = None) -> None:
         self.tools = {t.name: t for t in tools}
+        # The services behind the tools, for look-ups a turn makes before calling one (e.g. the
+        # companies a sales rep names, before create_draft_quote).
+        self.deps = deps
         self.specs = [convert_to_openai_tool(t) for t in tools]
         # Arguments the session fills and the model never sees (role, sizing id, idempotency key).
         self.injected = {t.name: set(t.get_input_schema().model_fields) - set(t.tool_call_schema.model_fields)

@@ -176,6 +176,10 @@ class ProductQuery(BaseModel):
     phase: Phase | None = None
     min_price_brl: float | None = None
     max_price_brl: float | None = None
+    min_capacity_kwh: float | None = Field(None, description="battery capacity [kWh], lower bound")
+    max_capacity_kwh: float | None = Field(None, description="battery capacity [kWh], upper bound")
+    min_voltage_v: float | None = Field(None, description="battery nominal voltage [V], lower bound")
+    max_voltage_v: float | None = Field(None, description="battery nominal voltage [V], upper bound")
     in_stock: bool | None = None
     q: str | None = Field(None, description="free text over name, model, manufacturer, description")
     limit: int = 20

@@ -234,6 +234,14 @@ class SQLiteCatalogStore:
             if val is not None:
                 clauses.append(f"{col} {op} ?")
                 args.append(val)
+        # Battery specs live in the product JSON: few rows, no column needed.
+        for path, op, val in (("$.battery.capacity_kwh", ">=", q.min_capacity_kwh),
+                              ("$.battery.capacity_kwh", "<=", q.max_capacity_kwh),
+                              ("$.battery.nominal_voltage_v", ">=", q.min_voltage_v),
+                              ("$.battery.nominal_voltage_v", "<=", q.max_voltage_v)):
+            if val is not None:
+                clauses.append(f"json_extract(data, '{path}') {op} ?")
+                args.append(val)
         if q.phase is not None:
             clauses.append("phase = ?")
             args.append(q.phase.value)

@@ -24,6 +24,11 @@ class CommerceBackend(Protocol):
 
     def get_company(self, company_id: str) -> Company: ...
 
+    def find_companies(self, text: str, limit: int = 5) -> list[Company]:
+        """Companies whose name contains ``text`` (accent/case-folded) or whose CNPJ (digits
+        only) equals it: how a sales rep names a client ("Solar BH", "12.345.678/0001-90")."""
+        ...
+
     def create_employee(self, company_id: str, customer_id: str, spending_limit_brl: float | None = None,
                         is_admin: bool = False) -> Employee: ...
 

@@ -8,6 +8,7 @@ concurrent transitions cannot both win.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from app.commerce.models import (
 )
 from app.commerce.states import QuoteAction, next_status
 from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.text import fold_words
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS companies (id TEXT PRIMARY KEY, name TEXT NOT NULL, email TEXT,
@@ -63,6 +65,9 @@ class LocalCommerce:
         with self._connect() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(_SCHEMA)
+            # Files made before companies had a CNPJ get the column (nothing else changes).
+            if "tax_id" not in {row[1] for row in conn.execute("PRAGMA table_info(companies)")}:
+                conn.execute("ALTER TABLE companies ADD COLUMN tax_id TEXT")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -86,13 +91,26 @@ class LocalCommerce:
 
     # -- companies and employees -------------------------------------------------
 
-    def create_company(self, name: str, email: str | None = None, requires_admin_approval: bool = False) -> Company:
-        company = Company(id=_id("comp"), name=name, email=email, requires_admin_approval=requires_admin_approval,
-                          spending_limit_needs_approval=True)
+    def create_company(self, name: str, email: str | None = None, requires_admin_approval: bool = False,
+                       tax_id: str | None = None) -> Company:
+        digits = re.sub(r"\D", "", tax_id or "") or None
+        company = Company(id=_id("comp"), name=name, email=email, tax_id=digits,
+                          requires_admin_approval=requires_admin_approval, spending_limit_needs_approval=True)
         with self._connect() as conn:
-            conn.execute("INSERT INTO companies VALUES (?,?,?,?,?)",
-                         (company.id, name, email, int(requires_admin_approval), _now()))
+            conn.execute("INSERT INTO companies (id, name, email, requires_admin_approval, created_at, tax_id) "
+                         "VALUES (?,?,?,?,?,?)", (company.id, name, email, int(requires_admin_approval), _now(), digits))
         return company
+
+    def find_companies(self, text: str, limit: int = 5) -> list[Company]:
+        digits = re.sub(r"\D", "", text)
+        with self._connect() as conn:
+            rows = conn.execute("SELECT id, name, email, requires_admin_approval, tax_id FROM companies "
+                                "ORDER BY name, id").fetchall()
+        wanted = fold_words(text)
+        found = [r for r in rows if (len(digits) == 14 and r[4] == digits)
+                 or (wanted and len(wanted) >= 3 and wanted in fold_words(r[1]))]
+        return [Company(id=r[0], name=r[1], email=r[2], requires_admin_approval=bool(r[3]), tax_id=r[4],
+                        spending_limit_needs_approval=True) for r in found[:limit]]
 
     def get_company(self, company_id: str) -> Company:
         with self._connect() as conn:

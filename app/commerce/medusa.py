@@ -28,6 +28,7 @@ Authentication and error mapping live in :mod:`app.commerce.medusa_http`.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import httpx
@@ -39,6 +40,7 @@ from app.commerce.models import (
     Approval, ApprovalStatus, Cart, Company, Employee, LineItem, Quote, QuoteMessage, QuoteStatus, Variant,
 )
 from app.commerce.states import QuoteAction, next_status
+from app.core.text import fold_words
 from app.core.errors import Conflict, HelioError, InvalidInput, NotFound
 
 log = logging.getLogger("helio.commerce.medusa")
@@ -179,7 +181,8 @@ class MedusaCommerce:
     @staticmethod
     def _company(data: dict[str, Any]) -> Company:
         settings = data.get("approval_settings") or {}
-        return Company(id=data["id"], name=data.get("name", ""), email=data.get("email"),
+        cnpj = re.sub(r"\D", "", str((data.get("metadata") or {}).get("cnpj") or "")) or None
+        return Company(id=data["id"], name=data.get("name", ""), email=data.get("email"), tax_id=cnpj,
                        currency_code=data.get("currency_code") or "brl",
                        requires_admin_approval=bool(settings.get("requires_admin_approval")),
                        requires_sales_manager_approval=bool(settings.get("requires_sales_manager_approval")),
@@ -206,6 +209,17 @@ class MedusaCommerce:
                 self._delete_company(company.id)
                 raise
         return company
+
+    def find_companies(self, text: str, limit: int = 5) -> list[Company]:
+        """``GET /admin/companies`` (the starter lists every company; ``q`` narrows it where the
+        route supports it), filtered here by folded name or CNPJ (``metadata.cnpj``)."""
+        data = self._call("GET", "/admin/companies", "admin", key="companies", params={"q": text, "limit": 200})
+        companies = [self._read("GET /admin/companies", self._company, c) for c in data or []]
+        digits = re.sub(r"\D", "", text)
+        wanted = fold_words(text)
+        found = [c for c in companies if (len(digits) == 14 and c.tax_id == digits)
+                 or (wanted and len(wanted) >= 3 and wanted in fold_words(c.name))]
+        return found[:limit]
 
     def _delete_company(self, company_id: str) -> None:
         try:

@@ -61,6 +61,7 @@ class Company(BaseModel):
     id: str
     name: str
     email: str | None = None
+    tax_id: str | None = Field(None, description="CNPJ (só dígitos), quando cadastrado")
     currency_code: str = "brl"
     requires_admin_approval: bool = False
     requires_sales_manager_approval: bool = False

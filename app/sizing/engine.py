@@ -27,7 +27,7 @@ from app.sizing.outcome import (  # noqa: F401 - re-exported: the engine's publi
 )
 from app.sizing.resource import WeatherYear
 from app.sizing.stages import (  # noqa: F401 - re-exported: the engine's public names
-    CEC_KEYS, ENGINE_LOSSES, KIT_UNVERIFIED_PENALTY, candidates_stage, monthly_consumption_kwh, score_stage,
+    CEC_KEYS, ENGINE_LOSSES, assumed_consumption, KIT_UNVERIFIED_PENALTY, candidates_stage, monthly_consumption_kwh, score_stage,
     site_stage, stock_stage, target_stage, weather_stage,
 )
 from app.sizing.stages import kit_check as _kit_check  # noqa: F401 - kept for callers of the old name
@@ -60,6 +60,7 @@ def size_system(request: models.SizingRequest, products: Iterable[Product] | Cat
     """
     inputs = stages.site(request)
     array = stages.weather(inputs, weather)
+    inputs = assumed_consumption(inputs, array)
     target = stages.target(inputs, array)
     stock = stages.stock(inputs, products, specs)
     pool = stages.candidates(inputs, array, target, stock)

@@ -98,6 +98,11 @@ def assumptions(inputs: SiteInputs, array: SiteArray, target: Target, stock: Sto
         f"P90 = P50 × (1 − 1,282 σ), σ = √(recurso² + variabilidade interanual {INTERANNUAL_VARIABILITY_PCT:.0f}%² "
         f"+ modelo {MODEL_UNCERTAINTY_PCT:.0f}%²) = {priced.sigma_pct:.1f} %.",
     ]
+    if inputs.consumption_assumed:
+        lines.append(
+            f"Consumo não informado: a economia supõe um consumo igual à geração estimada de "
+            f"{format_plain(request.system_kwp)} kWp mais o custo de disponibilidade "
+            f"(≈ {format_number(target.annual_consumption_kwh / 12)} kWh/mês); informe o consumo para a economia real.")
     if pool.roof_limited_any:
         lines.append("A área do telhado limitou o número de módulos em parte dos projetos.")
     if roof.faces:

@@ -57,10 +57,11 @@ class SiteInputs:
     request: models.SizingRequest
     site: Site
     prices: Prices
-    consumption_kwh: np.ndarray  # 12 months [kWh]
+    consumption_kwh: np.ndarray | None  # 12 months [kWh]; None until assumed (fixed size, none given)
     connection: Phase
     tilt_deg: float  # the plane asked for (or |latitude|); faces override it in ``weather``
     azimuth_deg: float
+    consumption_assumed: bool = False  # "how much does 8 kWp generate here?": no consumption was given
 
     @property
     def mode(self) -> str:
@@ -98,7 +99,11 @@ def site_stage(request: models.SizingRequest) -> SiteInputs:
     site = resolve_site(municipality=s.municipality, uf=s.uf, ibge_code=s.ibge_code, latitude_deg=s.lat,
                         longitude_deg=s.lon)
     prices = resolve_prices(site, request.tariff)
-    consumption = monthly_consumption_kwh(request.consumption, prices.bill_brl_per_kwh)
+    c_in = request.consumption
+    # "How much does 8 kWp generate here?" has no consumption: assumed from the size itself (see
+    # ``assumed_consumption``), after the weather stage.
+    assume = request.system_kwp is not None and c_in.monthly_kwh is None and c_in.bill_brl is None
+    consumption = None if assume else monthly_consumption_kwh(c_in, prices.bill_brl_per_kwh)
     connection = Phase(request.connection)
     prefs, roof, tar = request.preferences, request.roof, request.tariff
     if not 0.5 <= prefs.max_dc_ac_ratio <= 2.0:
@@ -112,7 +117,17 @@ def site_stage(request: models.SizingRequest) -> SiteInputs:
         raise InvalidInput("Inclinação fora de 0–90°.", hint="Informe a inclinação do telhado em graus.")
     if not 0 <= tar.simultaneity <= 1:
         raise InvalidInput("Simultaneidade fora de 0–1.", hint="Residencial típico: 0,2 a 0,4.")
-    return SiteInputs(request, site, prices, consumption, connection, tilt, roof.azimuth_deg % 360)
+    return SiteInputs(request, site, prices, consumption, connection, tilt, roof.azimuth_deg % 360, assume)
+
+
+def assumed_consumption(inputs: SiteInputs, array: SiteArray) -> SiteInputs:
+    """A fixed size simulated without a consumption: the client is assumed to use what the system
+    makes plus the connection's minimum bill, so the economics have something to compensate."""
+    if inputs.consumption_kwh is not None:
+        return inputs
+    per_kwp = float(array.arr.dc_pvwatts_per_w(PVWATTS_GAMMA_PCT_PER_C / 100).sum()) * 0.86
+    monthly = inputs.request.system_kwp * per_kwp / 12 + availability_kwh(inputs.connection)
+    return replace(inputs, consumption_kwh=np.repeat(monthly, 12))
 
 
 # --- weather ---------------------------------------------------------------------------------

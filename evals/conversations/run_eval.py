@@ -44,11 +44,16 @@ HERE = Path(__file__).parent
 
 class EchoSizing:
     """An engine-shaped result from a formula: 1 kWp per 120 kWh/month, 550 W modules,
-    R$ 4.000 per kWp invested; the id is a hash of the arguments."""
+    R$ 4.000 per kWp invested; the id is a hash of the arguments. Like the engine, a bill
+    without a tariff converts at the site distributor's (here one default), and ``system_kwp``
+    simulates that size."""
+
+    default_tariff_brl_per_kwh = 0.90
 
     def size(self, args: dict[str, Any]) -> dict[str, Any]:
-        monthly = args.get("monthly_kwh") or args["bill_brl"] / args["tariff_brl_per_kwh"]
-        kwp = round(monthly / 120, 2)
+        tariff = args.get("tariff_brl_per_kwh") or self.default_tariff_brl_per_kwh
+        monthly = args.get("monthly_kwh") or (args["bill_brl"] / tariff if args.get("bill_brl") else None)
+        kwp = args["system_kwp"] if args.get("system_kwp") else round(monthly / 120, 2)
         n_modules = math.ceil(kwp * 1000 / 550)
 
         def line(pid: str, name: str, quantity: int, watts: float, price: float) -> dict[str, Any]:

@@ -33,10 +33,8 @@ SLOTS = ("consumption", "tariff", "site", "uf", "connection", "financing_amount"
 REFUSALS = ("off_topic", "abuse", "injection", "unauthorized")
 QA_TYPES = ("regulation", "financing", "string_sizing", "datasheet", "source_silent", "unanswerable")
 # Arguments the issue asks for that today's tool schemas lack (recorded, scored, expected to fail).
-FUTURE_ARGS: dict[str, tuple[str, ...]] = {
-    "size_pv_system": ("roof_type", "dc_kwp"),
-    "find_products": ("capacity_kwh", "voltage_v"),
-}
+# Empty since dataset version 2: the tools take roof_type, system_kwp, capacity_kwh and voltage_v.
+FUTURE_ARGS: dict[str, tuple[str, ...]] = {}
 CAPEX = "$capex"  # the estimated investment of the conversation's latest sizing result
 _COMPANY = re.compile(r"\$company\.([a-z0-9_]+)")
 

@@ -37,6 +37,10 @@ async def list_products(
     phase: Phase | None = None,
     min_price_brl: Annotated[float | None, Query(ge=0)] = None,
     max_price_brl: Annotated[float | None, Query(ge=0)] = None,
+    min_capacity_kwh: Annotated[float | None, Query(ge=0, description="capacidade da bateria [kWh], mínimo")] = None,
+    max_capacity_kwh: Annotated[float | None, Query(ge=0, description="capacidade da bateria [kWh], máximo")] = None,
+    min_voltage_v: Annotated[float | None, Query(ge=0, description="tensão nominal da bateria [V], mínimo")] = None,
+    max_voltage_v: Annotated[float | None, Query(ge=0, description="tensão nominal da bateria [V], máximo")] = None,
     in_stock: bool | None = None,
     q: Annotated[str | None, Query(max_length=200, description="texto livre: nome, modelo, fabricante")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
@@ -44,6 +48,8 @@ async def list_products(
 ) -> Response:
     _check_range("power_w", min_power_w, max_power_w)
     _check_range("price_brl", min_price_brl, max_price_brl)
+    _check_range("capacity_kwh", min_capacity_kwh, max_capacity_kwh)
+    _check_range("voltage_v", min_voltage_v, max_voltage_v)
     query = ProductQuery(
         category=category,
         subtype=subtype,
@@ -53,6 +59,10 @@ async def list_products(
         phase=phase,
         min_price_brl=min_price_brl,
         max_price_brl=max_price_brl,
+        min_capacity_kwh=min_capacity_kwh,
+        max_capacity_kwh=max_capacity_kwh,
+        min_voltage_v=min_voltage_v,
+        max_voltage_v=max_voltage_v,
         in_stock=in_stock,
         q=q,
         limit=limit,
