@@ -33,21 +33,28 @@ FLOOR = 0.35
 
 _SIZE_SLOTS = {"consumption", "tariff", "site", "uf", "connection"}
 _QUOTE_WORDS = re.compile(r"\b(create_draft_quote|orcamento|cotacao|quote)\b")
+_MARKUP = re.compile(r"<\|(im_start|im_end|system|endoftext)\|>|\[/?inst\]|<</?sys>>")
 _INJECTION = re.compile(
-    r"(<\|im_start\|>|<\|system\|>|\[inst\]|^\s*system\s*:|"
-    r"\b(ignor\w*|esquec\w*|esqueca|desconsider\w*|forget|disregard)\b.{0,40}"
-    r"\b(instruc\w*|regras?|rules|prompt|orientac\w*|instructions?)\b|"
-    r"\b(prompt de sistema|system prompt|suas instrucoes|your instructions|instrucoes internas)\b|"
-    r"\bvoce agora e\b|\byou are now\b|\bchame a ferramenta\b|\bcall the tool\b|"
-    r"\b(responda|diga|fale|escreva) que\b.{0,60}\b(custa|preco|vale|gera)\b|"
-    r"\binvent\w*\b.{0,30}\b(numero|valor|preco|geracao)\b|"
-    r"\b(pretend|finja)\b.{0,30}\b(no rules|sem regras|outro assistente|dan)\b)"
+    r"(<\|im_start\|>|<\|system\|>|<\|endoftext\|>|\[/?inst\]|<<sys>>|^\s*(system|sistema|admin|developer)\s*:|"
+    r"\b(ignor\w*|esquec\w*|esqueca|desconsider\w*|desobedec\w*|forget|disregard|override|bypass|burl\w*)\b.{0,40}"
+    r"\b(instruc\w*|regras?|rules|prompt|orientac\w*|instructions?|restric\w*|restrictions?|limites?|guidelines?)\b|"
+    r"\b(prompt (de|do) sistema|system prompt|suas instrucoes|your instructions|instrucoes internas|"
+    r"initial instructions|hidden instructions|configuracao interna)\b|"
+    r"\b(novas instrucoes|new instructions|a partir de agora (voce|vc)|from now on,? you|modo (desenvolvedor|admin|deus)|"
+    r"developer mode|jailbreak|sem (nenhuma )?restric\w*|without (any )?restrictions)\b|"
+    r"\b(voce|vc) (agora )?(e|eh) (um |o )?(admin|administrador|root)\b|\byou are now\b|\bact as\b|"
+    r"\b(chame|chama|execute|executa|rode|roda) a (ferramenta|funcao|tool)\b|\b(call|run|invoke) the (tool|function)\b|"
+    r"\b(responda|diga|fale|escreva|say|answer|reply|tell \w+) (que|that|only)\b.{0,60}"
+    r"\b(custa|preco|vale|gera|costs?|price|generates?|r\$)\b|"
+    r"\b(invent\w*|make up|chut\w*)\b.{0,30}\b(numero|valor|preco|geracao|number|price|figure)\b|"
+    r"\b(pretend|finja|fingir|finge|roleplay)\b.{0,30}\b(no rules|sem regras|outro assistente|dan|another assistant)\b|"
+    r"\b(admin password|senha (do|de) admin\w*|api key|chave (de )?api|token de acesso)\b)"
 )
 
 
 def injection(text: str) -> bool:
     """A message that tries to instruct the assistant instead of asking it something."""
-    return bool(_INJECTION.search(fold(text)))
+    return bool(_INJECTION.search(fold(text)) or _MARKUP.search(text.lower()))
 
 
 @dataclass
