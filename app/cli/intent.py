@@ -33,3 +33,32 @@ def evaluate(folds: int = typer.Option(5, help="dobras da validação cruzada"))
         console.print(f"  [red]{ex.label}[/red] ≠ {got} (depois de {ex.after}): {ex.text}", markup=True)
     console.print(f"validação cruzada ({folds} dobras, train.yaml + dev): "
                   f"{T.cross_validate(T.all_examples(), folds):.3f}")
+
+
+@app.command("report")
+def report(path: Path = typer.Argument(..., exists=True, dir_okay=False, help="report.json de `helio eval run`")) -> None:
+    """Acurácia da decisão de intenção num relatório do eval (a tarefa escolhida vs a esperada),
+    por categoria: separa erros de decisão de erros de argumentos (a ferramenta certa que pediu um dado)."""
+    import json
+    from collections import defaultdict
+
+    from app.agent.classifier import GREET, OFF, QUOTE
+    from app.agent.classifier_train import dev_label
+
+    rows = json.loads(path.read_text(encoding="utf-8"))["conversations"]["rows"]
+    by_cat: dict[str, list[bool]] = defaultdict(list)
+    for row in rows:
+        turn = {"calls": [{"tool": c["name"]} for c in row["expected_calls"]], **(
+            {"ask": row["ask"]} if row["kind"] == "ask" else {}), **(
+            {"refuse": row["refuse"]} if row["kind"] == "refuse" else {})}
+        if row["kind"] == "none" and row.get("intent") == QUOTE:
+            continue  # a "não" to a quote summary (decided before the model)
+        expected = dev_label(turn)
+        got = row.get("intent")
+        ok = got == expected or (expected in (GREET, OFF) and got in (GREET, OFF) and not row["calls"])
+        by_cat[row["category"]].append(ok)
+    every = [x for v in by_cat.values() for x in v]
+    console = Console()
+    console.print(f"decisão de intenção: {sum(every) / len(every):.3f} ({sum(every)}/{len(every)})")
+    for cat, flags in sorted(by_cat.items()):
+        console.print(f"  {cat:14s} {sum(flags) / len(flags):.2f} ({sum(flags)}/{len(flags)})")
