@@ -1,7 +1,8 @@
 """Train and measure the intent model (``helio intent train`` / ``helio intent eval``).
 
-Training data: ``data/intent/train.yaml`` (hand-written turns, see its header) and the
-eval suite's ``dev`` split of conversations, each turn labelled by what a correct turn
+Training data: ``data/intent/train.yaml`` (hand-written turns, see its header), the
+eval suite's ``dev`` split of knowledge questions (all knowledge searches) and its ``dev``
+split of conversations, each turn labelled by what a correct turn
 does (the expected tool; a clarifying question belongs to the task that asks it; a refusal
 of a quote to a widget is still a quote request; other refusals are ``off_topic``; a turn
 without a tool is a greeting or thanks). The ``test`` split is never read here.
@@ -26,12 +27,13 @@ import numpy as np
 import yaml
 
 from app.agent.classifier import (
-    CONTEXTS, FINANCE, GREET, LABELS, MODEL_PATH, OFF, QUOTE, SIZE, IntentModel, cue_features, cue_names, terms,
+    CONTEXTS, FINANCE, GREET, KNOW, LABELS, MODEL_PATH, OFF, QUOTE, SIZE, IntentModel, cue_features, cue_names, terms,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN_PATH = ROOT / "data" / "intent" / "train.yaml"
 DEV_PATH = ROOT / "evals" / "datasets" / "conversations" / "dev.yaml"
+KNOWLEDGE_DEV_PATH = ROOT / "evals" / "datasets" / "knowledge" / "dev.yaml"
 MIN_DF = 2
 C = 8.0
 _SIZE_SLOTS = {"consumption", "tariff", "site", "uf", "connection"}
@@ -84,6 +86,12 @@ def dev_examples(path: Path = DEV_PATH) -> list[Example]:
     return out
 
 
+def knowledge_dev_examples(path: Path = KNOWLEDGE_DEV_PATH) -> list[Example]:
+    """The knowledge QA dev split: every question (answerable or not) is a knowledge search."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [Example(q["question"], KNOW, None, (), "kdev", f"kdev:{q['id']}") for q in data["questions"]]
+
+
 def train_examples(path: Path = TRAIN_PATH) -> list[Example]:
     """``train.yaml``: each plain example once without context and once after another task
     (drawn with a fixed seed), so the model learns that context matters only when the words
@@ -105,7 +113,7 @@ def train_examples(path: Path = TRAIN_PATH) -> list[Example]:
 
 
 def all_examples() -> list[Example]:
-    return train_examples() + dev_examples()
+    return train_examples() + dev_examples() + knowledge_dev_examples()
 
 
 def data_sha256(examples: list[Example]) -> str:

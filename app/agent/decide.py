@@ -47,12 +47,16 @@ _INJECTION = re.compile(
     r"\b(responda|diga|fale|escreva|say|answer|reply|tell \w+) (que|that|only)\b.{0,60}"
     r"\b(custa|preco|vale|gera|costs?|price|generates?|r\$)\b|"
     r"\b(invent\w*|make up|chut\w*)\b.{0,30}\b(numero|valor|preco|geracao|number|price|figure)\b|"
-    r"\b(pretend|finja|fingir|finge|roleplay)\b.{0,30}\b(no rules|sem regras|outro assistente|dan|another assistant)\b|"
     r"\b(admin password|senha (do|de) admin\w*|api key|chave (de )?api|token de acesso|credenciais|credentials)\b|"
     r"\b(revel\w*|reveal|vaz\w*|leak|imprim\w*|print|mostr\w*|show|repit\w*|repeat|list\w*)\b.{0,30}"
     r"\b(texto acima|text above|the above|mensagem anterior|configurac\w*|system message|mensagem de sistema|"
     r"suas ferramentas|your tools|todas as ferramentas|all (the )?tools)\b|"
-    r"\b(drop table|select \* from|<script|rm -rf)\b)"
+    r"\b(drop table|select \* from|<script|rm -rf)\b|"
+    r"\b(nova regra|new rule|regra nova|updated rules)\b|"
+    r"\b(voce|vc|you) (deve|tem que|precisa|must|have to|should) (agora )?(responder|dizer|ignorar|obedecer|"
+    r"answer|say|ignore|obey|reply|output)\b|"
+    r"\b(responda|responde|answer|reply|output) (apenas|somente|so|only)\b.{0,40}\b(que|with|that|the word)\b|"
+    r"\b(pretend|finja|fingir|finge|roleplay|role play|imagine que voce)\b)"
 )
 
 
