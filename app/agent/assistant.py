@@ -248,7 +248,8 @@ class Assistant(SalesTurns):
             else:
                 yield item
         assert outcome is not None
-        if not outcome.ok and outcome.error_code == "argumento_invalido" and self.router.available:
+        if (not outcome.ok and outcome.error_code == "argumento_invalido" and self.consult_model
+                and self.router.available):
             retry = self.router.propose(ctx.message, error=outcome.error, tools=self.runner.specs_for(ctx.role))
             fixed = verified_arguments(retry.arguments, ctx.message, self.places) if retry.tool == name else {}
             if fixed and fixed != args:
