@@ -137,12 +137,15 @@ class Assistant(SalesTurns):
         })
 
     def prime(self, conversation_id: str, earlier_user_messages: list[str]) -> None:
-        """Rebuild slots from a history sent by a stateless client (OpenAI-style), by rules only."""
+        """Rebuild slots from a history sent by a stateless client (OpenAI-style), with the
+        same decision as a turn (no model, no tool run)."""
         state = self.store.load(conversation_id)
         for text in earlier_user_messages:
             parsed = parse_message(text, self.places, tuple(state.awaiting))
-            rules = I.classify(text, parsed, state.intent, state.awaiting)
-            if rules.intent == I.SIZE:
+            decision = decide(text, parsed, state, model=self.intent_model)
+            if decision.intent in I.TOOLS:
+                state.last_intent = decision.intent
+            if decision.intent == I.SIZE:
                 state.intent = I.SIZE
                 state.slots.merge(parsed.slots())
                 state.awaiting = state.slots.missing_for_sizing()
