@@ -8,10 +8,10 @@ It is trained by :mod:`app.agent.classifier_train` (``helio intent train``) on
 ``data/intent/train.yaml`` plus the eval suite's dev split, and shipped as
 ``data/intent/model.npz``; inference is numpy only, loaded on first use.
 
-Why n-grams and not a sentence embedder: measured by cross-validation and on the dev split
-(``helio intent eval``), character n-grams read typos, missing accents and WhatsApp
-abbreviations at least as well as the multilingual e5-small and the English MiniLM, at
-~0.2 ms per message instead of 5–20 ms (see data/intent/README.md).
+Why n-grams and not a sentence embedder: on the dev split (turns someone else wrote) they
+tie with the multilingual e5-small and beat the English MiniLM; e5 is better in
+cross-validation over our paraphrases, but costs a 91 MB dependency and 5–35 ms per message
+against ~1 ms (measured: scripts/intent_embedders.py, table in data/intent/README.md).
 """
 
 from __future__ import annotations
