@@ -55,7 +55,10 @@ def report(path: Path = typer.Argument(..., exists=True, dir_okay=False, help="r
             continue  # a "não" to a quote summary (decided before the model)
         expected = dev_label(turn)
         got = row.get("intent")
-        ok = got == expected or (expected in (GREET, OFF) and got in (GREET, OFF) and not row["calls"])
+        # No tool is the decision for a greeting or a refusal, whichever template answers it (an
+        # injection that asks for a quote is refused by the quote turn's role gate).
+        ok = got == expected or (expected in (GREET, OFF) and not row["calls"]
+                                 and (got in (GREET, OFF) or row["kind"] == "refuse"))
         by_cat[row["category"]].append(ok)
     every = [x for v in by_cat.values() for x in v]
     console = Console()
