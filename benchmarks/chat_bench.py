@@ -146,6 +146,7 @@ def main() -> None:
     settings = get_settings()
     llm = LlamaCppBackend(LLMSettings().gguf_path, n_ctx=settings.llm.n_ctx, timeout_s=settings.llm.timeout_s)
     assistant = build_assistant(settings, MemoryCache(), EvalCatalog(), StaticSearcher(), llm=llm, sizing=EchoSizing())
+    assistant.consult_model = True  # this benchmark measures the model-routed turn (CHAT__ROUTE_WITH_MODEL=true)
     assistant.rate_limiter.per_minute = 10**6
     if args.no_shedding:
         assistant.shed_queue_depth = 10**6

@@ -140,11 +140,15 @@ def make_assistant(
     catalog: Any = None, settings: Settings | None = None, commerce: Any = None,
 ):
     settings = settings or Settings(_env_file=None)
-    return build_assistant(
+    assistant = build_assistant(
         settings, cache or MemoryCache(), catalog if catalog is not None else FakeCatalog(), searcher,
         llm=llm or ScriptedLLM(), sizing=sizing or FakeSizing(),
         commerce=(lambda: commerce) if commerce is not None else None,
     )
+    # These tests exercise the LLM-routed turn (CHAT__ROUTE_WITH_MODEL=true); the default turn
+    # without a model is tested in test_agent_routing.py.
+    assistant.consult_model = True
+    return assistant
 
 
 def make_app(assistant: Any, settings: Settings | None = None) -> FastAPI:

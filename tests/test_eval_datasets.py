@@ -74,6 +74,8 @@ def test_no_frozen_test_turn_appears_in_app_prompts_or_dev(sets):
     haystacks = {
         "app/": _folded_text(ROOT / "app"),
         "prompts/": _folded_text(ROOT / "prompts"),
+        "data/intent/": _folded_text(ROOT / "data" / "intent"),  # the intent model's training turns
+        "tests/": _folded_text(ROOT / "tests"),
         "dev split": "\n".join(fold(t.user) for c in sets["dev"].conversations for t in c.turns)
         + "\n" + "\n".join(fold(q.question) for q in load_questions(knowledge_path("dev")).questions),
     }

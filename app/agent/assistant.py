@@ -5,11 +5,14 @@ The turn is a synchronous generator of :class:`Event` (``token``, ``tool_call``,
 forwards each event as SSE, or collects them into one JSON reply. Conversation state is
 loaded at the start of the turn and saved before ``done``.
 
-Who decides what: the rules (:mod:`app.agent.intent`, :mod:`app.agent.parsing`) read
-numbers, places and phases; the model (:class:`app.agent.router.Router`) picks the tool
-when the rules are unsure and fills arguments the rules missed (verified against the
-message). Tools compute; templates speak. When the model is down or slow the same turn
-runs on rules alone and is marked ``degraded``.
+Who decides what: :mod:`app.agent.decide` picks the task (deterministic where certain,
+then the trained intent model of :mod:`app.agent.classifier`, with the conversation's task
+under way for follow-ups); the rules (:mod:`app.agent.intent`, :mod:`app.agent.parsing`)
+read numbers, places and phases. An LLM (:class:`app.agent.router.Router`) is consulted
+only when ``consult_model`` is on (``CHAT__ROUTE_WITH_MODEL``; off by default, measured to
+add nothing): then it picks the tool when the decision is unsure and fills arguments the
+rules missed (verified against the message), and a turn it fails is marked ``degraded``.
+Tools compute; templates speak.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from typing import Any
 
 from app.agent import intent as I
 from app.agent import render as R
+from app.agent.classifier import IntentModel
+from app.agent.decide import arguments, decide
 from app.agent.limits import RateLimiter, check_message
 from app.agent import extractors as X
 from app.agent.parsing import OPTION_KEYS, detect_language, parse_message, product_filters
@@ -56,7 +61,8 @@ class Assistant(SalesTurns):
         places: PlaceIndex | None,
         *,
         max_message_chars: int = 2000,
-        consult_model: bool = True,
+        consult_model: bool = False,
+        intent_model: IntentModel | None = None,
         rate_limiter: RateLimiter | None = None,
         shed_queue_depth: int = 2,
     ) -> None:
@@ -68,6 +74,7 @@ class Assistant(SalesTurns):
         self.places = places
         self.max_message_chars = max_message_chars
         self.consult_model = consult_model
+        self.intent_model = intent_model  # None: the shipped model, loaded on the first turn
         self.shed_queue_depth = shed_queue_depth
 
     # -- public ------------------------------------------------------------------------
@@ -122,6 +129,9 @@ class Assistant(SalesTurns):
             "degraded": bool(ctx.degraded),
             "degraded_reasons": ctx.degraded,
             "awaiting": state.awaiting,
+            "route": ({"source": ctx.decision.source,
+                       "confidence": ctx.decision.prediction.confidence if ctx.decision.prediction else None}
+                      if ctx.decision is not None else {"source": "confirmation", "confidence": None}),
             "llm": {
                 "backend": getattr(self.router.llm, "name", None),
                 "skipped": skip,
@@ -136,12 +146,15 @@ class Assistant(SalesTurns):
         })
 
     def prime(self, conversation_id: str, earlier_user_messages: list[str]) -> None:
-        """Rebuild slots from a history sent by a stateless client (OpenAI-style), by rules only."""
+        """Rebuild slots from a history sent by a stateless client (OpenAI-style), with the
+        same decision as a turn (no model, no tool run)."""
         state = self.store.load(conversation_id)
         for text in earlier_user_messages:
             parsed = parse_message(text, self.places, tuple(state.awaiting))
-            rules = I.classify(text, parsed, state.intent, state.awaiting)
-            if rules.intent == I.SIZE:
+            decision = decide(text, parsed, state, model=self.intent_model)
+            if decision.intent in I.TOOLS:
+                state.last_intent = decision.intent
+            if decision.intent == I.SIZE:
                 state.intent = I.SIZE
                 state.slots.merge(parsed.slots())
                 state.awaiting = state.slots.missing_for_sizing()
@@ -149,29 +162,42 @@ class Assistant(SalesTurns):
         self.store.save(state)
 
     def _route(self, ctx: TurnContext) -> tuple[I.RuleIntent, str | None, str]:
-        """(what the rules read, why the model was skipped, the intent chosen) for this turn."""
+        """(the arguments read for the task, why the model was skipped, the task chosen).
+
+        The decision is :func:`app.agent.decide.decide` (deterministic pieces, then the
+        trained intent model). A configured LLM is asked only when ``consult_model`` is on
+        and the decision is unsure; its pick is then taken if the role may use that tool.
+        """
         state, parsed, message = ctx.state, ctx.parsed, ctx.message
-        rules = I.classify(message, parsed, state.intent, state.awaiting, has_sizing=bool(state.sizing_capex_brl))
-        skip = self._skip_model(rules)
+        decision = decide(message, parsed, state, model=self.intent_model)
+        ctx.decision = decision
+        rules = decision.rule_intent()
+        skip = "injection" if decision.source == "injection" else self._skip_model(rules)
         if self.consult_model and skip is None:
             ctx.proposal = self.router.propose(message, self._context_line(state),
                                                tools=self.runner.specs_for(ctx.role))
             if ctx.proposal.error:
                 ctx.degraded.append(f"llm: {ctx.proposal.error}")
-        elif self.router.llm is None:
+        elif self.consult_model and self.router.llm is None:
             ctx.degraded.append("llm: nenhum modelo configurado")
         chosen = self._choose(rules, ctx.proposal, ctx.role)
+        if chosen != rules.intent:  # the LLM's pick: start from what the rules read for it
+            rules = I.RuleIntent(chosen, False, arguments(chosen, message, parsed, state, decision.rules))
         if chosen != I.SIZE and parsed.municipality and (parsed.uf or parsed.ibge_code):
             # Remember where the client is even when the turn is about something else.
             state.slots.merge({k: v for k, v in parsed.slots().items() if k in ("municipality", "uf", "ibge_code")})
+        if chosen in I.TOOLS:
+            state.last_intent = chosen
+            state.last_find = dict(rules.args) if chosen == I.FIND else state.last_find
         return rules, skip, chosen
 
     def _skip_model(self, rules: I.RuleIntent) -> str | None:
         """Why this turn does not ask the model, or ``None`` to ask it.
 
-        Load shedding: when the rules are sure and ``shed_queue_depth`` requests already
-        wait for the embedded model, waiting in line could only confirm what the rules
-        know, so the turn goes ahead without it (not ``degraded``: nothing is lost).
+        Greetings have nothing for a model to add (nor injections, see ``_route``). Load shedding:
+        when the decision is sure and ``shed_queue_depth`` requests already wait for the
+        embedded model, waiting in line could only confirm what the intent model read, so
+        the turn goes ahead without it (not ``degraded``: nothing is lost).
         """
         if rules.sure and rules.intent == I.GREET:
             return "greeting"
@@ -186,7 +212,7 @@ class Assistant(SalesTurns):
         if rules.sure and rules.intent:
             return rules.intent
         if rules.intent == I.OFF:
-            # No solar/energy word and nothing to size: the model may not pull an unrelated
+            # The intent model read no solar request: the LLM may not pull an unrelated
             # request into a tool (SmolLM2 picks a tool for "capital da França").
             return I.OFF
         if model_tool:
@@ -234,7 +260,8 @@ class Assistant(SalesTurns):
             else:
                 yield item
         assert outcome is not None
-        if not outcome.ok and outcome.error_code == "argumento_invalido" and self.router.available:
+        if (not outcome.ok and outcome.error_code == "argumento_invalido" and self.consult_model
+                and self.router.available):
             retry = self.router.propose(ctx.message, error=outcome.error, tools=self.runner.specs_for(ctx.role))
             fixed = verified_arguments(retry.arguments, ctx.message, self.places) if retry.tool == name else {}
             if fixed and fixed != args:

@@ -41,6 +41,7 @@ class ChatLimits:
     breaker_trip_after: int = 2
     breaker_cooldown_s: float = 30.0
     shed_queue_depth: int = 2
+    route_with_model: bool = False
 
 
 def chat_limits(settings: Settings) -> ChatLimits:
@@ -134,7 +135,7 @@ def build_assistant(
     assistant = Assistant(
         router, runner, ConversationStore(cache, settings.redis.conversation_ttl_s), places,
         max_message_chars=limits.max_message_chars, rate_limiter=RateLimiter(cache, limits.rate_per_minute),
-        shed_queue_depth=limits.shed_queue_depth,
+        shed_queue_depth=limits.shed_queue_depth, consult_model=limits.route_with_model,
     )
     assistant.knowledge_embedder = getattr(searcher, "embedder", None)  # orders near-tie answer sentences
     return assistant

@@ -24,6 +24,7 @@ FINANCE = "simulate_financing"
 QUOTE = "create_draft_quote"
 GREET = "greeting"
 OFF = "off_topic"
+TOOLS = (SIZE, FIND, GET, KNOW, FINANCE, QUOTE)
 
 _SIZE_WORDS = re.compile(
     r"\b(dimension\w*|siz(e|ing)|kit ideal|qual kit|que kit|which kit|what kit|quantas? (placas|paineis|modulos)|"

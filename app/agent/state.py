@@ -111,6 +111,8 @@ class ConversationState(BaseModel):
     asked: list[str] = Field(default_factory=list, description="slot groups already asked once")
     uf_options: list[str] = Field(default_factory=list, description="UFs of a city name found in several")
     intent: str | None = Field(None, description="the pending or last task (e.g. size_pv_system)")
+    last_intent: str | None = Field(None, description="the task of the last routed turn (follow-ups refer to it)")
+    last_find: dict[str, Any] | None = Field(None, description="filters of the last product search")
     last_sizing: dict[str, Any] | None = None
     sizing_id: str | None = Field(None, description="id of the last successful sizing (quotes refer to it)")
     sizing_capex_brl: float | None = Field(None, description="its estimated investment [R$], financed by default")

@@ -30,6 +30,8 @@ class TurnContext:
     creator: dict[str, str | None] | None = None
     """who is speaking (the signed-in person or the API key), recorded on quotes"""
     proposal: Proposal | None = None
+    decision: Any = None
+    """the intent decision of the turn (:class:`app.agent.decide.Decision`)"""
     degraded: list[str] = field(default_factory=list)
     text: list[str] = field(default_factory=list)
     tool_calls: int = 0

@@ -9,6 +9,7 @@ import typer
 from app.cli import assistant as assistant_cli
 from app.cli import eval as eval_cli
 from app.cli import ingest as ingest_cli
+from app.cli import intent as intent_cli
 from app.cli import knowledge as knowledge_cli
 from app.cli import sales as sales_cli
 from app.cli import serve as serve_cli
@@ -35,6 +36,7 @@ def build_cli() -> typer.Typer:
     cli.command("chat")(assistant_cli.chat)
     cli.command("modelfile")(assistant_cli.modelfile)
     cli.add_typer(eval_cli.app, name="eval")
+    cli.add_typer(intent_cli.app, name="intent")
 
     @cli.callback()
     def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Logs detalhados.")) -> None:

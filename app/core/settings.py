@@ -201,6 +201,8 @@ class ChatSettings(BaseModel):
     breaker_trip_after: int = Field(2, description="consecutive model failures that open the circuit breaker")
     breaker_cooldown_s: float = Field(30.0, description="how long an open breaker skips the model [s]")
     shed_queue_depth: int = Field(2, description="requests waiting for the model above which sure turns skip it")
+    route_with_model: bool = Field(False, description="ask the LLM to pick the tool when the trained intent model is "
+                                                      "unsure (off: measured to add nothing on the embedded model)")
 
 
 class WidgetSettings(BaseModel):

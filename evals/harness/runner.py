@@ -133,6 +133,8 @@ def build_stack(settings: Any, backend: str = "auto", scratch: Path | None = Non
         assistant.rate_limiter.per_minute = 10**9  # a run is one user typing 200 messages a minute
     if backend == "rules":
         assistant.consult_model = False
+    elif backend != "auto":  # a named model backend is measured as the router it would be
+        assistant.consult_model = True
     runner = RecordingRunner(assistant.runner)
     assistant.runner = runner
     name = "rules" if backend == "rules" else getattr(llm, "name", None) or backend

@@ -1,0 +1,146 @@
+"""Which task a turn is: deterministic where it is certain, the trained model elsewhere.
+
+Order of the decision (first that applies wins):
+
+1. a prompt injection or a request to break the rules → ``off_topic`` (refused), or the
+   quote turn when it asks for a quote (refused there by role, confirmed only by a "sim");
+2. a product code next to "produto"/"código"/"sku" → ``get_product``;
+3. the answer to the question the assistant just asked (a slot for the sizing, the amount
+   of a financing, the company of a quote) → that task;
+4. the trained intent model (:mod:`app.agent.classifier`), given the task under way, so
+   follow-ups ("e se fosse trifásico?", "e em 84x?") stay with it.
+
+The rules of :mod:`app.agent.intent` are kept for arguments (product filters, financing
+figures) and as the tie-break when the model is unsure and they are sure.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from app.agent import intent as I
+from app.agent.classifier import IntentModel, Prediction, shipped_model
+from app.agent.parsing import Parsed, parse_company, parse_financing
+from app.agent.places import fold
+from app.agent.state import ConversationState
+
+SURE = 0.6
+"""model probability above which the model is not consulted even when one is configured"""
+FLOOR = 0.35
+"""below this the model's pick yields to a sure rule"""
+
+_SIZE_SLOTS = {"consumption", "tariff", "site", "uf", "connection"}
+_QUOTE_WORDS = re.compile(r"\b(create_draft_quote|orcamento|cotacao|quote)\b")
+_MARKUP = re.compile(r"<\|(im_start|im_end|system|endoftext)\|>|\[/?inst\]|<</?sys>>")
+_INJECTION = re.compile(
+    r"(<\|im_start\|>|<\|system\|>|<\|endoftext\|>|\[/?inst\]|<<sys>>|^\s*(system|sistema|admin|developer)\s*:|"
+    r"\b(ignor\w*|esquec\w*|esqueca|desconsider\w*|desobedec\w*|forget|disregard|override|bypass|burl\w*)\b.{0,40}"
+    r"\b(instruc\w*|regras?|rules|prompt|orientac\w*|instructions?|restric\w*|restrictions?|limites?|guidelines?)\b|"
+    r"\b(prompt (de|do) sistema|system prompt|suas instrucoes|your instructions|instrucoes internas|"
+    r"initial instructions|hidden instructions|configuracao interna)\b|"
+    r"\b(novas instrucoes|new instructions|a partir de agora (voce|vc)|from now on,? you|modo (desenvolvedor|admin|deus)|"
+    r"developer mode|jailbreak|sem (nenhuma )?restric\w*|without (any )?restrictions)\b|"
+    r"\b(voce|vc) (agora )?(e|eh) (um |o )?(admin|administrador|root)\b|\byou are now\b|\bact as\b|"
+    r"\b(chame|chama|execute|executa|rode|roda) a (ferramenta|funcao|tool)\b|\b(call|run|invoke) the (tool|function)\b|"
+    r"\b(responda|diga|fale|escreva|say|answer|reply|tell \w+) (que|that|only)\b.{0,60}"
+    r"\b(custa|preco|vale|gera|costs?|price|generates?|r\$)\b|"
+    r"\b(invent\w*|make up|chut\w*)\b.{0,30}\b(numero|valor|preco|geracao|number|price|figure)\b|"
+    r"\b(admin password|senha (do|de) admin\w*|api key|chave (de )?api|token de acesso|credenciais|credentials)\b|"
+    r"\b(revel\w*|reveal|vaz\w*|leak|imprim\w*|print|mostr\w*|show|repit\w*|repeat|list\w*)\b.{0,30}"
+    r"\b(texto acima|text above|the above|mensagem anterior|configurac\w*|system message|mensagem de sistema|"
+    r"suas ferramentas|your tools|todas as ferramentas|all (the )?tools)\b|"
+    r"\b(drop table|select \* from|<script|rm -rf)\b|"
+    r"\b(nova regra|new rule|regra nova|updated rules)\b|"
+    r"\b(voce|vc|you) (deve|tem que|precisa|must|have to|should) (agora )?(responder|dizer|ignorar|obedecer|"
+    r"answer|say|ignore|obey|reply|output)\b|"
+    r"\b(responda|responde|answer|reply|output) (apenas|somente|so|only)\b.{0,40}\b(que|with|that|the word)\b|"
+    r"\b(pretend|finja|fingir|finge|roleplay|role play|imagine que voce)\b)"
+)
+
+
+def injection(text: str) -> bool:
+    """A message that tries to instruct the assistant instead of asking it something."""
+    return bool(_INJECTION.search(fold(text)) or _MARKUP.search(text.lower()))
+
+
+@dataclass
+class Decision:
+    intent: str
+    sure: bool
+    args: dict[str, Any]
+    source: str
+    """what decided: injection, product_code, pending_slot, model, rules"""
+    prediction: Prediction | None = None
+    rules: I.RuleIntent | None = None
+    """what the hand-written rules read (arguments for another task come from them)"""
+
+    def rule_intent(self) -> I.RuleIntent:
+        return I.RuleIntent(self.intent, self.sure, self.args)
+
+
+def _pending_answer(parsed: Parsed, message: str, state: ConversationState, rules: I.RuleIntent) -> str | None:
+    """The task whose question this message answers, if it answers one."""
+    awaiting = set(state.awaiting)
+    if awaiting & _SIZE_SLOTS and state.intent == I.SIZE and parsed.slots():
+        return I.SIZE
+    if "financing_amount" in awaiting and rules.intent == I.FINANCE:
+        return I.FINANCE
+    if "quote_company" in awaiting and parse_company(message, bare=True):
+        return I.QUOTE
+    if state.intent == I.QUOTE and rules.intent == I.QUOTE and rules.sure:
+        return I.QUOTE  # "sim, pode criar" / "sou representante" right after a quote request
+    return None
+
+
+def arguments(intent: str, message: str, parsed: Parsed, state: ConversationState,
+              rules: I.RuleIntent) -> dict[str, Any]:
+    """The rule-read arguments the handler of ``intent`` starts from."""
+    if rules.intent == intent:
+        args = dict(rules.args)
+    elif intent == I.FIND:
+        args = I.product_filters(message, parsed)
+    elif intent == I.FINANCE:
+        bare = state.intent == I.FINANCE and "financing_amount" in state.awaiting
+        args = parse_financing(message, "en" if parsed.language == "en" else "pt", bare_amount=bare).arguments()
+    elif intent == I.KNOW:
+        args = {"query": message.strip()}
+    else:
+        args = {}
+    if intent == I.FIND and state.last_intent == I.FIND and state.last_find:
+        # "e o de 8k?", "só da Jinko": the same search, narrowed or changed.
+        previous = dict(state.last_find)
+        if {"min_power_w", "max_power_w"} & set(args):
+            previous.pop("min_power_w", None)
+            previous.pop("max_power_w", None)
+        if "category" in args and args["category"] != previous.get("category"):
+            previous = {}
+        args = {**previous, **args}
+    return args
+
+
+def decide(message: str, parsed: Parsed, state: ConversationState, *,
+           model: IntentModel | None = None) -> Decision:
+    """The task of this turn (see the module docstring)."""
+    rules = I.classify(message, parsed, state.intent, state.awaiting, has_sizing=bool(state.sizing_capex_brl))
+
+    def done(intent: str, sure: bool, source: str, prediction: Prediction | None = None) -> Decision:
+        return Decision(intent, sure, arguments(intent, message, parsed, state, rules), source, prediction, rules)
+
+    if injection(message):
+        # Refused; one that asks for a quote goes to the quote turn, which refuses it by role
+        # (and never creates a quote without the user's "sim" to a summary).
+        wants_quote = bool(_QUOTE_WORDS.search(fold(message)))
+        return Decision(I.QUOTE if wants_quote else I.OFF, True, {}, "injection", rules=rules)
+    if rules.intent == I.GET and rules.sure:
+        return Decision(I.GET, True, dict(rules.args), "product_code", rules=rules)
+    pending = _pending_answer(parsed, message, state, rules)
+    model = model or shipped_model()
+    prediction = model.predict(message, state.last_intent, tuple(state.awaiting))
+    if pending is not None and not (prediction.intent != pending and prediction.intent in I.TOOLS
+                                    and prediction.confidence >= 0.8):
+        return done(pending, True, "pending_slot", prediction)
+    if prediction.confidence < FLOOR and rules.sure and rules.intent:
+        return done(rules.intent, True, "rules", prediction)
+    return done(prediction.intent, prediction.confidence >= SURE, "model", prediction)
