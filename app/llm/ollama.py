@@ -51,6 +51,11 @@ class OllamaBackend:
             kwargs["format"] = fmt
         return ChatOllama(**kwargs)
 
+    def langchain_model(self, *, max_tokens: int = 256, temperature: float = 0.0,
+                        timeout_s: float | None = None) -> Any:
+        """A ``ChatOllama`` on this server (the tool-calling loop binds tools to it)."""
+        return self._client(max_tokens=max_tokens, temperature=temperature, timeout_s=timeout_s)
+
     def chat(
         self,
         messages: Sequence[dict[str, str]],
