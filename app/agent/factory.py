@@ -131,9 +131,28 @@ def build_assistant(
     places = load_places(settings.data_dir)
     if places is None:
         log.warning("Lista de municípios ausente em %s/municipios: cidades só via modelo", settings.data_dir)
-    assistant = Assistant(
-        router, runner, ConversationStore(cache, settings.redis.conversation_ttl_s), places,
-        max_message_chars=limits.max_message_chars, rate_limiter=RateLimiter(cache, limits.rate_per_minute),
-        shed_queue_depth=limits.shed_queue_depth,
-    )
+    parts = (router, runner, ConversationStore(cache, settings.redis.conversation_ttl_s), places)
+    options = dict(max_message_chars=limits.max_message_chars, rate_limiter=RateLimiter(cache, limits.rate_per_minute),
+                   shed_queue_depth=limits.shed_queue_depth)
+    if model_leads(llm):
+        return model_led_assistant(settings, llm, parts, options)
+    assistant = Assistant(*parts, **options)
     return assistant
+
+
+def model_leads(llm: LLMBackend | None) -> bool:
+    """A capable model (Ollama, an OpenAI-compatible server) leads the turn; the embedded
+    llama.cpp model (or none) leaves it to the rules and templates."""
+    return getattr(llm, "name", None) in ("ollama", "openai") and hasattr(llm, "langchain_model")
+
+
+def model_led_assistant(settings: Settings, llm: Any, parts: tuple[Any, ...], options: dict[str, Any]) -> Assistant:
+    from app.agent.loop import ModelLedAssistant
+
+    cfg = settings.llm
+    return ModelLedAssistant(
+        *parts, **options,
+        chat_model=lambda: llm.langchain_model(max_tokens=cfg.loop_max_tokens, timeout_s=cfg.timeout_s),
+        prompt=(PROMPTS_DIR / "loop.md").read_text(encoding="utf-8"),
+        max_steps=cfg.loop_max_steps, history_tokens=cfg.loop_history_tokens,
+    )

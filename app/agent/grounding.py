@@ -92,14 +92,20 @@ class Grounding:
         for text in user_words:
             for _, values in numbers_in(text, skip_names=False):
                 self.sources.extend(values)
+        self._verdicts: dict[str, bool] = {}  # a streamed answer is re-checked piece by piece
 
     def add(self, obj: Any) -> None:
         self.sources.extend(source_values(obj))
+        self._verdicts.clear()
+
+    def _ok(self, token: str, values: set[float]) -> bool:
+        if token not in self._verdicts:
+            self._verdicts[token] = any(is_grounded(v, _decimals(token), self.sources) for v in values)
+        return self._verdicts[token]
 
     def ungrounded(self, text: str) -> list[str]:
         """Numbers in ``text`` that no source supports, as written."""
-        return [token for token, values in numbers_in(text)
-                if not any(is_grounded(v, _decimals(token), self.sources) for v in values)]
+        return [token for token, values in numbers_in(text) if not self._ok(token, values)]
 
 
 def ungrounded_numbers(answer: str, tool_results: list[Any], user_words: list[str]) -> list[str]:
