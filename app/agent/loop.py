@@ -23,6 +23,7 @@ prepare a quote (``confirmed`` is forced to false), never create one.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
@@ -54,6 +55,28 @@ TEXT = {
            "no_sizing": "No sizing in this conversation yet: size the system before quoting.",
            "preview": "Summary ready. The quote is created only after the user answers \"sim\" (yes)."},
 }
+
+
+def model_calls(message: Any, malformed: str) -> list[tuple[str, str, dict[str, Any], str | None]]:
+    """``(id, name, arguments, error)`` for each tool call of a (streamed) model message.
+
+    LangChain parses streamed arguments leniently (a truncated ``{"monthly_kwh": 650, "city": ``
+    becomes ``{"monthly_kwh": 650}``); a call whose raw arguments are not valid JSON is
+    reported back to the model as malformed instead of run with a guess."""
+    raw = {c.get("id"): c.get("args") for c in getattr(message, "tool_call_chunks", None) or []}
+    out: list[tuple[str, str, dict[str, Any], str | None]] = []
+    for c in message.tool_calls:
+        cid, args, error = c.get("id") or uuid.uuid4().hex[:12], dict(c.get("args") or {}), None
+        text = raw.get(c.get("id"))
+        if isinstance(text, str) and text.strip():
+            try:
+                json.loads(text)
+            except ValueError:
+                args, error = {}, malformed.format(name=c["name"])
+        out.append((cid, c["name"], args, error))
+    out += [(c.get("id") or uuid.uuid4().hex[:12], c.get("name") or "?", {}, malformed.format(name=c.get("name")))
+            for c in getattr(message, "invalid_tool_calls", None) or []]
+    return out
 
 
 class TextGuard:
@@ -235,11 +258,7 @@ class ModelLedAssistant(Assistant):
                 return result
             meta = getattr(full, "usage_metadata", None) or {}
             info["completion_tokens"] += int(meta.get("output_tokens", 0) or 0)
-            calls = [(c.get("id") or uuid.uuid4().hex[:12], c["name"], dict(c.get("args") or {}), None)
-                     for c in full.tool_calls]
-            calls += [(c.get("id") or uuid.uuid4().hex[:12], c.get("name") or "?", {},
-                       TEXT.get(ctx.lang, TEXT["pt-BR"])["malformed"].format(name=c.get("name")))
-                      for c in getattr(full, "invalid_tool_calls", [])]
+            calls = model_calls(full, TEXT.get(ctx.lang, TEXT["pt-BR"])["malformed"])
             if not calls:
                 if not guard.text.strip():
                     result.fallback, result.reasons = "degraded", ["llm: resposta vazia do modelo"]
@@ -321,7 +340,7 @@ class ModelLedAssistant(Assistant):
         if name == I.SIZE:
             _, facts = R.sizing_text(args, result, ctx.lang)
             state.last_sizing = {"arguments": args, "facts": facts}
-            state.slots.merge({k: v for k, v in args.items() if k in state.slots.model_fields})
+            state.slots.merge({k: v for k, v in args.items() if k in type(state.slots).model_fields})
             state.intent, state.awaiting = I.SIZE, []
             state.sizing_id = result.get("sizing_id") if isinstance(result.get("sizing_id"), str) else None
             state.sizing_capex_brl = sizing_capex_brl(result)
