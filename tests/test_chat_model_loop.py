@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app.agent.assistant import collect
 from app.agent.context import bounded_history, passages_block
 from app.agent.grounding import Grounding
 from app.agent.loop import ModelLedAssistant, TextGuard
@@ -250,3 +251,12 @@ def test_openai_stream_says_when_the_answer_starts_over(env):
     content = "".join(c["choices"][0]["delta"].get("content") or "" for c in lines if c.get("choices"))
     assert "refazendo a resposta" in content and "99.999" not in content and "5,42 kWp" in content
     assert lines[-1]["helio"]["grounding_fallback"] is True
+
+
+def test_a_dead_server_degrades_and_then_is_skipped_for_a_while():
+    assistant = make_assistant(llm=OpenAICompatBackend("http://127.0.0.1:9/v1", "helio", timeout_s=2),
+                               sizing=PricedSizing())
+    replies = [collect(assistant.turn(f"dead-{i}", SIZING_MSG)) for i in range(3)]
+    assert all(r["degraded"] and "5,42 kWp" in r["message"] for r in replies)
+    assert replies[0]["llm"]["steps"] == 1 and replies[2]["llm"]["steps"] == 0  # the breaker skipped the call
+    assert "em pausa" in replies[2]["degraded_reasons"][-1]

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -112,6 +113,8 @@ class LoopResult:
     reasons: list[str] = field(default_factory=list)
     ungrounded: list[str] = field(default_factory=list)
     emitted: bool = False
+    model_error: bool = False
+    """the server failed (down, timeout, protocol error), as opposed to a bad answer"""
 
 
 class ModelLedAssistant(Assistant):
@@ -125,6 +128,16 @@ class ModelLedAssistant(Assistant):
         self.prompt = prompt
         self.max_steps = max_steps
         self.history_tokens = history_tokens
+        # Circuit breaker, as the router's: a dead or hung server costs a couple of turns, not every turn.
+        self._failures = 0
+        self._down_until = 0.0
+        self._lock = threading.Lock()
+
+    def _model_failed(self, failed: bool) -> None:
+        with self._lock:
+            self._failures = self._failures + 1 if failed else 0
+            if self._failures >= self.router.trip_after:
+                self._down_until = time.monotonic() + self.router.cooldown_s
 
     def _turn(self, conversation_id: str, message: str, language: str | None, *, role: str,
               company_id: str | None, employee_id: str | None, owner: str | None,
@@ -152,7 +165,11 @@ class ModelLedAssistant(Assistant):
         if self._confirmation(ctx) is not None:  # "sim"/"não" to a quote summary: the template flow decides
             yield from template(None, "confirmation")
             return
+        if time.monotonic() < self._down_until:
+            yield from template(LoopResult("degraded", ["llm: modelo em pausa após falha recente"]), "breaker")
+            return
         result = yield from self._model_steps(ctx, info, started)
+        self._model_failed(result.model_error)
         if result.fallback is not None:
             if result.emitted:
                 yield Event("reset", {"reason": result.fallback, "ungrounded": result.ungrounded})
@@ -247,6 +264,7 @@ class ModelLedAssistant(Assistant):
             except Exception as exc:  # noqa: BLE001 - server down, timeout, a protocol error: degrade
                 log.warning("Modelo falhou no passo %s: %s", info["steps"], exc)
                 result.fallback, result.reasons = "degraded", [f"llm: {type(exc).__name__}: {str(exc)[:200]}"]
+                result.model_error = True
                 return result
             released = guard.feed("", final=True)
             if released is None:
