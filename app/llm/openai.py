@@ -51,8 +51,11 @@ class OpenAICompatBackend:
 
         kwargs: dict[str, Any] = {
             "model": self.model, "base_url": self.base_url, "api_key": self.api_key or PLACEHOLDER_KEY,
-            "temperature": temperature, "max_completion_tokens": max_tokens,
-            "timeout": timeout_s or self.timeout_s, "max_retries": 0, "stream_usage": True,
+            "temperature": temperature, "timeout": timeout_s or self.timeout_s, "max_retries": 0,
+            "stream_usage": True,
+            # ``max_tokens``, not LangChain's ``max_completion_tokens``: llama.cpp's and older
+            # compatible servers ignore the newer name and would write until the context is full.
+            "extra_body": {"max_tokens": max_tokens},
         }
         if json_mode:
             kwargs["model_kwargs"] = {"response_format": {"type": "json_object"}}
