@@ -83,14 +83,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def _write(self, data: str) -> None:
+        if getattr(self, "_gone", False):  # the client hung up (Hélio stops a model at an unchecked number)
+            return
         raw = data.encode()
-        self.wfile.write(f"{len(raw):x}\r\n".encode() + raw + b"\r\n")
-        self.wfile.flush()
+        try:
+            self.wfile.write(f"{len(raw):x}\r\n".encode() + raw + b"\r\n")
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            self._gone = self.close_connection = True
         time.sleep(0.002)  # pieces arrive apart, as a model writes them
 
     def _end_stream(self) -> None:
-        self.wfile.write(b"0\r\n\r\n")
-        self.wfile.flush()
+        self._write("")  # the zero-length chunk ends the body
 
 
 class _OpenAIHandler(_Handler):
