@@ -8,14 +8,13 @@ for ``response_format={"type": "json_object"}``, which most compatible servers h
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import httpx
 
-from app.llm.base import Health, LLMReply, LLMUnavailable, ToolCall, Usage
+from app.llm.base import Health, LLMReply, LLMUnavailable, reply_from_message, stream_text
 
 PLACEHOLDER_KEY = "sem-chave"  # the SDK refuses an empty key; local servers ignore it
 
@@ -81,20 +80,7 @@ class OpenAICompatBackend:
         except Exception as exc:  # noqa: BLE001 - openai/httpx errors vary; all mean "down" to the caller
             raise LLMUnavailable(f"Servidor OpenAI-compatível falhou: {exc}",
                                  hint="Confira LLM__OPENAI_BASE_URL, LLM__OPENAI_MODEL e a chave.") from exc
-        meta = getattr(message, "usage_metadata", None) or {}
-        reply = LLMReply(
-            text=message.content if isinstance(message.content, str) else "",
-            usage=Usage(prompt_tokens=int(meta.get("input_tokens", 0)),
-                        completion_tokens=int(meta.get("output_tokens", 0)), elapsed_s=time.monotonic() - start),
-        )
-        reply.tool_calls = [ToolCall(c["name"], dict(c.get("args") or {})) for c in getattr(message, "tool_calls", [])]
-        if json_schema is not None:
-            try:
-                data = json.loads(reply.text)
-                reply.data = data if isinstance(data, dict) else None
-            except json.JSONDecodeError:
-                reply.data = None
-        return reply
+        return reply_from_message(message, time.monotonic() - start, json_schema)
 
     def stream(
         self,
@@ -105,12 +91,7 @@ class OpenAICompatBackend:
         timeout_s: float | None = None,
     ) -> Iterator[str]:
         client = self.langchain_model(max_tokens=max_tokens, temperature=temperature, timeout_s=timeout_s)
-        try:
-            for chunk in client.stream(list(messages)):
-                if isinstance(chunk.content, str) and chunk.content:
-                    yield chunk.content
-        except Exception as exc:  # noqa: BLE001
-            raise LLMUnavailable(f"Servidor OpenAI-compatível falhou: {exc}") from exc
+        return stream_text(client, messages, "Servidor OpenAI-compatível falhou")
 
     def status(self) -> tuple[Health, str]:
         ok, reason = openai_has_model(self.base_url, self.model, self.api_key)
