@@ -260,3 +260,15 @@ def test_a_dead_server_degrades_and_then_is_skipped_for_a_while():
     assert all(r["degraded"] and "5,42 kWp" in r["message"] for r in replies)
     assert replies[0]["llm"]["steps"] == 1 and replies[2]["llm"]["steps"] == 0  # the breaker skipped the call
     assert "em pausa" in replies[2]["degraded_reasons"][-1]
+
+
+def test_a_stateless_openai_client_s_history_reaches_the_model(env):
+    env.server.script = [{"text": "Em Uberlândia/MG, com 650 kWh/mês: qual a ligação?"}]
+    r = env.client.post("/v1/chat/completions", json={"model": "helio", "messages": [
+        {"role": "user", "content": "Cliente em Uberlândia-MG, 650 kWh/mês"},
+        {"role": "assistant", "content": "Qual é a ligação?"},
+        {"role": "user", "content": "ainda não sei, o que muda?"}]})
+    assert r.status_code == 200 and r.json()["choices"][0]["message"]["content"].startswith("Em Uberlândia/MG")
+    seen = [(m["role"], m["content"]) for m in env.server.requests[0]["messages"] if m["role"] in ("user", "assistant")]
+    assert seen == [("user", "Cliente em Uberlândia-MG, 650 kWh/mês"), ("assistant", "Qual é a ligação?"),
+                    ("user", "ainda não sei, o que muda?")]

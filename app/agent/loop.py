@@ -133,6 +133,14 @@ class ModelLedAssistant(Assistant):
         self._down_until = 0.0
         self._lock = threading.Lock()
 
+    def remember_history(self, conversation_id: str, history: list[tuple[str, str]]) -> None:
+        """The earlier turns a stateless client (OpenAI-style) sent, as the model's transcript."""
+        state = self.store.load(conversation_id)
+        for role, content in history:
+            if role in ("user", "assistant") and content:
+                state.add(role, content)  # type: ignore[arg-type]
+        self.store.save(state)
+
     def _model_failed(self, failed: bool) -> None:
         with self._lock:
             self._failures = self._failures + 1 if failed else 0

@@ -98,6 +98,10 @@ async def chat_completions(body: CompletionRequest, request: Request, assistant:
     if ephemeral:
         conversation_id = "oai-" + uuid.uuid4().hex
         await run_in_threadpool(assistant.prime, conversation_id, users[:-1])
+        remember = getattr(assistant, "remember_history", None)  # a model-led assistant reads the history
+        if remember is not None:
+            await run_in_threadpool(remember, conversation_id, [(m.role, m.content or "") for m in body.messages[:-1]
+                                                                if m.role in ("user", "assistant")])
     else:
         check_conversation_id(conversation_id)
         existing = await run_in_threadpool(assistant.store.get, conversation_id)
