@@ -272,3 +272,11 @@ def test_a_stateless_openai_client_s_history_reaches_the_model(env):
     seen = [(m["role"], m["content"]) for m in env.server.requests[0]["messages"] if m["role"] in ("user", "assistant")]
     assert seen == [("user", "Cliente em Uberlândia-MG, 650 kWh/mês"), ("assistant", "Qual é a ligação?"),
                     ("user", "ainda não sei, o que muda?")]
+
+
+def test_a_figure_from_an_earlier_turn_is_not_a_source(env):
+    env.server.script = [{"tool_calls": [SIZE_CALL]}, {"text": "Sistema de 5,42 kWp."},
+                         {"text": "Como eu disse, são 5,42 kWp."}]
+    assert env.post("et-1", SIZING_MSG)["grounding_fallback"] is False
+    again = env.post("et-1", "e quantos kWp eram mesmo?")
+    assert again["grounding_fallback"] is True and again["ungrounded_numbers"] == ["5,42"]

@@ -60,7 +60,8 @@ def state_note(state: ConversationState) -> str | None:
         note["buyer"] = state.buyer
     if not note:
         return None
-    return "Conversation state (data from earlier tool results):\n" + json.dumps(note, ensure_ascii=False)
+    return ("Conversation state (data from earlier tool results; to quote one of its figures, call the tool "
+            "again this turn):\n" + json.dumps(note, ensure_ascii=False))
 
 
 def _compact(obj: Any, limit: int = MAX_TOOL_CHARS) -> str:

@@ -232,11 +232,10 @@ class ModelLedAssistant(Assistant):
         return messages
 
     def _grounding(self, ctx: TurnContext) -> Grounding:
-        state = ctx.state
-        grounding = Grounding([], [ctx.message] + [t.content for t in state.transcript if t.role == "user"])
-        # What earlier tool results established and the model was shown (state_note) counts too.
-        grounding.add([state.last_sizing, state.sizing_capex_brl, state.financing])
-        return grounding
+        # The user's words (this message and the earlier ones); this turn's tool results are
+        # added as they come. Figures of earlier turns are not sources: repeating one takes
+        # calling the tool again (the eval suite's "numbers grounded" checks the same way).
+        return Grounding([], [ctx.message] + [t.content for t in ctx.state.transcript if t.role == "user"])
 
     def _model_steps(self, ctx: TurnContext, info: dict[str, Any], started: float) -> Iterator[Event]:
         from langchain_core.messages import AIMessage, ToolMessage
