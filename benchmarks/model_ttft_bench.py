@@ -39,13 +39,22 @@ from app.llm.openai import OpenAICompatBackend
 from benchmarks.chat_bench import MESSAGE, serve
 from evals.conversations.run_eval import EchoSizing, EvalCatalog, StaticSearcher
 
+# A different message each run: a server reuses the common prompt prefix (system prompt,
+# tools), as a warm server does, but never a whole cached prompt.
+CLIENTS = ("Meu cliente em Uberlândia-MG", "Um cliente de Campinas/SP", "Cliente em Recife-PE", "Minha cliente em Natal-RN",
+           "Um galpão em Sorocaba-SP", "Cliente de Goiânia-GO", "Cliente em Londrina-PR")
+
+
+def message(i: int) -> str:
+    return MESSAGE.replace("Meu cliente em Uberlândia-MG", CLIENTS[i % len(CLIENTS)]).replace("650", str(450 + 37 * i))
+
 
 def server_alone(assistant: Any, runs: int) -> dict[str, Any]:
     """The model's own TTFT on the loop's first request (no Hélio in between)."""
     model = assistant.chat_model().bind_tools(assistant.runner.specs_for("widget"))
-    messages = assistant._messages(_ctx(assistant))
     ttfts, totals = [], []
-    for _ in range(runs):
+    for i in range(runs):
+        messages = assistant._messages(_ctx(assistant, message(100 + i)))
         t0, first = time.perf_counter(), None
         for chunk in model.stream(messages):
             if first is None and (chunk.content or getattr(chunk, "tool_call_chunks", None)):
@@ -57,19 +66,19 @@ def server_alone(assistant: Any, runs: int) -> dict[str, Any]:
             "total_s_median": statistics.median(totals), "runs": runs}
 
 
-def _ctx(assistant: Any) -> Any:
+def _ctx(assistant: Any, text: str) -> Any:
     from app.agent.parsing import parse_message
     from app.agent.state import ConversationState
     from app.agent.turn import TurnContext
 
-    return TurnContext(state=ConversationState(id="bench"), message=MESSAGE, lang="pt-BR",
-                       parsed=parse_message(MESSAGE, assistant.places, ()))
+    return TurnContext(state=ConversationState(id="bench"), message=text, lang="pt-BR",
+                       parsed=parse_message(text, assistant.places, ()))
 
 
-async def one_chat(client: httpx.AsyncClient, cid: str) -> dict[str, Any]:
+async def one_chat(client: httpx.AsyncClient, cid: str, text: str) -> dict[str, Any]:
     t0 = time.perf_counter()
     ttft, done, event = None, {}, None
-    async with client.stream("POST", "/v1/chat", json={"conversation_id": cid, "message": MESSAGE}) as r:
+    async with client.stream("POST", "/v1/chat", json={"conversation_id": cid, "message": text}) as r:
         async for line in r.aiter_lines():
             if line.startswith("event:"):
                 event = line[6:].strip()
@@ -93,7 +102,7 @@ def app_for(assistant: Any) -> FastAPI:
 
 async def api_runs(base: str, runs: int, tag: str) -> list[dict[str, Any]]:
     async with httpx.AsyncClient(base_url=base, timeout=600) as client:
-        return [await one_chat(client, f"bench-{tag}-{i}") for i in range(runs)]
+        return [await one_chat(client, f"bench-{tag}-{i}", message(i)) for i in range(runs)]
 
 
 def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
