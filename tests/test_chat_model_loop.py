@@ -280,3 +280,57 @@ def test_a_figure_from_an_earlier_turn_is_not_a_source(env):
     assert env.post("et-1", SIZING_MSG)["grounding_fallback"] is False
     again = env.post("et-1", "e quantos kWp eram mesmo?")
     assert again["grounding_fallback"] is True and again["ungrounded_numbers"] == ["5,42"]
+
+
+class FakeQuotes:
+    """Stands in for the QuoteService: records previews and creations."""
+
+    validity_days = 15
+
+    def __init__(self) -> None:
+        self.previews, self.created = [], []
+
+    def preview(self, request):
+        from types import SimpleNamespace
+
+        self.previews.append(request)
+        return SimpleNamespace(items=[], equipment_total_brl=25000.0, installation_brl=0.0, system_total_brl=25000.0,
+                               approval=SimpleNamespace(required=False, reasons=[]), warnings=[])
+
+    def create(self, request, idempotency_key, created_by):
+        from datetime import date
+        from types import SimpleNamespace
+
+        self.created.append((request, idempotency_key))
+        quote = SimpleNamespace(id="q-1", status=SimpleNamespace(value="draft"), status_label="rascunho",
+                                equipment_total_brl=25000.0, system_total_brl=25000.0, valid_until=date(2027, 1, 1),
+                                approval=SimpleNamespace(required=False, reasons=[]), financing=None, warnings=[])
+        return quote, True
+
+
+def test_a_reps_model_only_prepares_the_quote_and_sim_creates_it():
+    from app.agent.factory import build_assistant
+    from app.core.cache import MemoryCache
+    from test_agent_support import FakeCatalog
+
+    class SizedWithId(PricedSizing):
+        def size(self, args):
+            return {**super().size(args), "sizing_id": "sz-1"}
+
+    quotes = FakeQuotes()
+    with openai_server() as server:
+        assistant = build_assistant(Settings(_env_file=None), MemoryCache(), FakeCatalog(), None,
+                                    llm=OpenAICompatBackend(server.url + "/v1", server.model, timeout_s=10),
+                                    sizing=SizedWithId(), quotes=lambda: quotes)
+        server.script = [{"tool_calls": [SIZE_CALL]}, {"text": "Sistema de 5,42 kWp."},
+                         {"tool_calls": [("create_draft_quote", {"company_id": "comp_1", "confirmed": True})]},
+                         {"text": "Resumo: total de R$ 25.000,00. Posso criar o orçamento?"}]
+        collect(assistant.turn("q-1", SIZING_MSG, role="sales_rep"))
+        preview = collect(assistant.turn("q-1", "gera o orçamento pra empresa comp_1", role="sales_rep"))
+        assert "create_draft_quote" in tool_names(server.requests[2])
+        assert len(quotes.previews) == 1 and quotes.created == []  # the model's confirmed=true was not obeyed
+        assert preview["awaiting"] == ["quote_confirmation"] and preview["message"].startswith("Resumo")
+        asked = len(server.requests)
+        done = collect(assistant.turn("q-1", "sim", role="sales_rep"))
+        assert len(quotes.created) == 1 and quotes.created[0][1]  # created once, with an idempotency key
+        assert len(server.requests) == asked and done["llm"]["speaker"] == "template"  # the template flow decided
