@@ -131,12 +131,13 @@ def build_assistant(
     places = load_places(settings.data_dir)
     if places is None:
         log.warning("Lista de municípios ausente em %s/municipios: cidades só via modelo", settings.data_dir)
-    parts = (router, runner, ConversationStore(cache, settings.redis.conversation_ttl_s), places)
-    options = dict(max_message_chars=limits.max_message_chars, rate_limiter=RateLimiter(cache, limits.rate_per_minute),
-                   shed_queue_depth=limits.shed_queue_depth)
+    assistant = Assistant(
+        router, runner, ConversationStore(cache, settings.redis.conversation_ttl_s), places,
+        max_message_chars=limits.max_message_chars, rate_limiter=RateLimiter(cache, limits.rate_per_minute),
+        shed_queue_depth=limits.shed_queue_depth,
+    )
     if model_leads(llm):
-        return model_led_assistant(settings, llm, parts, options)
-    assistant = Assistant(*parts, **options)
+        assistant = model_led_assistant(settings, llm, assistant)
     return assistant
 
 
@@ -146,12 +147,13 @@ def model_leads(llm: LLMBackend | None) -> bool:
     return getattr(llm, "name", None) in ("ollama", "openai") and hasattr(llm, "langchain_model")
 
 
-def model_led_assistant(settings: Settings, llm: Any, parts: tuple[Any, ...], options: dict[str, Any]) -> Assistant:
+def model_led_assistant(settings: Settings, llm: Any, assistant: Assistant) -> Assistant:
+    """``assistant`` (same parts, same template path for fallbacks) with the model leading."""
     from app.agent.loop import ModelLedAssistant
 
     cfg = settings.llm
-    return ModelLedAssistant(
-        *parts, **options,
+    return ModelLedAssistant.leading(
+        assistant,
         chat_model=lambda: llm.langchain_model(max_tokens=cfg.loop_max_tokens, timeout_s=cfg.timeout_s),
         prompt=(PROMPTS_DIR / "loop.md").read_text(encoding="utf-8"),
         max_steps=cfg.loop_max_steps, history_tokens=cfg.loop_history_tokens,

@@ -120,18 +120,23 @@ class LoopResult:
 class ModelLedAssistant(Assistant):
     """The assistant with a capable model leading (see the module docstring)."""
 
-    def __init__(self, *args: Any, chat_model: Callable[[], Any], prompt: str, max_steps: int = 5,
-                 history_tokens: int = 1500, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.consult_model = False  # the template path (fallback, confirmations) decides by rules
-        self.chat_model = chat_model
-        self.prompt = prompt
-        self.max_steps = max_steps
-        self.history_tokens = history_tokens
+    chat_model: Callable[[], Any]
+    prompt: str
+    max_steps: int
+    history_tokens: int
+
+    @classmethod
+    def leading(cls, assistant: Assistant, *, chat_model: Callable[[], Any], prompt: str, max_steps: int = 5,
+                history_tokens: int = 1500) -> ModelLedAssistant:
+        """The built template ``assistant`` (all its parts, whatever they are) with the model leading."""
+        led = cls.__new__(cls)
+        led.__dict__.update(assistant.__dict__)
+        led.consult_model = False  # the template path (fallback, confirmations) decides by rules
+        led.chat_model, led.prompt = chat_model, prompt
+        led.max_steps, led.history_tokens = max_steps, history_tokens
         # Circuit breaker, as the router's: a dead or hung server costs a couple of turns, not every turn.
-        self._failures = 0
-        self._down_until = 0.0
-        self._lock = threading.Lock()
+        led._failures, led._down_until, led._lock = 0, 0.0, threading.Lock()
+        return led
 
     def remember_history(self, conversation_id: str, history: list[tuple[str, str]]) -> None:
         """The earlier turns a stateless client (OpenAI-style) sent, as the model's transcript."""
