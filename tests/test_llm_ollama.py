@@ -53,7 +53,9 @@ class FakeOllama(BaseHTTPRequestHandler):
         if body["model"] not in {m.split(":")[0] for m in self.models} | set(self.models):
             return self._json(404, {"error": f"model '{body['model']}' not found"})
         pieces = self.script.get("pieces", ["Olá", "!"])
-        tool_calls = self.script.get("tool_calls") if body.get("tools") else None
+        # Like a real model, it answers in words once a tool result came back.
+        answered = body.get("messages") and body["messages"][-1].get("role") == "tool"
+        tool_calls = self.script.get("tool_calls") if body.get("tools") and not answered else None
         final = {"model": body["model"], "created_at": NOW, "message": {"role": "assistant", "content": ""},
                  "done": True, "done_reason": "stop", "total_duration": 1000, "load_duration": 10,
                  "prompt_eval_count": 42, "prompt_eval_duration": 100, "eval_count": len(pieces),
@@ -147,5 +149,7 @@ def test_assistant_runs_on_the_ollama_backend(ollama):
 
     a = make_assistant(llm=OllamaBackend(ollama, "helio"))
     reply = run_turn(a, "ol-1", "algo da growatt pro meu cliente")
-    assert reply["llm"]["backend"] == "ollama" and reply["llm"]["proposed_tool"] == "find_products"
+    # With Ollama the model leads (issue #13): it called the tool and wrote the answer itself.
+    assert reply["llm"]["backend"] == "ollama" and reply["intent"] == "find_products"
+    assert reply["llm"]["speaker"] == "model" and reply["message"] == "Olá!"
     assert reply["cards"][0]["data"]["items"][0]["manufacturer"] == "Growatt"

@@ -393,3 +393,28 @@ def test_answers_render_a_safe_markdown_subset_and_never_html(browser, server):
     assert "http://inseguro.example" in text
     assert page.evaluate("window.__pwned") is None
     ctx.close()
+
+
+def test_a_withdrawn_model_answer_is_replaced_text_and_cards(browser, server):
+    """A model-led turn whose answer carried an unchecked number: the server sends ``reset``
+    and then the template answer (app.agent.loop); the widget shows only the replacement."""
+    item = {"id": "kit-x", "name": "Kit X", "price_brl": 9999.0, "in_stock": True}
+    stream = [("token", {"text": "Para 650 kWh/mês o sistema ideal tem "}),
+              ("card", {"type": "products", "data": {"items": [item]}}),
+              ("reset", {"reason": "grounding", "ungrounded": ["9,75"]}),
+              ("token", {"text": "Dimensionamento para Uberlândia/MG:\n"}),
+              ("token", {"text": "- potência do sistema: 5,42 kWp\n"}),
+              ("done", {"conversation_id": "w-reset", "awaiting": [], "grounding_fallback": True})]
+    body = "".join(f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n" for name, data in stream)
+    ctx, page = new_page(browser)
+    page.route("**/v1/chat", lambda route: route.fulfill(status=200, body=body.encode(),
+                                                         headers={"Content-Type": "text/event-stream"}))
+    page.goto(f"{server['api']}/demo")
+    wait_event(page, "ready")
+    page.evaluate("Helio.send('teste')")
+    wait_event(page, "message", 2)
+    bubble = page.locator(".msg.bot .bubble").last
+    text = bubble.text_content()
+    assert "5,42 kWp" in text and "ideal tem" not in text
+    assert page.locator(".msg.bot").last.locator("[data-kind=products]").count() == 0
+    ctx.close()

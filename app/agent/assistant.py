@@ -450,6 +450,8 @@ def collect(events: Iterator[Event]) -> dict[str, Any]:
     for event in events:
         if event.type == "token":
             text.append(event.data["text"])
+        elif event.type == "reset":  # a model-led answer withdrawn (app.agent.loop): its replacement follows
+            text, cards, citations = [], [], []
         elif event.type == "card":
             cards.append(event.data)
         elif event.type == "citation":

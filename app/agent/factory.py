@@ -138,4 +138,25 @@ def build_assistant(
         shed_queue_depth=limits.shed_queue_depth, consult_model=limits.route_with_model,
     )
     assistant.knowledge_embedder = getattr(searcher, "embedder", None)  # orders near-tie answer sentences
+    if model_leads(llm):
+        assistant = model_led_assistant(settings, llm, assistant)
     return assistant
+
+
+def model_leads(llm: LLMBackend | None) -> bool:
+    """A capable model (Ollama, an OpenAI-compatible server) leads the turn; the embedded
+    llama.cpp model (or none) leaves it to the rules and templates."""
+    return getattr(llm, "name", None) in ("ollama", "openai") and hasattr(llm, "langchain_model")
+
+
+def model_led_assistant(settings: Settings, llm: Any, assistant: Assistant) -> Assistant:
+    """``assistant`` (same parts, same template path for fallbacks) with the model leading."""
+    from app.agent.loop import ModelLedAssistant
+
+    cfg = settings.llm
+    return ModelLedAssistant.leading(
+        assistant,
+        chat_model=lambda: llm.langchain_model(max_tokens=cfg.loop_max_tokens, timeout_s=cfg.timeout_s),
+        prompt=(PROMPTS_DIR / "loop.md").read_text(encoding="utf-8"),
+        max_steps=cfg.loop_max_steps, history_tokens=cfg.loop_history_tokens,
+    )

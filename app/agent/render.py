@@ -374,8 +374,9 @@ def citation_label(citation: dict[str, Any]) -> str:
 
 
 def chunks(text: str) -> list[str]:
-    """Split an answer into word-sized pieces for ``token`` events."""
-    return re.findall(r"\S+\s*|\s+", text)
+    """The pieces of a filled template for ``token`` events: its lines, as the template is
+    written (a template has no tokens to stream; cutting it into words would fake a model)."""
+    return [line for line in text.splitlines(keepends=True) if line]
 
 
 # -- sales: financing options and quotes ----------------------------------------------------

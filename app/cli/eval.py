@@ -24,7 +24,7 @@ def run(
     suite: str = typer.Option("all", "--suite", help="conversations | knowledge | all"),
     split: str = typer.Option("dev", "--split", help="dev (pode ajustar) | test (congelado)"),
     backend: str = typer.Option("auto", "--backend",
-                                help="auto | llamacpp | ollama (como LLM__BACKEND) | rules (sem modelo)"),
+                                help="auto | llamacpp | ollama | openai (como LLM__BACKEND) | rules (sem modelo)"),
     out: Path = typer.Option(None, "--out", help="pasta do relatório (padrão var/evals/<timestamp>)"),
     thresholds: Path = typer.Option(None, "--thresholds", help="outro thresholds.yaml"),
     no_judge: bool = typer.Option(False, "--no-judge", help="não chama o juiz mesmo se configurado"),

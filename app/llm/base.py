@@ -50,6 +50,35 @@ class LLMReply:
     usage: Usage = field(default_factory=Usage)
 
 
+def reply_from_message(message: Any, elapsed_s: float, json_schema: dict[str, Any] | None) -> LLMReply:
+    """An :class:`LLMReply` from a LangChain ``AIMessage`` (text, tool calls, token usage, and
+    the parsed JSON when a schema was asked for)."""
+    import json
+
+    meta = getattr(message, "usage_metadata", None) or {}
+    text = message.content if isinstance(message.content, str) else ""
+    reply = LLMReply(text=text, usage=Usage(prompt_tokens=int(meta.get("input_tokens", 0)),
+                                            completion_tokens=int(meta.get("output_tokens", 0)), elapsed_s=elapsed_s))
+    reply.tool_calls = [ToolCall(c["name"], dict(c.get("args") or {})) for c in getattr(message, "tool_calls", [])]
+    if json_schema is not None:
+        try:
+            data = json.loads(text)
+            reply.data = data if isinstance(data, dict) else None
+        except json.JSONDecodeError:
+            reply.data = None
+    return reply
+
+
+def stream_text(client: Any, messages: Sequence[dict[str, str]], failure: str) -> Iterator[str]:
+    """The text pieces of a LangChain chat model's stream; any client error is :class:`LLMUnavailable`."""
+    try:
+        for chunk in client.stream(list(messages)):
+            if isinstance(chunk.content, str) and chunk.content:
+                yield chunk.content
+    except Exception as exc:  # noqa: BLE001 - httpx/SDK errors vary by version; all mean "down"
+        raise LLMUnavailable(f"{failure}: {exc}") from exc
+
+
 class LLMBackend(Protocol):
     name: str
     model: str

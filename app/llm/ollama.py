@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from app.llm.base import Health, LLMReply, LLMUnavailable, ToolCall, Usage
+from app.llm.base import Health, LLMReply, LLMUnavailable, reply_from_message, stream_text
 
 
 def ollama_has_model(base_url: str, model: str, timeout_s: float = 0.5) -> tuple[bool, str]:
@@ -51,6 +51,11 @@ class OllamaBackend:
             kwargs["format"] = fmt
         return ChatOllama(**kwargs)
 
+    def langchain_model(self, *, max_tokens: int = 256, temperature: float = 0.0,
+                        timeout_s: float | None = None) -> Any:
+        """A ``ChatOllama`` on this server (the tool-calling loop binds tools to it)."""
+        return self._client(max_tokens=max_tokens, temperature=temperature, timeout_s=timeout_s)
+
     def chat(
         self,
         messages: Sequence[dict[str, str]],
@@ -69,24 +74,7 @@ class OllamaBackend:
             message = client.invoke(list(messages))
         except Exception as exc:  # noqa: BLE001 - httpx/ollama errors vary by version; all mean "down"
             raise LLMUnavailable(f"Ollama falhou: {exc}", hint="Confira LLM__OLLAMA_URL e o modelo.") from exc
-        meta = getattr(message, "usage_metadata", None) or {}
-        usage = Usage(
-            prompt_tokens=int(meta.get("input_tokens", 0)),
-            completion_tokens=int(meta.get("output_tokens", 0)),
-            elapsed_s=time.monotonic() - start,
-        )
-        text = message.content if isinstance(message.content, str) else ""
-        reply = LLMReply(text=text, usage=usage)
-        reply.tool_calls = [ToolCall(c["name"], dict(c.get("args") or {})) for c in getattr(message, "tool_calls", [])]
-        if json_schema is not None:
-            import json
-
-            try:
-                data = json.loads(text)
-                reply.data = data if isinstance(data, dict) else None
-            except json.JSONDecodeError:
-                reply.data = None
-        return reply
+        return reply_from_message(message, time.monotonic() - start, json_schema)
 
     def stream(
         self,
@@ -97,12 +85,7 @@ class OllamaBackend:
         timeout_s: float | None = None,
     ) -> Iterator[str]:
         client = self._client(max_tokens=max_tokens, temperature=temperature, timeout_s=timeout_s)
-        try:
-            for chunk in client.stream(list(messages)):
-                if isinstance(chunk.content, str) and chunk.content:
-                    yield chunk.content
-        except Exception as exc:  # noqa: BLE001
-            raise LLMUnavailable(f"Ollama falhou: {exc}") from exc
+        return stream_text(client, messages, "Ollama falhou")
 
     def status(self) -> tuple[Health, str]:
         ok, reason = ollama_has_model(self.base_url, self.model)

@@ -22,6 +22,9 @@ from typing import Any
 
 from unidecode import unidecode
 
+# Numbers grounded: one check, shared with the model-led turn's guard.
+from app.agent.grounding import number_candidates, numbers_in, ungrounded_numbers  # noqa: F401
+
 REL_TOL = 0.01
 NONE = "(nenhuma)"
 
@@ -139,84 +142,6 @@ def score_tools(rows: list[dict[str, Any]]) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ragas warns on every empty/mismatched call list
         asyncio.run(_score_tools(rows))
-
-
-# -- numbers grounded ------------------------------------------------------------------------
-_NUM = re.compile(r"(?<![A-Za-z\d.,])(?:\d{1,3}(?:[.,]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)(?![\d])")
-# Numbers that are names, not quantities: law/article ids, citation markers, list ranks.
-_NAMES = re.compile(r"(?:\b(?:lei|law)\s*n?º?\s*|\bart\.?\s*|\bren\s*(?:aneel\s*)?n?º?\s*|\bnº\s*)[\d.]+"
-                    r"|\[\d+\]|^\s*\d+\.\s|\b[a-z]+[-_]?\d[\w.-]*", re.IGNORECASE | re.MULTILINE)
-
-
-def number_candidates(token: str) -> set[float]:
-    """Every value a written number may mean (pt-BR "1.234,56" or en "1,234.56")."""
-    out: set[float] = set()
-    if re.fullmatch(r"\d+", token):
-        return {float(token)}
-    for thousands, decimal in ((".", ","), (",", ".")):
-        t = token
-        if decimal in t and t.count(decimal) > 1:
-            continue
-        whole, _, frac = t.partition(decimal)
-        parts = whole.split(thousands)
-        if len(parts) > 1 and not all(len(p) == 3 for p in parts[1:]):
-            continue
-        try:
-            out.add(float("".join(parts) + ("." + frac if frac else "")))
-        except ValueError:
-            pass
-    return out
-
-
-def numbers_in(text: str, *, skip_names: bool = True) -> list[tuple[str, set[float]]]:
-    if skip_names:
-        text = _NAMES.sub(" ", text)
-    return [(m.group(0), number_candidates(m.group(0))) for m in _NUM.finditer(text)]
-
-
-def _leaves(obj: Any) -> list[float]:
-    out: list[float] = []
-    if isinstance(obj, dict):
-        for v in obj.values():
-            out.extend(_leaves(v))
-    elif isinstance(obj, list):
-        out.append(float(len(obj)))  # "encontrei 5 produtos": a count of what the tool returned
-        for v in obj:
-            out.extend(_leaves(v))
-    elif isinstance(obj, bool):
-        pass
-    elif isinstance(obj, (int, float)):
-        out.append(float(obj))
-    elif isinstance(obj, str):
-        for _, values in numbers_in(obj, skip_names=False):
-            out.extend(values)
-    return out
-
-
-def _grounded(value: float, decimals: int, sources: list[float]) -> bool:
-    # A formatter may round to the digits it shows and scale units (W→kW, fraction→%).
-    tol = 0.5 * 10 ** -decimals
-    for m in sources:
-        for scale in (1, 100, 0.01, 1000, 0.001, 12, 1 / 12):
-            s = m * scale
-            if abs(s - value) <= max(tol, 1e-9) or (s and abs(s - value) <= 0.005 * abs(s)):
-                return True
-    return False
-
-
-def ungrounded_numbers(answer: str, tool_results: list[Any], user_words: list[str]) -> list[str]:
-    """Numbers in ``answer`` found neither in this turn's tool results/arguments nor in what
-    the user wrote (any form: 1.234,56 / 1,234.56 / rounded to the digits shown)."""
-    sources = _leaves(tool_results)
-    for text in user_words:
-        for _, values in numbers_in(text, skip_names=False):
-            sources.extend(values)
-    bad = []
-    for token, values in numbers_in(answer):
-        decimals = len(re.split(r"[.,]", token)[-1]) if re.search(r"[.,]\d{1,2}$", token) else 0
-        if not any(_grounded(v, decimals, sources) for v in values):
-            bad.append(token)
-    return bad
 
 
 # -- per-turn judge-free checks ----------------------------------------------------------------

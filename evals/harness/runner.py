@@ -27,7 +27,7 @@ from evals.harness.datasets import CAPEX, ConversationSet, ExpectedCall, Questio
 
 log = logging.getLogger("helio.evals")
 
-BACKENDS = ("auto", "llamacpp", "ollama", "rules")
+BACKENDS = ("auto", "llamacpp", "ollama", "openai", "rules")
 Progress = Callable[[str, int, int], None]
 _COMPANY = re.compile(r"\$company\.([a-z0-9_]+)")
 
@@ -95,8 +95,8 @@ class Stack:
 
 
 def build_stack(settings: Any, backend: str = "auto", scratch: Path | None = None) -> Stack:
-    """The assistant as the API builds it. ``backend``: ``auto``/``llamacpp``/``ollama`` (the
-    LLM backend, as ``LLM__BACKEND``) or ``rules`` (the same assistant, never consulting a model).
+    """The assistant as the API builds it. ``backend``: ``auto``/``llamacpp``/``ollama``/``openai`` (the
+    LLM backend, as ``LLM__BACKEND``; with ollama/openai the model leads the turn) or ``rules`` (the same assistant, never consulting a model).
     ``scratch``: where quotes and companies of this run go (a temporary folder by default)."""
     import tempfile
 

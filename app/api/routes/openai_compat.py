@@ -29,6 +29,7 @@ from app.auth.oidc import creator_of
 from app.core.errors import InvalidInput, NotFound
 
 router = APIRouter(tags=["openai"])
+RESET_NOTE = "\n\n— refazendo a resposta a partir dos resultados das ferramentas —\n\n"
 
 
 class OAMessage(BaseModel):
@@ -69,8 +70,14 @@ async def _stream(events: Iterator[Event], cid: str, model: str, cleanup: Any) -
                 helio["cards"].append(event.data)
             elif event.type == "citation":
                 helio["citations"].append(event.data)
+            elif event.type == "reset":
+                # OpenAI chunks cannot be withdrawn: say the answer starts over (the model's
+                # partial text had only checked numbers; the replacement follows).
+                helio.update(cards=[], citations=[])
+                yield _chunk(cid, model, {"content": RESET_NOTE})
             elif event.type == "done":
-                helio.update(degraded=event.data["degraded"], conversation_id=event.data["conversation_id"])
+                helio.update(degraded=event.data["degraded"], conversation_id=event.data["conversation_id"],
+                             grounding_fallback=event.data.get("grounding_fallback", False))
         yield _chunk(cid, model, {}, "stop", helio=helio)
     except Exception as exc:  # noqa: BLE001 - in-band error, as OpenAI streams do
         yield f"data: {json.dumps({'error': error_payload(exc)}, ensure_ascii=False)}\n\n"
@@ -91,6 +98,10 @@ async def chat_completions(body: CompletionRequest, request: Request, assistant:
     if ephemeral:
         conversation_id = "oai-" + uuid.uuid4().hex
         await run_in_threadpool(assistant.prime, conversation_id, users[:-1])
+        remember = getattr(assistant, "remember_history", None)  # a model-led assistant reads the history
+        if remember is not None:
+            await run_in_threadpool(remember, conversation_id, [(m.role, m.content or "") for m in body.messages[:-1]
+                                                                if m.role in ("user", "assistant")])
     else:
         check_conversation_id(conversation_id)
         existing = await run_in_threadpool(assistant.store.get, conversation_id)
@@ -117,5 +128,16 @@ async def chat_completions(body: CompletionRequest, request: Request, assistant:
         "choices": [{"index": 0, "message": {"role": "assistant", "content": reply["message"]}, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                   "total_tokens": prompt_tokens + completion_tokens},
-        "helio": {k: reply.get(k) for k in ("conversation_id", "cards", "citations", "degraded", "degraded_reasons")},
+        "helio": {k: reply.get(k) for k in ("conversation_id", "cards", "citations", "degraded", "degraded_reasons",
+                                            "grounding_fallback")},
     }
+
+
+@router.get("/v1/models", summary="Modelos (compatível com a OpenAI: clientes listam antes de conversar)")
+async def list_models(request: Request, principal: WidgetSession) -> dict[str, Any]:
+    """One model, ``helio``: the assistant (whatever LLM backend runs behind it)."""
+    llm = getattr(request.app.state, "llm", None)
+    return {"object": "list", "data": [{
+        "id": "helio", "object": "model", "created": 0, "owned_by": "ysh",
+        "helio": {"backend": getattr(llm, "name", None), "model": getattr(llm, "model", None)},
+    }]}

@@ -643,6 +643,13 @@ form button.stop{background:#24292f;color:#fff}
       if (name === "token") {
         answer += payload.text || "";
         if (!painted) painted = requestAnimationFrame(paint);
+      } else if (name === "reset") {
+        // The model's answer was withdrawn (a number not found in the tool results): its
+        // replacement follows, so drop what was shown of it, text and cards.
+        answer = "";
+        cards.length = 0;
+        for (const node of [...box.children]) if (node !== bubble && !node.classList.contains("who")) node.remove();
+        if (!painted) painted = requestAnimationFrame(paint);
       } else if (name === "card") {
         const node = renderCard(payload);
         if (node) { cards.push(payload); box.append(node); scroll(); }
