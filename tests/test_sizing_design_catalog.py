@@ -63,12 +63,12 @@ def test_slab_roof_in_salvador_respects_45_m2_with_a_catalog_slab_structure(env)
 def test_slab_roof_in_salvador_45_m2_cuts_a_system_that_would_not_fit(env):
     """At 1 500 kWh/month the slab's 45 m² binds: the designs stay within it, are smaller than the
     same request without an area limit and fall short of the target, and the assumptions state
-    the area and how it was applied (row spacing on a slab)."""
+    the area and how it was applied (row spacing on a slab). Full detail: it walks every alternative."""
     client, *_ = env
     body = {"site": {"municipality": "Salvador", "uf": "BA"}, "consumption": {"monthly_kwh": 1500},
             "connection": "three_phase", "roof": {"type": "slab", "area_m2": 45}}
-    limited = client.post("/v1/sizing", json=body)
-    free = client.post("/v1/sizing", json=body | {"roof": {"type": "slab"}})
+    limited = client.post("/v1/sizing?detail=full", json=body)
+    free = client.post("/v1/sizing?detail=full", json=body | {"roof": {"type": "slab"}})
     assert limited.status_code == 200 and free.status_code == 200, limited.text
     limited, free = limited.json(), free.json()
     for d in [limited["best"], *limited["alternatives"]]:

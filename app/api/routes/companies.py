@@ -30,18 +30,18 @@ class EmployeeIn(BaseModel):
 
 
 @router.post("", response_model=Company, status_code=201, summary="Cadastra uma empresa compradora")
-async def create_company(body: CompanyIn, commerce: CommerceDep, _: Admin) -> Company:
+async def create_company(body: CompanyIn, _: Admin, commerce: CommerceDep) -> Company:
     return await run_in_threadpool(commerce.create_company, body.name, body.email, body.requires_admin_approval)
 
 
 @router.get("/{company_id}", response_model=Company, summary="Uma empresa")
-async def get_company(company_id: str, commerce: CommerceDep, _: Admin) -> Company:
+async def get_company(company_id: str, _: Admin, commerce: CommerceDep) -> Company:
     return await run_in_threadpool(commerce.get_company, company_id)
 
 
 @router.post("/{company_id}/employees", response_model=Employee, status_code=201,
              summary="Cadastra um comprador da empresa, com limite de gastos")
-async def create_employee(company_id: str, body: EmployeeIn, commerce: CommerceDep, _: Admin) -> Employee:
+async def create_employee(company_id: str, body: EmployeeIn, _: Admin, commerce: CommerceDep) -> Employee:
     await run_in_threadpool(commerce.get_company, company_id)  # 404 with a hint when unknown
     return await run_in_threadpool(
         commerce.create_employee, company_id, body.customer_id, body.spending_limit_brl, body.is_admin

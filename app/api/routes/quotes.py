@@ -23,7 +23,7 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 
 
 @router.post("", response_model=DraftQuote, status_code=201, summary="Cria um orçamento rascunho")
-async def create_quote(body: CreateQuoteRequest, service: ServiceDep, response: Response, principal: SalesRep,
+async def create_quote(body: CreateQuoteRequest, principal: SalesRep, service: ServiceDep, response: Response,
                        idempotency_key: IdempotencyKey = None) -> DraftQuote:
     """A partir de um `sizing_id` (ou de itens explícitos) e do comprador. Acima do limite de
     gastos do comprador, o orçamento é criado aguardando aprovação. Guarda quem o criou."""
@@ -36,12 +36,12 @@ async def create_quote(body: CreateQuoteRequest, service: ServiceDep, response: 
 
 
 @router.post("/preview", response_model=QuotePreview, summary="Prévia do orçamento (nada é criado)")
-async def preview_quote(body: CreateQuoteRequest, service: ServiceDep, _: SalesRep) -> QuotePreview:
+async def preview_quote(body: CreateQuoteRequest, _: SalesRep, service: ServiceDep) -> QuotePreview:
     return await run_in_threadpool(service.preview, body)
 
 
 @router.get("/{quote_id}", response_model=DraftQuote, summary="Um orçamento, com a situação atual")
-async def get_quote(quote_id: str, service: ServiceDep, _: SalesRep) -> DraftQuote:
+async def get_quote(quote_id: str, _: SalesRep, service: ServiceDep) -> DraftQuote:
     return await run_in_threadpool(service.get, quote_id)
 
 
@@ -50,14 +50,14 @@ class TransitionBody(BaseModel):
 
 
 @router.post("/{quote_id}/transitions", response_model=DraftQuote, summary="Muda a situação do orçamento")
-async def transition(quote_id: str, body: TransitionBody, service: ServiceDep, _: SalesRep) -> DraftQuote:
+async def transition(quote_id: str, body: TransitionBody, _: SalesRep, service: ServiceDep) -> DraftQuote:
     """`send` (YSH → cliente), `accept` / `reject` (cliente), `merchant_reject` (YSH).
     Transições fora de ordem → 409."""
     return await run_in_threadpool(service.transition, quote_id, QuoteAction(body.action))
 
 
 def _action_route(action: QuoteAction, path: str, summary: str) -> None:
-    async def endpoint(quote_id: str, service: ServiceDep, _: SalesRep) -> DraftQuote:
+    async def endpoint(quote_id: str, _: SalesRep, service: ServiceDep) -> DraftQuote:
         return await run_in_threadpool(service.transition, quote_id, action)
 
     endpoint.__name__ = f"quote_{action.value}"
@@ -76,13 +76,13 @@ class ApprovalBody(BaseModel):
 
 
 @router.post("/{quote_id}/approval", response_model=DraftQuote, summary="Aprova ou reprova a compra (admin)")
-async def decide_approval(quote_id: str, body: ApprovalBody, service: ServiceDep, principal: Admin) -> DraftQuote:
+async def decide_approval(quote_id: str, body: ApprovalBody, principal: Admin, service: ServiceDep) -> DraftQuote:
     return await run_in_threadpool(service.decide_approval, quote_id, body.approve, principal.key_id)
 
 
 @router.get("/{quote_id}/proposal.pdf", summary="Proposta em PDF para o cliente final",
             response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
-async def proposal_pdf(quote_id: str, service: ServiceDep, _: SalesRep) -> Response:
+async def proposal_pdf(quote_id: str, _: SalesRep, service: ServiceDep) -> Response:
     def build() -> bytes:
         return render_proposal(service.get(quote_id))
 

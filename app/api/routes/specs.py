@@ -35,7 +35,7 @@ class SpecImportOut(BaseModel):
 
 
 @router.post("", response_model=SpecImportOut, summary="Importa ou corrige specs (CSV ou JSON)")
-async def post_specs(request: Request, registry: SpecsDep, principal: Admin) -> SpecImportOut:
+async def post_specs(request: Request, principal: Admin, registry: SpecsDep) -> SpecImportOut:
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
         raise InvalidInput("Arquivo de specs grande demais.", hint="Envie até 2 MB por requisição.")
@@ -77,6 +77,6 @@ def _json_rows(text: str) -> list[SpecRow]:
 
 
 @router.get("", summary="Modelos no registro de specs, com a fonte de cada linha")
-async def list_specs(registry: SpecsDep, _: Admin, category: str | None = None) -> list[dict]:
+async def list_specs(_: Admin, registry: SpecsDep, category: str | None = None) -> list[dict]:
     return [r.model_dump(mode="json", exclude_none=True) for r in registry.rows
             if category is None or r.category == category]
