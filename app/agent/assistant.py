@@ -89,10 +89,11 @@ class Assistant(SalesTurns):
                            employee_id=employee_id, owner=owner, creator=creator)
         return traced_steps("chat.turn", steps, **{"helio.conversation_id": conversation_id, "helio.role": role})
 
-    def _turn(self, conversation_id: str, message: str, language: str | None, *, role: str,
-              company_id: str | None, employee_id: str | None, owner: str | None,
-              creator: dict[str, str | None] | None) -> Iterator[Event]:
-        started = time.monotonic()
+    def _open_turn(self, conversation_id: str, message: str, language: str | None, *, role: str,
+                   company_id: str | None, employee_id: str | None, owner: str | None,
+                   creator: dict[str, str | None] | None) -> TurnContext:
+        """The conversation loaded (and owned), the message checked and read: what every turn starts
+        from, the template one and the model-led one alike."""
         check_message(message, self.max_message_chars)
         state = self.store.load(conversation_id)
         if state.owner is not None and state.owner != owner:
@@ -103,6 +104,15 @@ class Assistant(SalesTurns):
         lang = language if language in R.LANGS else detect_language(message, default=state.language)
         ctx = TurnContext(state=state, message=message, lang=lang, parsed=parsed, role=role, creator=creator)
         state.buyer.update({k: v for k, v in (("company_id", company_id), ("employee_id", employee_id)) if v})
+        return ctx
+
+    def _turn(self, conversation_id: str, message: str, language: str | None, *, role: str,
+              company_id: str | None, employee_id: str | None, owner: str | None,
+              creator: dict[str, str | None] | None) -> Iterator[Event]:
+        started = time.monotonic()
+        ctx = self._open_turn(conversation_id, message, language, role=role, company_id=company_id,
+                              employee_id=employee_id, owner=owner, creator=creator)
+        state, lang = ctx.state, ctx.lang
         answer = self._confirmation(ctx)
         if answer is not None:  # "sim"/"não" to a quote summary: nothing for the model to choose
             skip, chosen = "confirmation", I.QUOTE

@@ -37,12 +37,9 @@ from app.agent import render as R
 from app.agent.assistant import Assistant
 from app.agent.context import bounded_history, new_nonce, passages_block, state_note, tool_content
 from app.agent.grounding import Grounding, settled_length
-from app.agent.limits import check_message
-from app.agent.parsing import detect_language, parse_message
 from app.agent.sales import CONFIRMATION, sizing_capex_brl
 from app.agent.tools import ToolOutcome, role_may_use
 from app.agent.turn import Event, TurnContext
-from app.core.errors import NotFound
 from app.core.metrics import record_turn
 
 log = logging.getLogger("helio.agent.loop")
@@ -156,16 +153,9 @@ class ModelLedAssistant(Assistant):
               company_id: str | None, employee_id: str | None, owner: str | None,
               creator: dict[str, str | None] | None) -> Iterator[Event]:
         started = time.monotonic()
-        check_message(message, self.max_message_chars)
-        state = self.store.load(conversation_id)
-        if state.owner is not None and state.owner != owner:
-            raise NotFound("Conversa não encontrada (ou expirada).", hint="Inicie outra com POST /v1/chat.")
-        if not state.transcript:
-            state.owner = owner
-        parsed = parse_message(message, self.places, tuple(state.awaiting))
-        lang = language if language in R.LANGS else detect_language(message, default=state.language)
-        ctx = TurnContext(state=state, message=message, lang=lang, parsed=parsed, role=role, creator=creator)
-        state.buyer.update({k: v for k, v in (("company_id", company_id), ("employee_id", employee_id)) if v})
+        ctx = self._open_turn(conversation_id, message, language, role=role, company_id=company_id,
+                              employee_id=employee_id, owner=owner, creator=creator)
+        state, lang = ctx.state, ctx.lang
         info: dict[str, Any] = {"backend": getattr(self.llm, "name", None), "model": getattr(self.llm, "model", None),
                                 "speaker": "model", "steps": 0, "ttft_s": None, "model_first_token_s": None,
                                 "completion_tokens": 0, "skipped": None}
