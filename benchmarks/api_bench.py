@@ -116,11 +116,12 @@ def wrk_load(port: int, target: Target, duration_s: float, connections: int) -> 
                      '\\"errors\\": %d}\\n", summary.requests, latency:percentile(50), latency:percentile(99), '
                      'summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout))\n'
                      'end\n')
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration_s}s", "-s", script.name,
+    seconds = max(1, round(duration_s))  # wrk takes whole seconds only ("1.0s" is a usage error)
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", script.name,
                           f"http://127.0.0.1:{port}{target.path}"], capture_output=True, text=True, check=True).stdout
     os.unlink(script.name)
     stats = json.loads(out.split("JSON ", 1)[1].splitlines()[0])
-    return {"requests": stats["requests"], "rate": stats["requests"] / duration_s,
+    return {"requests": stats["requests"], "rate": stats["requests"] / seconds,
             "p50_ms": stats["p50_us"] / 1000, "p99_ms": stats["p99_us"] / 1000, "bytes": None,
             "errors": stats["errors"], "first_error": []}
 
