@@ -9,7 +9,8 @@ from app.catalog.models import Category, KitComponent, Offer, Phase, Product, Ro
 from app.core.errors import InvalidInput
 from app.sizing.engine import size_system
 from app.sizing.kits import ac_per_w_ac, kit_electrical, select_kits, string_check_reason
-from app.sizing.models import ConsumptionInput, Preferences, SiteInput, SizingRequest
+from app.proposal.premises import customer_premises
+from app.sizing.models import ConsumptionInput, Preferences, RoofInput, SiteInput, SizingRequest
 from app.sizing.simulation import inverter_pvwatts
 from test_sizing_engine import stock
 
@@ -86,6 +87,22 @@ def test_kit_too_small_is_repeated_and_said_so():
     assert r.best.lines[0].quantity == r.best.kit.quantity
     assert r.best.energy.annual_kwh >= 0.97 * r.consumption.target_annual_kwh
     assert any("kits iguais" in n for n in r.best.notes)
+
+
+def test_a_roof_area_that_keeps_the_kits_meeting_the_target_out_is_said_to_the_user():
+    big = kit("big", 12, 600, [(MICRO, 3, 2250)], 9000)  # ≈ 36 m² at the derived 3 m² per 600 W module
+    small = kit("small", 4, 600, [(MICRO, 1, 2250)], 3500)  # ≈ 12 m²; two of them (24 m²) would meet the target
+    free = size_system(request(), [big, small])
+    assert free.best.energy.annual_kwh >= 0.97 * free.consumption.target_annual_kwh
+    assert not any(a.startswith("A área do telhado") for a in free.assumptions)
+
+    r = size_system(request(roof=RoofInput(area_m2=15)), [big, small])
+    assert r.best.kit.product_id == "small" and r.best.kit.quantity == 1
+    assert r.best.energy.annual_kwh < 0.97 * r.consumption.target_annual_kwh
+    said = [a for a in r.assumptions if a.startswith("A área do telhado")]
+    assert said == ["A área do telhado limitou os kits: 2 kits do catálogo atenderiam à meta, mas não cabem em "
+                    "15,0 m²."]
+    assert said[0] in customer_premises(r)  # the proposal PDF's "Premissas"
 
 
 def test_kit_with_no_roof_type_says_structure_not_informed():

@@ -14,7 +14,7 @@ from app.core.text import format_brl, format_number, format_percent
 from app.sizing.models import SizingResult
 
 # Engine lines a customer can read as they are (Portuguese, no internals), by their opening.
-_CUSTOMER_LINES = ("Meta:", "Lei 14.300", "Fluxo de caixa", "Investimento", "P90")
+_CUSTOMER_LINES = ("Meta:", "Lei 14.300", "Fluxo de caixa", "Investimento", "P90", "A área do telhado")
 _DIRECTIONS = ("norte", "nordeste", "leste", "sudeste", "sul", "sudoeste", "oeste", "noroeste")
 _INTERNAL_PATH = re.compile(r"\s*;?\s*\bdata/[\w./-]+")
 

@@ -69,6 +69,15 @@ def _mode_assumption(request: models.SizingRequest, mode: str, availability: flo
     return f"Simulação de {what}, sem dimensionar pela meta; a economia usa o consumo informado."
 
 
+def _kits_cut_line(n: int, area_m2: float, target_mode: bool) -> str:
+    """The roof area kept ``n`` catalog kits out that would have met the target (or had the size asked)."""
+    one = n == 1
+    what = ("atenderia à meta" if one else "atenderiam à meta") if target_mode else \
+        ("teria o tamanho pedido" if one else "teriam o tamanho pedido")
+    return (f"A área do telhado limitou os kits: {'1 kit' if one else f'{n} kits'} do catálogo {what}, mas não "
+            f"{'cabe' if one else 'cabem'} em {format_number(area_m2, decimals=1)} m².")
+
+
 def assumptions(inputs: SiteInputs, array: SiteArray, target: Target, stock: Stock, pool: Pool, ranked: Ranked,
                 priced: Priced) -> list[str]:
     """What the numbers rest on, in the order a reader checks them."""
@@ -105,6 +114,8 @@ def assumptions(inputs: SiteInputs, array: SiteArray, target: Target, stock: Sto
             f"(≈ {format_number(target.annual_consumption_kwh / 12)} kWh/mês); informe o consumo para a economia real.")
     if pool.roof_limited_any:
         lines.append("A área do telhado limitou o número de módulos em parte dos projetos.")
+    if pool.kits_cut_by_area and fit.area_m2 is not None:
+        lines.append(_kits_cut_line(pool.kits_cut_by_area, fit.area_m2, inputs.mode == "target"))
     if roof.faces:
         lines.append(f"Faces do telhado ({len(array.arr.faces)}): {array.arr.describe()}; cada face em MPPT próprio "
                      "(ou microinversores); a geração soma as faces.")

@@ -323,6 +323,7 @@ class Pool:
     keep: float  # 1 − total losses
     roof_limited_any: bool = False  # the roof area capped the module count of some layout
     checks: dict[str, KitCheck] = field(default_factory=dict)  # string check per eligible kit id
+    kits_cut_by_area: int = 0  # kits that would meet the target (or the size asked) but do not fit the area
 
 
 def kit_check(k: KitElectrical, registry, min_temp_c: float, by_id: dict[str, Product]) -> KitCheck:
@@ -384,15 +385,17 @@ def component_candidates(inputs: SiteInputs, array: SiteArray, target: Target, s
 
 def kit_candidates(kits: list[KitElectrical], arr: PVArray, keep: float, target_kwh: float,
                    prefs: models.Preferences, fit: RoofFit, checks: dict[str, KitCheck],
-                   fixed_kwp: float | None = None) -> list[KitCandidate]:
+                   fixed_kwp: float | None = None) -> tuple[list[KitCandidate], int]:
     """Single kits, plus N × the same kit when no single kit reaches the target (or N kits
-    nearest ``fixed_kwp``); kits that do not fit the roof area are left out.
+    nearest ``fixed_kwp``); kits that do not fit the roof area are left out. Also returns how
+    many kits the area kept out that would have met the target (or had the size asked for):
+    0 when the area is not what limits the kit designs.
 
     Vectorised: one DC profile per γ, one AC row per distinct DC/AC ratio (kits of one
     family share a handful), annual energy = AC rating × row sum.
     """
     if not kits:
-        return []
+        return [], 0
     gamma_of = {k.product.id: k.gamma_pct_per_c if k.gamma_pct_per_c is not None else PVWATTS_GAMMA_PCT_PER_C
                 for k in kits}
     kwh_per_w_ac: dict[tuple[float, float], float] = {}
@@ -402,26 +405,36 @@ def kit_candidates(kits: list[KitElectrical], arr: PVArray, keep: float, target_
         sums = ac_per_w_ac(profile, np.array(ratios), keep).sum(axis=1) / 1000
         kwh_per_w_ac.update({(gamma, r): float(v) for r, v in zip(ratios, sums, strict=True)})
 
-    def candidate(k: KitElectrical, n: int) -> KitCandidate | None:
-        if fit.area_m2 is not None and n * k.n_modules * fit.kit_module_area(k)[0] > fit.area_m2 + 1e-9:
-            return None
+    def fits(k: KitElectrical, n: int) -> bool:
+        return fit.area_m2 is None or n * k.n_modules * fit.kit_module_area(k)[0] <= fit.area_m2 + 1e-9
+
+    def build(k: KitElectrical, n: int) -> KitCandidate:
         gamma = gamma_of[k.product.id]
         annual = n * k.ac_w * kwh_per_w_ac[(gamma, round(k.dc_ac_ratio, 6))]
         structure = n * k.swap.cost_brl(k.n_modules) if k.swap else 0.0
         return KitCandidate(k, n, gamma, annual, n * float(k.product.price_brl) + structure,  # type: ignore[arg-type]
                             n * k.dc_w / 1000 * prefs.installation_brl_per_kwp, checks[k.product.id])
 
+    def multiple_for_target(c: KitCandidate) -> int:
+        return math.ceil(target_kwh * TARGET_TOLERANCE / max(c.annual_kwh, 1e-9))
+
     if fixed_kwp is not None:
-        return [c for k in kits if (c := candidate(k, max(1, round(fixed_kwp * 1000 / k.dc_w)))) is not None]
-    singles = [c for k in kits if (c := candidate(k, 1)) is not None]
+        sized = [(k, max(1, round(fixed_kwp * 1000 / k.dc_w))) for k in kits]
+        return [build(k, n) for k, n in sized if fits(k, n)], sum(not fits(k, n) for k, n in sized)
+    every_single = [build(k, 1) for k in kits]
+    singles = [c for c in every_single if fits(c.kit, 1)]
     if any(c.annual_kwh >= TARGET_TOLERANCE * target_kwh for c in singles):
-        return singles
+        return singles, 0
     multiples = []
     for c in singles:
-        n = math.ceil(target_kwh * TARGET_TOLERANCE / max(c.annual_kwh, 1e-9))
-        if 2 <= n <= MAX_KIT_MULTIPLE and (m := candidate(c.kit, n)) is not None:
-            multiples.append(m)
-    return singles + multiples
+        n = multiple_for_target(c)
+        if 2 <= n <= MAX_KIT_MULTIPLE and fits(c.kit, n):
+            multiples.append(build(c.kit, n))
+    if multiples:
+        return singles + multiples, 0
+    # No fitting kit design meets the target: count the kits whose target-meeting design the area keeps out.
+    cut = sum(1 for c in every_single if (n := multiple_for_target(c)) <= MAX_KIT_MULTIPLE and not fits(c.kit, n))
+    return singles, cut
 
 
 def _raise_no_layout(modules, inverters, area_m2, min_temp_c) -> None:
@@ -454,8 +467,9 @@ def candidates_stage(inputs: SiteInputs, array: SiteArray, target: Target, stock
     candidates, roof_limited_any = component_candidates(inputs, array, target, stock, keep)
     kit_sel = stock.kit_sel
     checks = {k.product.id: kit_check(k, stock.registry, array.min_temp_c, stock.by_id) for k in kit_sel.eligible}
-    kits = kit_candidates(kit_sel.eligible, array.arr, keep, target.target_kwh, request.preferences, fit, checks,
-                          fixed_kwp=request.system_kwp or (0.0 if request.kit_id else None))  # kit_id alone: 1 kit
+    fixed_kwp = request.system_kwp or (0.0 if request.kit_id else None)  # kit_id alone: 1 kit
+    kits, kits_cut = kit_candidates(kit_sel.eligible, array.arr, keep, target.target_kwh, request.preferences, fit,
+                                    checks, fixed_kwp=fixed_kwp)
     if not candidates and not kits:
         if stock.components_possible and not kit_sel.eligible:
             _raise_no_layout(stock.modules, stock.inverters_phase, fit.area_m2, array.min_temp_c)
@@ -465,7 +479,7 @@ def candidates_stage(inputs: SiteInputs, array: SiteArray, target: Target, stock
             + (" (com espaçamento entre fileiras)" if fit.pitch > 1 else "") + ".",
             hint=(f"O menor kit ocupa cerca de {format_number(smallest, decimals=1)} m²; " if smallest else "")
             + "informe uma área maior ou omita a área do telhado.", field="roof.area_m2")
-    return Pool(candidates, kits, losses, keep, roof_limited_any, checks)
+    return Pool(candidates, kits, losses, keep, roof_limited_any, checks, kits_cut)
 
 
 # --- score -----------------------------------------------------------------------------------
