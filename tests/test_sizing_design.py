@@ -67,3 +67,12 @@ def test_missing_specs_are_reported_not_invented():
 def test_phase_fit():
     assert design.phase_fits(Phase.SINGLE, Phase.SINGLE) and not design.phase_fits(Phase.SINGLE, Phase.THREE)
     assert design.phase_fits(Phase.THREE, Phase.THREE) and design.phase_fits(Phase.TWO, Phase.SINGLE)
+
+
+def test_failures_are_written_with_the_decimal_comma():
+    m, i = _module(), _inverter()
+    assert design.check_string(m, i, 16, 1, min_temp_c=-10).failures == (
+        "Voc a -10 °C = 829 V > máx. CC do inversor 800 V",)
+    # 2 × 10,9 A × 1,25 = 27,25 A, shown to one decimal (exact binary half: to even, as Python's own format)
+    assert design.check_string(m, i, 10, 2, min_temp_c=5).failures == (
+        "corrente 27,2 A (Isc × 1,25 × 2) > máx. por MPPT 15,3 A",)

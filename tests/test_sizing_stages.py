@@ -7,6 +7,7 @@ be seen without a simulation.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from types import SimpleNamespace
 
@@ -214,3 +215,23 @@ def test_a_stage_can_be_replaced_on_its_own(run):
     r = size_system(request(), stock(), stages=replace(DEFAULT_STAGES, score=dearest_first))
     assert r.best.economics.capex_brl == pytest.approx(max(c.capex_brl for c in run.pool.candidates), abs=0.01)
     assert r.consumption.target_annual_kwh == pytest.approx(run.target.target_kwh)
+
+
+def test_assumptions_write_numbers_the_brazilian_way(run):
+    """Decimal comma and thousands dot in every engine line (the one text module, Babel pt_BR)."""
+    r = results_stage(run.inputs, run.array, run.target, run.stock, run.pool, run.ranked, run.priced)
+    text = "\n".join(r.assumptions)
+    # a dot between digits is only ever a thousands mark ("6.600", "Lei 14.300"), never a decimal point
+    assert not re.findall(r"\d\.(?!\d{3}(?!\d))\d", text), text
+    assert "= 6.600 kWh/ano." in text  # (650 − 100) × 12, three-phase availability
+    assert "Isc × 1,25." in text and "célula quente para Vmp: 70 °C" in text
+    assert re.search(r"incerteza 1σ da irradiação anual \d+,\d %\.", text)
+    assert re.search(r"Temperatura mínima de projeto \(Voc\): -?\d+,\d °C", text)
+    # PVWatts' default losses without shading: 1 − 0,98·0,98·0,98·0,995·0,985·0,99·0,97 = 11,42 %
+    assert ("sujeira 2 %, sombreamento 0 %, neve 0 %, descasamento 2 %, cabos 2 %, conexões 0,5 %, degradação "
+            "inicial (LID) 1,5 %, tolerância de placa 1 %, envelhecimento 0 %, indisponibilidade 3 %; total 11,42 %"
+            ) in text
+    assert "cobertura: telhado cerâmico" in text
+    assert re.search(r"TE\+TUSD R\$ \d,\d{4}/kWh, Fio B R\$ \d,\d{4}/kWh", text)
+    assert re.search(r"ICMS \d+,\d % \+ PIS/COFINS \d+,\d %", text)
+    assert re.fullmatch(r"P50 × \(1 − 1,282 × \d+,\d %\).*", r.best.energy.p90_method)

@@ -36,7 +36,7 @@ def test_teresina_bill_of_620_sizes_without_a_tariff(client):
     price = 0.94669 / (1 - 0.225 - 0.055)
     assert out["consumption"]["monthly_kwh"][0] == pytest.approx(620 / price, abs=0.1)
     tariff_line = next(a for a in out["assumptions"] if a.startswith("Tarifa com impostos"))
-    assert "Equatorial PI" in tariff_line and "ICMS 22.5 %" in tariff_line
+    assert "Equatorial PI" in tariff_line and "ICMS 22,5 %" in tariff_line  # pt-BR decimal comma
     best = out["best"]
     # the bill without PV in year 1 is the user's bill, twelve times
     assert best["economics"]["years"][0]["bill_without_pv_brl"] == pytest.approx(12 * 620, rel=1e-3)

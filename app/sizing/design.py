@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from app.catalog.models import Category, InverterType, Phase, Product
 from app.catalog.rules import plausible_inverter_efficiency_pct
+from app.core.text import format_number
 
 HOT_CELL_TEMP_C = 70.0
 ISC_SAFETY_FACTOR = 1.25
@@ -58,6 +59,11 @@ class Skipped:
     name: str
     category: str
     reason: str
+
+
+def _n(v: float, decimals: int = 0) -> str:
+    # datasheet style, as the kit check writes it: "1100 V", "13,8 A"
+    return format_number(v, decimals=decimals, grouping=False)
 
 
 def _num(x: object) -> float | None:
@@ -190,12 +196,13 @@ def check_string(module: ModuleElectrical, inverter: InverterElectrical, modules
     current = module.isc_a * ISC_SAFETY_FACTOR * strings_per_mppt
     failures = []
     if voc_cold > inverter.max_dc_voltage_v:
-        failures.append(f"Voc a {min_temp_c:.0f} °C = {voc_cold:.0f} V > máx. CC do inversor {inverter.max_dc_voltage_v:.0f} V")
+        failures.append(f"Voc a {_n(min_temp_c)} °C = {_n(voc_cold)} V > máx. CC do inversor "
+                        f"{_n(inverter.max_dc_voltage_v)} V")
     if vmp_hot < inverter.mppt_min_v:
-        failures.append(f"Vmp a {hot_cell_temp_c:.0f} °C = {vmp_hot:.0f} V < mín. MPPT {inverter.mppt_min_v:.0f} V")
+        failures.append(f"Vmp a {_n(hot_cell_temp_c)} °C = {_n(vmp_hot)} V < mín. MPPT {_n(inverter.mppt_min_v)} V")
     if current > inverter.max_current_per_mppt_a + 1e-9:
-        failures.append(f"corrente {current:.1f} A (Isc × 1,25 × {strings_per_mppt}) > máx. por MPPT "
-                        f"{inverter.max_current_per_mppt_a:.1f} A")
+        failures.append(f"corrente {_n(current, 1)} A (Isc × {_n(ISC_SAFETY_FACTOR, 2)} × {strings_per_mppt}) > "
+                        f"máx. por MPPT {_n(inverter.max_current_per_mppt_a, 1)} A")
     if inverter.strings_per_mppt is not None and strings_per_mppt > inverter.strings_per_mppt:
         failures.append(f"{strings_per_mppt} strings por MPPT > {inverter.strings_per_mppt} entradas")
     return StringCheck(modules_in_series, strings_per_mppt, round(voc_cold, 1), inverter.max_dc_voltage_v,

@@ -90,7 +90,7 @@ def check_micro_kit(mod: SpecRow, inv: SpecRow, n_modules: int, n_micros: int, m
     lines = [
         CheckLine(f"Voc do módulo a {_fmt(min_temp_c)} °C ≤ tensão máx. da entrada", voc_cold, inv.max_dc_voltage_v,  # type: ignore[arg-type]
                   "V", voc_cold <= inv.max_dc_voltage_v),  # type: ignore[operator]
-        CheckLine(f"Vmp a {hot_cell_c:.0f} °C ≥ mínimo do MPPT", vmp_hot, inv.mppt_min_v, "V",  # type: ignore[arg-type]
+        CheckLine(f"Vmp a {_fmt(hot_cell_c, 0)} °C ≥ mínimo do MPPT", vmp_hot, inv.mppt_min_v, "V",  # type: ignore[arg-type]
                   vmp_hot >= inv.mppt_min_v),  # type: ignore[operator]
     ]
     if inv.mppt_max_v is not None:
@@ -134,7 +134,7 @@ def check_string_kit(mod: SpecRow, inv: SpecRow, n_modules: int, n_inverters: in
     lines = (
         CheckLine(f"{best.modules_in_series} módulos em série: Voc a {_fmt(min_temp_c)} °C ≤ máx. CC",
                   best.voc_cold_string_v, best.max_dc_voltage_v, "V", best.voc_cold_string_v <= best.max_dc_voltage_v),
-        CheckLine(f"Vmp da string a {HOT_CELL_TEMP_C:.0f} °C ≥ mínimo do MPPT", best.vmp_hot_string_v,
+        CheckLine(f"Vmp da string a {_fmt(HOT_CELL_TEMP_C, 0)} °C ≥ mínimo do MPPT", best.vmp_hot_string_v,
                   best.mppt_min_v, "V", best.vmp_hot_string_v >= best.mppt_min_v),
         CheckLine(f"Isc × {_fmt(ISC_SAFETY_FACTOR, 2)} × {best.strings_per_mppt} string(s) ≤ máx. por MPPT",
                   best.string_current_design_a, best.max_current_per_mppt_a, "A",

@@ -90,7 +90,7 @@ def _component_phase(lines: Iterable[KitComponent]) -> Phase | None:
 
 def short_name(c: KitComponent) -> str:
     power = f" {format_plain(c.power_w / 1000)} kW" if c.category is Category.INVERTER and c.power_w else (
-        f" {c.power_w:g} W" if c.power_w else "")
+        f" {format_plain(c.power_w)} W" if c.power_w else "")
     model = re.search(r"\(([A-Z0-9][A-Z0-9.-]{3,})\)", c.description)
     return f"{c.manufacturer or c.description.split('|')[0].strip()}{power}" + (f" ({model.group(1)})" if model else "")
 

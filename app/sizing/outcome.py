@@ -4,18 +4,19 @@ and priced over 25 years) and ``results`` (warnings, assumptions, the response o
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from app.catalog.models import RoofType
 from app.core.telemetry import span
-from app.core.text import format_number, format_plain
+from app.core.text import format_number, format_percent, format_plain
 from app.sizing import models
 from app.sizing.design import HOT_CELL_TEMP_C, ISC_SAFETY_FACTOR
 from app.sizing.kits import PVWATTS_GAMMA_PCT_PER_C, PVWATTS_INVERTER_EFFICIENCY
 from app.sizing.results import DesignContext, design_out, inverter_price_per_w, kit_design_out, result_warnings
 from app.sizing.roof import ROOF_PT
+from app.sizing.simulation import Losses
 from app.sizing.stages import Pool, Ranked, SiteArray, SiteInputs, Stock, Target
 
 MODEL_UNCERTAINTY_PCT = 3.0
@@ -61,12 +62,26 @@ def economics_stage(inputs: SiteInputs, array: SiteArray, target: Target, stock:
 
 def _mode_assumption(request: models.SizingRequest, mode: str, availability: float, target_kwh: float) -> str:
     if mode == "target":
-        return (f"Meta: {request.preferences.target_offset_pct:.0f} % do consumo compensável (consumo − custo de "
-                f"disponibilidade {availability:.0f} kWh/mês) = {target_kwh:.0f} kWh/ano.")
+        return (f"Meta: {format_percent(request.preferences.target_offset_pct, decimals=0)} do consumo compensável "
+                f"(consumo − custo de disponibilidade {format_number(availability)} kWh/mês) = "
+                f"{format_number(target_kwh)} kWh/ano.")
     size = f"{format_plain(request.system_kwp)} kWp" if request.system_kwp else ""
     what = f"kit pedido {request.kit_id}" + (f" em {size}" if size else "") if mode == "fixed_kit" else \
         f"tamanho pedido {size} (projetos a até 10 % disso)"
     return f"Simulação de {what}, sem dimensionar pela meta; a economia usa o consumo informado."
+
+
+_LOSS_PT = {"soiling_pct": "sujeira", "shading_pct": "sombreamento", "snow_pct": "neve",
+            "mismatch_pct": "descasamento", "wiring_pct": "cabos", "connections_pct": "conexões",
+            "light_induced_degradation_pct": "degradação inicial (LID)", "nameplate_pct": "tolerância de placa",
+            "age_pct": "envelhecimento", "availability_pct": "indisponibilidade"}
+
+
+def _losses_line(losses: Losses, shading_pct: float) -> str:
+    """The loss budget in Portuguese: "sujeira 2 %, …; total 14,08 %"."""
+    parts = [f"{_LOSS_PT[k]} {format_percent(v, decimals=1 if v % 1 else 0)}" for k, v in asdict(losses).items()]
+    return (f"Perdas (PVWatts; sombreamento {format_percent(shading_pct, decimals=1 if shading_pct % 1 else 0)} "
+            f"informado): {', '.join(parts)}; total {format_percent(losses.total_pct)}.")
 
 
 def _kits_cut_line(n: int, area_m2: float, target_mode: bool) -> str:
@@ -84,28 +99,32 @@ def assumptions(inputs: SiteInputs, array: SiteArray, target: Target, stock: Sto
     request, wy, fit = inputs.request, array.weather, array.fit
     prefs, roof, tar = request.preferences, request.roof, request.tariff
     lines = [
-        f"Recurso solar: {wy.source}; incerteza 1σ da irradiação anual {wy.ghi_uncertainty_pct:.1f} %.",
-        f"Temperatura mínima de projeto (Voc): {array.min_temp_c:.1f} °C"
+        f"Recurso solar: {wy.source}; incerteza 1σ da irradiação anual "
+        f"{format_percent(wy.ghi_uncertainty_pct, decimals=1)}.",
+        f"Temperatura mínima de projeto (Voc): {format_number(array.min_temp_c, decimals=1)} °C"
         + (" (mínima do arquivo de clima)" if array.uploaded else " (mínima GLDAS − 3 °C de margem)")
-        + f"; célula quente para Vmp: {HOT_CELL_TEMP_C:.0f} °C; Isc × {ISC_SAFETY_FACTOR}.",
-        f"Plano: inclinação {array.tilt_deg:.0f}°, azimute {array.azimuth_deg:.0f}° (0 = norte); telhado "
-        f"{roof.type.value}, NOCT instalado {'45' if roof.type == RoofType.GROUND else '49'} °C; albedo "
-        f"{wy.albedo:.2f}.",
+        + f"; célula quente para Vmp: {format_number(HOT_CELL_TEMP_C)} °C; Isc × {format_plain(ISC_SAFETY_FACTOR)}.",
+        f"Plano: inclinação {format_number(array.tilt_deg)}°, azimute {format_number(array.azimuth_deg)}° "
+        f"(0 = norte); cobertura: {ROOF_PT[roof.type.value]}, NOCT instalado "
+        f"{'45' if roof.type == RoofType.GROUND else '49'} °C; albedo {format_number(wy.albedo, decimals=2)}.",
         "Modelos: posição solar pvlib ephemeris; transposição Perez; IAM físico com antirreflexo; temperatura "
         "NOCT (SAM); CC single-diode CEC quando há parâmetros, senão PVWatts; inversor curva PVWatts com corte.",
-        f"Perdas (PVWatts; sombreamento {roof.shading_pct:.0f} % informado): {pool.losses.as_dict()}.",
+        _losses_line(pool.losses, roof.shading_pct),
         _mode_assumption(request, inputs.mode, target.availability_kwh_per_month, target.target_kwh),
         inputs.prices.assumption(tar.escalation_pct_per_year),
         f"Lei 14.300: conexão em {tar.connection_year}; Fio B 15 % (2023) … 90 % (2028), "
-        f"{tar.fio_b_share_2029_on_pct:.0f} % de 2029 em diante (cenário)"
+        f"{format_percent(tar.fio_b_share_2029_on_pct, decimals=0)} de 2029 em diante (cenário)"
         + ("; direito adquirido até 2045" if tar.grandfathered else "")
-        + f"; simultaneidade {tar.simultaneity:.2f}; créditos expiram em 60 meses.",
+        + f"; simultaneidade {format_number(tar.simultaneity, decimals=2)}; créditos expiram em 60 meses.",
         f"Fluxo de caixa 25 anos: degradação 0,5 %/ano, O&M 0,5 % do investimento/ano (+4 %/ano), troca do "
-        f"inversor no ano 12 pelo preço atual; taxa de desconto {tar.discount_rate_pct:.1f} %/ano.",
-        f"Investimento = equipamentos do catálogo (preços ilustrativos) + R$ {prefs.installation_brl_per_kwp:.0f}/kWp "
+        f"inversor no ano 12 pelo preço atual; taxa de desconto {format_percent(tar.discount_rate_pct, decimals=1)}"
+        "/ano.",
+        f"Investimento = equipamentos do catálogo (preços ilustrativos) + "
+        f"R$ {format_number(prefs.installation_brl_per_kwp)}/kWp "
         "de estrutura, proteções, cabos e instalação.",
-        f"P90 = P50 × (1 − 1,282 σ), σ = √(recurso² + variabilidade interanual {INTERANNUAL_VARIABILITY_PCT:.0f}%² "
-        f"+ modelo {MODEL_UNCERTAINTY_PCT:.0f}%²) = {priced.sigma_pct:.1f} %.",
+        f"P90 = P50 × (1 − 1,282 σ), σ = √(recurso² + variabilidade interanual "
+        f"{format_number(INTERANNUAL_VARIABILITY_PCT)}%² + modelo {format_number(MODEL_UNCERTAINTY_PCT)}%²) = "
+        f"{format_percent(priced.sigma_pct, decimals=1)}.",
     ]
     if inputs.consumption_assumed:
         lines.append(
@@ -149,7 +168,7 @@ def results_stage(inputs: SiteInputs, array: SiteArray, target: Target, stock: S
         notes.append(
             f"Kits do catálogo: CC PVWatts com γ = {format_number(PVWATTS_GAMMA_PCT_PER_C, decimals=2)} %/°C "
             f"(padrão PVWatts) quando o γ do módulo não está no catálogo; inversor curva PVWatts "
-            f"{100 * PVWATTS_INVERTER_EFFICIENCY:.0f} % com corte na potência CA da lista de materiais; investimento "
+            f"{format_percent(100 * PVWATTS_INVERTER_EFFICIENCY, decimals=0)} com corte na potência CA da lista de materiais; investimento "
             "= preço do kit + instalação por kWp (o kit já traz estrutura e cabos: a parcela de instalação é "
             "conservadora).")
     if kit_sel.excluded:

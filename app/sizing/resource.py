@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 import pvlib
 
+from app.core.text import format_number, format_percent
 from app.sizing.simulation import SolarGeometry, solar_geometry
 
 CLIMATE_DIR = Path(__file__).resolve().parents[2] / "data" / "climate"
@@ -313,7 +314,8 @@ def synthesize_year(latitude_deg: float, longitude_deg: float, utc_offset_h: flo
             "from station monthly means (data/resource); modelled daily cycle",
         ),
         ghi_uncertainty_pct=round(corr.ghi_sd_pct, 1), design_min_temp_c=round(climate.t_min_c, 1),
-        notes=(f"GHI anual {ours:.0f} kWh/m²; faixa de 90 %: ±{band:.1f} % (validação cruzada em estações "
+        notes=(f"GHI anual {format_number(ours)} kWh/m²; faixa de 90 %: ±{format_percent(band, decimals=1)} "
+               "(validação cruzada em estações "
                "deixadas de fora)",),
         geometry=geometry,
     )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.catalog.models import Category, InverterType, KitComponent, Phase, Product, RoofType
-from app.core.text import format_brl, format_kwp, format_number
+from app.core.text import format_brl, format_kwh, format_kwp, format_number, format_percent
 from app.sizing import models
 from app.sizing.design import HOT_CELL_TEMP_C, InverterElectrical, Layout, ModuleElectrical
 from app.sizing.economics import EconomicsInputs, project_cash_flow
@@ -119,7 +119,7 @@ def energy_economics(ctx: DesignContext, ac_w: np.ndarray, dc_w: np.ndarray, ac_
         performance_ratio_pct=round(100 * annual_kwh / (ctx.poa_kwh_m2 * dc_kwp * 1000 / STC_IRRADIANCE_W_M2), 1),
         p50_annual_kwh=round(annual_kwh, 1),
         p90_annual_kwh=round(annual_kwh * (1 - Z_P90 * ctx.sigma_pct / 100), 1),
-        p90_method=f"P50 × (1 − 1,282 × {ctx.sigma_pct:.1f} %): recurso, variabilidade interanual e modelo, "
+        p90_method=f"P50 × (1 − 1,282 × {format_percent(ctx.sigma_pct, decimals=1)}): recurso, variabilidade interanual e modelo, "
                    "combinados em quadratura (um ano)",
         offset_pct=round(100 * annual_kwh / ctx.annual_consumption, 1), dc_model=dc_model,
         losses_pct=ctx.losses.as_dict(), clipping_loss_pct=round(clipping_pct, 2),
@@ -150,7 +150,7 @@ def design_out(c: Candidate, idx: int, ctx: DesignContext) -> models.DesignOut:
     if not real:
         notes.append(area_note(per_module, ctx))
     if c.annual_kwh < TARGET_TOLERANCE * ctx.target_kwh:
-        notes.append(f"gera {c.annual_kwh:.0f} kWh/ano, abaixo da meta de {ctx.target_kwh:.0f} kWh/ano")
+        notes.append(f"gera {format_kwh(c.annual_kwh)}/ano, abaixo da meta de {format_kwh(ctx.target_kwh)}/ano")
     module = models.EquipmentLine(product_id=mod_p.id, name=mod_p.name, manufacturer=mod_p.manufacturer,
                              quantity=lay.n_modules, unit_power_w=c.module.pmax_w, unit_price_brl=mod_p.price_brl,
                              total_brl=round(lay.n_modules * mod_p.price_brl, 2))
@@ -224,7 +224,7 @@ def kit_design_out(c: KitCandidate, idx: int, ctx: DesignContext, by_id: dict[st
     if n > 1:
         notes.append(f"{n} kits iguais: nenhum kit sozinho atinge a meta")
     if c.annual_kwh < TARGET_TOLERANCE * ctx.target_kwh:
-        notes.append(f"gera {c.annual_kwh:.0f} kWh/ano, abaixo da meta de {ctx.target_kwh:.0f} kWh/ano "
+        notes.append(f"gera {format_kwh(c.annual_kwh)}/ano, abaixo da meta de {format_kwh(ctx.target_kwh)}/ano "
                      "(o maior kit disponível não chega)")
     if k.roof_type is None:
         notes.append("estrutura não informada no kit: confira a fixação para o telhado")

@@ -71,9 +71,9 @@ class PVArray:
         return float(sum(areas)) if all(a is not None for a in areas) else None  # type: ignore[arg-type]
 
     def describe(self) -> str:
-        return "; ".join(f"face {i + 1}: inclinação {f.tilt_deg:.0f}°, azimute {f.azimuth_deg:.0f}°"
+        return "; ".join(f"face {i + 1}: inclinação {format_number(f.tilt_deg)}°, azimute {format_number(f.azimuth_deg)}°"
                          + (f", {format_number(f.area_m2, decimals=1)} m²" if f.area_m2 is not None else "")
-                         + f", {100 * f.share:.0f} % dos módulos" for i, f in enumerate(self.faces))
+                         + f", {format_number(100 * f.share)} % dos módulos" for i, f in enumerate(self.faces))
 
 
 def shares(areas: list[float | None]) -> list[float]:

@@ -20,11 +20,12 @@ from app.catalog.repository import CatalogRepository
 from app.core.cache import Cache
 from app.core.errors import NotFound
 from app.core.telemetry import span
+from app.core.text import format_number
 from app.sizing.engine import size_system
 from app.sizing.models import SizingRequest, SizingResult
 
 # Bump when the engine's models or defaults change, so stored results are not reused.
-ENGINE_CACHE_VERSION = "sizing-v5"  # v5: station field with altitude/GLDAS covariates (v4: kit checks, roof modes, station resource, ANEEL tariffs)
+ENGINE_CACHE_VERSION = "sizing-v6"  # v6: pt-BR numbers in texts, roof area said for kits; v5: station field with altitude/GLDAS covariates (v4: kit checks, roof modes, station resource, ANEEL tariffs)
 SIZING_ID_HEX = 24  # 96 bits: collisions are not a practical concern at any catalog/request volume
 _ID_RE = re.compile(rf"^[0-9a-f]{{{SIZING_ID_HEX}}}$")
 
@@ -189,7 +190,7 @@ def size_with_weather_file_json(request: SizingRequest, catalog: CatalogReposito
         km = float(_haversine_km(site.latitude_deg, site.longitude_deg, weather.latitude_deg,
                                  weather.longitude_deg))
         if km > 50:
-            warnings.append(f"O arquivo de clima {filename} é de um local a {km:.0f} km de {site.label}: a geração "
+            warnings.append(f"O arquivo de clima {filename} é de um local a {format_number(km)} km de {site.label}: a geração "
                             "calculada vale para o clima do arquivo.")
     file_hash = hashlib.sha256(data).hexdigest()
     sid = sizing_id(request, f"{catalog_fingerprint(catalog)}\nweather:{file_hash}")

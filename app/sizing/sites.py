@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from app.core.errors import InvalidInput
-from app.core.text import fold_words
+from app.core.text import fold_words, format_number
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "municipios"
 
@@ -198,7 +198,7 @@ def site_from_coordinates(latitude_deg: float, longitude_deg: float) -> Site:
     i = int(np.argmin(dist_km))
     if dist_km[i] > MAX_DISTANCE_TO_SEAT_KM:
         raise InvalidInput(
-            f"Local fora do Brasil ou longe de qualquer sede municipal ({dist_km[i]:.0f} km).",
+            f"Local fora do Brasil ou longe de qualquer sede municipal ({format_number(float(dist_km[i]))} km).",
             hint=hint,
         )
     return _site_from_row(i, latitude_deg, longitude_deg, float(dist_km[i]))

@@ -196,15 +196,15 @@ def target_stage(inputs: SiteInputs, array: SiteArray) -> Target:
     target_kwh = compensable * prefs.target_offset_pct / 100
     if target_kwh <= 0 and inputs.mode == "target":
         raise InvalidInput(
-            f"Consumo ({annual_consumption / 12:.0f} kWh/mês) não passa do custo de disponibilidade "
-            f"({availability:.0f} kWh/mês): não há energia a compensar.",
+            f"Consumo ({format_number(annual_consumption / 12)} kWh/mês) não passa do custo de disponibilidade "
+            f"({format_number(availability)} kWh/mês): não há energia a compensar.",
             hint="Um sistema FV não reduz a conta abaixo do mínimo faturável.")
     kwp_for_target = target_kwh / max(array.arr.dc_pvwatts_per_w(PVWATTS_GAMMA_PCT_PER_C / 100).sum() * 0.86, 1e-9)
     if inputs.mode == "target" and kwp_for_target > models.MAX_SYSTEM_KWP:
         raise InvalidInput(
             f"Campo 'consumption': {format_number(annual_consumption / 12)} kWh/mês pede cerca de "
             f"{format_number(kwp_for_target / 1000, decimals=1)} MWp, acima do limite da geração distribuída "
-            f"(minigeração solar até {models.MAX_SYSTEM_KWP / 1000:.0f} MW, Lei 14.300/2022).",
+            f"(minigeração solar até {format_number(models.MAX_SYSTEM_KWP / 1000)} MW, Lei 14.300/2022).",
             hint="Confira a unidade (kWh por mês) ou reduza target_offset_pct; usinas maiores são projetos de "
                  "geração centralizada, fora do que este dimensionamento cobre.", field="consumption")
     return Target(availability, annual_consumption, target_kwh)
@@ -451,8 +451,8 @@ def _raise_no_layout(modules, inverters, area_m2, min_temp_c) -> None:
             need = min((series_range(m, i, min_temp_c)[0] * m.area_m2 for m in modules for i in inverters
                         if m.area_m2), default=None)
             raise InvalidInput(
-                f"Telhado pequeno demais ({area_m2:.1f} m²) para uma string que atenda à tensão mínima de MPPT.",
-                hint=(f"A menor string possível ocupa cerca de {need:.1f} m²; " if need else "")
+                f"Telhado pequeno demais ({format_number(area_m2, decimals=1)} m²) para uma string que atenda à tensão mínima de MPPT.",
+                hint=(f"A menor string possível ocupa cerca de {format_number(need, decimals=1)} m²; " if need else "")
                 + "informe uma área maior ou considere microinversores.")
     raise InvalidInput(
         "Nenhuma combinação de módulo e inversor em estoque passa nas verificações de string e razão CC/CA.",

@@ -23,6 +23,7 @@ from functools import cache
 from pathlib import Path
 
 from app.core.errors import InvalidInput
+from app.core.text import format_number, format_percent
 from app.sizing.sites import Site, normalize_name
 
 TARIFF_FILE = Path(__file__).resolve().parents[2] / "data" / "tariffs" / "aneel_residencial.json"
@@ -100,14 +101,19 @@ def _taxes(uf: str) -> tuple[float, float]:
         float(t["pis_cofins_pct"])
 
 
+def _rate(brl_per_kwh: float) -> str:
+    """A tariff in R$/kWh as ANEEL publishes it, four decimals: "0,7234"."""
+    return format_number(brl_per_kwh, decimals=4)
+
+
 def _tariff(d: dict, uf: str, how: str, icms_pct: float | None, pis_cofins_pct: float | None) -> Tariff:
     icms, pis = _taxes(uf)
     warnings = tuple(f"Tarifa de {d['nome']}: {a}." for a in d["alertas"])
     return Tariff(
         energy_brl_per_kwh=round(d["te_brl_per_kwh"] + d["tusd_brl_per_kwh"], 5),
         fio_b_brl_per_kwh=d["tusd_fio_b_brl_per_kwh"], distributor=d["nome"],
-        source=f"ANEEL, tarifa residencial B1 homologada de {d['nome']} (TE {d['te_brl_per_kwh']:.4f} + TUSD "
-               f"{d['tusd_brl_per_kwh']:.4f} R$/kWh; Fio B {d['tusd_fio_b_brl_per_kwh']:.4f}); data/tariffs",
+        source=f"ANEEL, tarifa residencial B1 homologada de {d['nome']} (TE {_rate(d['te_brl_per_kwh'])} + TUSD "
+               f"{_rate(d['tusd_brl_per_kwh'])} R$/kWh; Fio B {_rate(d['tusd_fio_b_brl_per_kwh'])}); data/tariffs",
         icms_pct=icms if icms_pct is None else icms_pct,
         pis_cofins_pct=pis if pis_cofins_pct is None else pis_cofins_pct, how_chosen=how, warnings=warnings)
 
@@ -117,7 +123,7 @@ def site_tariff(site: Site, distributor: str | None = None, *, icms_pct: float |
     """The residential tariff that applies at ``site`` (see the module docstring for the order)."""
     for name, value, top in (("icms_pct", icms_pct, 40.0), ("pis_cofins_pct", pis_cofins_pct, 15.0)):
         if value is not None and not 0 <= value <= top:
-            raise InvalidInput(f"Alíquota {name} fora de 0–{top:.0f} %.", hint="Informe a alíquota em %, ex.: 18.",
+            raise InvalidInput(f"Alíquota {name} fora de 0–{format_percent(top, decimals=0)}.", hint="Informe a alíquota em %, ex.: 18.",
                                field=f"tariff.{name}")
     data = _data()
     if distributor:
@@ -169,11 +175,12 @@ class Prices:
         t = self.tariff
         origin = ("TE+TUSD informada" if self.energy_given else f"{t.source}") + (
             "; Fio B informado" if self.fio_b_given else "")
-        return (f"Tarifa com impostos: TE+TUSD R$ {self.energy_brl_per_kwh:.4f}/kWh, Fio B R$ "
-                f"{self.fio_b_brl_per_kwh:.4f}/kWh ({origin}; {t.how_chosen}). Impostos (hipótese): ICMS "
-                f"{t.icms_pct:.1f} % + PIS/COFINS {t.pis_cofins_pct:.1f} % por dentro (×{t.tax_factor:.3f}); energia "
-                f"compensada isenta (Convênio ICMS 16/2015, Lei 13.169/2015); sem bandeiras nem iluminação pública; "
-                f"reajuste {escalation_pct_per_year:.1f} %/ano.")
+        return (f"Tarifa com impostos: TE+TUSD R$ {_rate(self.energy_brl_per_kwh)}/kWh, Fio B R$ "
+                f"{_rate(self.fio_b_brl_per_kwh)}/kWh ({origin}; {t.how_chosen}). Impostos (hipótese): ICMS "
+                f"{format_percent(t.icms_pct, decimals=1)} + PIS/COFINS {format_percent(t.pis_cofins_pct, decimals=1)} "
+                f"por dentro (×{format_number(t.tax_factor, decimals=3)}); energia compensada isenta (Convênio ICMS "
+                f"16/2015, Lei 13.169/2015); sem bandeiras nem iluminação pública; reajuste "
+                f"{format_percent(escalation_pct_per_year, decimals=1)}/ano.")
 
 
 def resolve_prices(site: Site, tariff_input) -> Prices:

@@ -28,7 +28,7 @@ import pandas as pd
 
 from app.core.errors import InvalidInput
 from app.sizing.resource import BASE_GHI_UNCERTAINTY_PCT, SYNTHETIC_YEAR, WeatherYear
-from app.core.text import format_number
+from app.core.text import format_number, format_plain
 
 MAX_BYTES = 8 * 1024 * 1024  # an hourly year is 1.5–2 MB in every supported format
 HOURS = 8760
@@ -97,14 +97,15 @@ def _check_range(values: np.ndarray, field: str, first_line: int, missing_hint: 
     if bad.size:
         k = int(bad[0])
         raise WeatherFileError(
-            f"{values[k]:g} fora da faixa plausível {lo:g}–{hi:g}" + (f" {missing_hint}" if missing_hint else "") + ".",
+            f"{format_plain(float(values[k]))} fora da faixa plausível {format_plain(lo)}–{format_plain(hi)}" + (f" {missing_hint}" if missing_hint else "") + ".",
             line=first_line + k, field=field)
 
 
 def _coordinate(text: str, line: int, field: str, lo: float, hi: float) -> float:
     v = _num(text, line, field)
     if not lo <= v <= hi:
-        raise WeatherFileError(f"{v:g} fora de {lo:g}…{hi:g}.", line=line, field=field)
+        raise WeatherFileError(f"{format_plain(v)} fora de {format_plain(lo)}…{format_plain(hi)}.", line=line,
+                               field=field)
     return v
 
 
@@ -289,7 +290,8 @@ def _detect(name: str, lines: list[str]) -> Callable[[list[str]], _Parsed]:
 def read_weather(data: bytes, name: str = "arquivo") -> WeatherYear:
     """A weather file's bytes as a :class:`WeatherYear` at the location its header gives."""
     if len(data) > MAX_BYTES:
-        raise WeatherFileError(f"{len(data) / 1e6:.1f} MB; o limite é {MAX_BYTES / 1e6:.0f} MB.")
+        raise WeatherFileError(f"{format_number(len(data) / 1e6, decimals=1)} MB; o limite é "
+                               f"{format_number(MAX_BYTES / 1e6)} MB.")
     if not data.strip():
         raise WeatherFileError("arquivo vazio.")
     text, encoding = decode(data)
@@ -304,8 +306,8 @@ def read_weather(data: bytes, name: str = "arquivo") -> WeatherYear:
         p.months, p.days = p.months[keep], p.days[keep]
         n = HOURS
     if n != HOURS:
-        raise WeatherFileError(f"{n:,} registros horários; é preciso um ano completo de 8.760 (ou 8.784).".replace(
-            ",", "."), line=p.first_line + min(n, HOURS))
+        raise WeatherFileError(f"{format_number(n)} registros horários; é preciso um ano completo de "
+                               f"{format_number(HOURS)} (ou {format_number(HOURS + 24)}).", line=p.first_line + min(n, HOURS))
     expected = pd.date_range(f"{SYNTHETIC_YEAR}-01-01", periods=HOURS, freq="h")
     off = np.flatnonzero((p.months != expected.month) | (p.days != expected.day))
     if off.size:
@@ -318,7 +320,7 @@ def read_weather(data: bytes, name: str = "arquivo") -> WeatherYear:
                           ("vento", p.wind)):
         _check_range(values, field, p.first_line, hint)
     if p.ghi.sum() / 1000 < 500:
-        raise WeatherFileError(f"GHI anual de {p.ghi.sum() / 1000:.0f} kWh/m²: implausível para um ano típico "
+        raise WeatherFileError(f"GHI anual de {format_number(p.ghi.sum() / 1000)} kWh/m²: implausível para um ano típico "
                                "(esperado 1.100–2.500 no Brasil).", field="GHI")
     albedo = 0.2
     if p.albedo is not None and np.isfinite(p.albedo).all() and ((p.albedo >= 0.05) & (p.albedo <= 0.9)).all():
@@ -333,7 +335,8 @@ def read_weather(data: bytes, name: str = "arquivo") -> WeatherYear:
         provenance=(f"weather file supplied by the user: {name} ({p.fmt}, {encoding}; location from its header: "
                     f"{p.latitude_deg:.3f}, {p.longitude_deg:.3f}, UTC{p.utc_offset_h:+g})",),
         ghi_uncertainty_pct=BASE_GHI_UNCERTAINTY_PCT, design_min_temp_c=float(np.min(p.temp)),
-        notes=(f"Arquivo de clima {p.fmt} ({encoding}): {p.place or name}, GHI anual {p.ghi.sum() / 1000:.0f} kWh/m².",),
+        notes=(f"Arquivo de clima {p.fmt} ({encoding}): {p.place or name}, GHI anual "
+               f"{format_number(p.ghi.sum() / 1000)} kWh/m².",),
     )
 
 
