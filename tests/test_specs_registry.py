@@ -65,6 +65,23 @@ def test_kit_lines_of_the_catalog_match_their_models(shipped):
     assert shipped.lookup(["module"], "SOLAR N PLUS | 570W N-TYPE BIFACIAL DG", 570).row is None
 
 
+@pytest.mark.parametrize("text, model, mppts", [
+    ("INVERSOR AUXSOL 3KW (SL) MONOFÁSICO 220V (1 MPPT) C/ AFCI", "ASN-3SL", 1),
+    ("INVERSOR AUXSOL 5KW (SL-G2) MONOFÁSICO 220V (2 MPPT) C/ AFCI", "ASN-5SL-G2", 2),
+    ("INVERSOR AUXSOL 6KW (SL-G2) MONOFÁSICO 220V (2MPPT) C/ AFCI", "ASN-6SL-G2", 2),
+])
+def test_auxsol_kit_lines_match_their_series_and_size(shipped, text, model, mppts):
+    row = shipped.lookup(["string_inverter"], text).row
+    assert row is not None and row.model == model and row.mppt_count == mppts
+    assert row.max_dc_voltage_v == 550 and row.source.kind == "secondary"
+
+
+def test_an_auxsol_of_another_size_or_series_is_not_matched(shipped):
+    # the 10 kW SL has unequal MPPTs (32/16 A) that one per-MPPT value cannot hold: not in the registry
+    assert shipped.lookup(["string_inverter"], "INVERSOR AUXSOL 10KW (SL) MONOFÁSICO 220V (2 MPPT) C/ AFCI").row is None
+    assert shipped.lookup(["string_inverter"], "INVERSOR AUXSOL 5KW (SL) MONOFÁSICO 220V").row is None
+
+
 def test_a_longer_model_code_is_another_model(shipped):
     assert shipped.lookup(["string_inverter"], "GOODWE GW10K-MS").row is not None
     assert shipped.lookup(["string_inverter"], "INVERSOR GOODWE GW10K-MS-G40 10KW").row is None
