@@ -55,6 +55,22 @@ def _build_module():
     return mod
 
 
+def twin_noise_floor(y: np.ndarray, z: np.ndarray, sites: np.ndarray) -> dict[str, float]:
+    """The p90 floor from the data alone, without any fitted field: the INMET (z = 0) and TMYx
+    (z = 1) files of one station see the same climate, so what separates them, less the median
+    source offset, is file noise. If the INMET file is at least as noisy as its twin (the field
+    fit says far noisier: 4.5 vs 1.5 %), its own 1σ is at least the pair's robust σ / √2 — and
+    even a perfect field then misses single INMET files by ``p90_floor`` at the 90th percentile.
+    """
+    diffs = np.array([y[(sites == s) & (z == 1)].mean() - y[(sites == s) & (z == 0)].mean()
+                      for s in np.unique(sites) if ((sites == s) & (z == 0)).any() and ((sites == s) & (z == 1)).any()])
+    d = diffs - np.median(diffs)
+    pair_sd = 1.4826 * float(np.median(np.abs(d)))  # robust: a few INMET files 13–22 % off their twin
+    inmet_sd = pair_sd / math.sqrt(2)
+    return dict(pairs=int(d.size), median_abs=float(np.median(np.abs(d))), p90_abs=float(np.percentile(np.abs(d), 90)),
+                pair_sd=pair_sd, inmet_sd_min=inmet_sd, median_floor=0.674 * inmet_sd, p90_floor=Z_90 * inmet_sd)
+
+
 def legacy_ln_ratio_and_sd(lat_deg: float, lon_deg: float, raw_kwh_m2_day: float) -> tuple[float, float]:
     slope, intercept = np.polyfit([abs(a) for a, _ in LEGACY_ANCHORS], [b for _, b in LEGACY_ANCHORS], 1)
     bias = intercept + slope * min(abs(lat_deg), 33.8)
@@ -119,6 +135,13 @@ def ghi_table(b, *, blocked: bool = True) -> dict:
     print(f"Noise floor: INMET files scatter around any smooth field with σ ≈ {100 * floor:.1f} % (fitted), so even "
           f"a perfect field has median |Δ| ≈ {100 * 0.674 * floor:.1f} % and p90 ≈ {100 * Z_90 * floor:.1f} % "
           "against single INMET files.")
+    twin = twin_noise_floor(y, z, sites)
+    out["twin_floor"] = twin
+    print(f"Without any field: the INMET and TMYx files of {twin['pairs']} stations differ (less the offset) by "
+          f"median {100 * twin['median_abs']:.1f} %, p90 {100 * twin['p90_abs']:.1f} % (robust σ "
+          f"{100 * twin['pair_sd']:.1f} %); an INMET file at least as noisy as its twin has σ ≥ "
+          f"{100 * twin['inmet_sd_min']:.1f} %, so a perfect field has p90 ≥ {100 * twin['p90_floor']:.1f} % "
+          "against single INMET files (goal ≤ 7 %).")
     # Supplementary: per station, the two references of one station averaged (TMYx shifted by the offset).
     a_dl, _ = cols["after LOSO"]
     pred_ln = np.log1p(a_dl) + y  # INMET-level prediction per file

@@ -65,6 +65,22 @@ def test_held_out_stations_beat_the_previous_default_and_the_band_holds():
     assert after["median"] <= v1["median"] and after["p90"] <= v1["p90"]
 
 
+def test_twin_floor_recovers_the_file_noise_of_synthetic_station_pairs():
+    spec = importlib.util.spec_from_file_location("bench", ROOT / "benchmarks" / "resource_vs_stations.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    rng = np.random.default_rng(7)
+    n = 4000  # stations, each with an INMET file (1σ 5 %) and a TMYx twin (1σ 5 %) 6 % above it
+    climate = rng.normal(0, 0.1, n)
+    y = np.concatenate([climate + rng.normal(0, 0.05, n), climate + 0.06 + rng.normal(0, 0.05, n)])
+    z, sites = np.repeat([0.0, 1.0], n), np.tile(np.arange(n), 2)
+    floor = bench.twin_noise_floor(y, z, sites)
+    assert floor["pairs"] == n
+    assert floor["pair_sd"] == pytest.approx(0.05 * np.sqrt(2), rel=0.05)
+    assert floor["inmet_sd_min"] == pytest.approx(0.05, rel=0.05)
+    assert floor["p90_floor"] == pytest.approx(1.645 * 0.05, rel=0.05)
+
+
 def _synthetic(n: int = 90, seed: int = 3):
     rng = np.random.default_rng(seed)
     lat, lon = rng.uniform(-30, -5, n), rng.uniform(-60, -38, n)
