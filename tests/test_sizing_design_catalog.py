@@ -77,6 +77,10 @@ def test_slab_roof_in_salvador_45_m2_cuts_a_system_that_would_not_fit(env):
     assert limited["best"]["dc_kwp"] < free["best"]["dc_kwp"]
     assert limited["best"]["energy"]["annual_kwh"] < limited["consumption"]["target_annual_kwh"]
     assert any(a.startswith("Área útil 45,0 m²") and "fileiras" in a for a in limited["assumptions"])
+    # the kits that would have met the target but do not fit are said, not silently dropped
+    cut = [a for a in limited["assumptions"] if a.startswith("A área do telhado limitou os kits")]
+    assert len(cut) == 1 and cut[0].endswith("não cabem em 45,0 m².")
+    assert not any(a.startswith("A área do telhado") for a in free["assumptions"])
 
 
 def _snp600_kit(store) -> str:
