@@ -105,6 +105,24 @@ def test_a_roof_area_that_keeps_the_kits_meeting_the_target_out_is_said_to_the_u
     assert said[0] in customer_premises(r)  # the proposal PDF's "Premissas"
 
 
+def test_a_fixed_size_that_no_fitting_kit_reaches_says_the_area_limited_it():
+    big = kit("big", 12, 600, [(MICRO, 3, 2250)], 9000)  # 7,2 kWp, ≈ 36 m²
+    small = kit("small", 4, 600, [(MICRO, 1, 2250)], 3500)  # 3 × = 7,2 kWp, ≈ 36 m²
+    odd = kit("odd", 5, 600, [(MICRO, 2, 2250)], 4500)  # 2 × = 6,0 kWp (17 % off the size asked), ≈ 30 m²
+    r = size_system(request(system_kwp=7.2, roof=RoofInput(area_m2=30)), [big, small, odd])
+    assert r.best.kit.product_id == "odd" and r.best.dc_kwp == pytest.approx(6.0)
+    assert [a for a in r.assumptions if a.startswith("A área do telhado")] == [
+        "A área do telhado limitou os kits: 2 kits do catálogo teriam o tamanho pedido, mas não cabem em 30,0 m²."]
+    # a kit that fits and is within 10 % of the size asked: the area did not limit the answer, nothing to say
+    eleven = kit("eleven", 11, 600, [(MICRO, 3, 2250)], 8500)  # 6,6 kWp (8 % off), ≈ 33 m²
+    r = size_system(request(system_kwp=7.2, roof=RoofInput(area_m2=34)), [big, small, odd, eleven])
+    assert r.best.kit.product_id == "eleven"
+    assert not any(a.startswith("A área do telhado") for a in r.assumptions)
+    free = size_system(request(system_kwp=7.2), [big, small, odd])
+    assert free.best.dc_kwp == pytest.approx(7.2)
+    assert not any(a.startswith("A área do telhado") for a in free.assumptions)
+
+
 def test_kit_with_no_roof_type_says_structure_not_informed():
     r = size_system(request(), [kit("nr", 8, 600, [(MICRO, 2, 2250)], 6000, roof=None)])
     assert any("estrutura não informada" in n for n in r.best.notes)

@@ -45,6 +45,7 @@ KIT_UNVERIFIED_PENALTY = 1.15
 CEC_KEYS = ("alpha_sc", "a_ref", "I_L_ref", "I_o_ref", "R_sh_ref", "R_s", "Adjust")
 _CONSUMPTION_HINT = ('Informe {"monthly_kwh": 650}, doze valores mensais, ou {"bill_brl": 480, '
                      '"tariff_brl_per_kwh": 0.95}.')
+FIXED_SIZE_TOLERANCE = 0.10  # fixed modes: a design within 10 % of the kWp asked for has that size
 
 
 # --- site ------------------------------------------------------------------------------------
@@ -420,7 +421,11 @@ def kit_candidates(kits: list[KitElectrical], arr: PVArray, keep: float, target_
 
     if fixed_kwp is not None:
         sized = [(k, max(1, round(fixed_kwp * 1000 / k.dc_w))) for k in kits]
-        return [build(k, n) for k, n in sized if fits(k, n)], sum(not fits(k, n) for k, n in sized)
+        asked = [(k, n) for k, n in sized if not fixed_kwp
+                 or abs(n * k.dc_w / 1000 - fixed_kwp) <= FIXED_SIZE_TOLERANCE * fixed_kwp]
+        # the area limits only when no fitting kit has the size asked for (the fixed score's first rule)
+        cut = 0 if any(fits(k, n) for k, n in asked) else len(asked)
+        return [build(k, n) for k, n in sized if fits(k, n)], cut
     every_single = [build(k, 1) for k in kits]
     singles = [c for c in every_single if fits(c.kit, 1)]
     if any(c.annual_kwh >= TARGET_TOLERANCE * target_kwh for c in singles):
@@ -506,7 +511,7 @@ def fixed_score(system_kwp: float | None):
     """Sort key in the fixed modes: the size asked for first (within 10 %), then the lowest investment."""
     def score(c: Candidate | KitCandidate) -> tuple:
         dev = abs(c.dc_kwp - system_kwp) / system_kwp if system_kwp else 0.0
-        return (dev > 0.10, c.capex_brl, dev)
+        return (dev > FIXED_SIZE_TOLERANCE, c.capex_brl, dev)
     return score
 
 
