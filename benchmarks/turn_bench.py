@@ -24,6 +24,8 @@ Load models (``--loads``):
 * ``b2b`` — the worst case: the same users send their next turn the moment the previous
   answer arrives (no think time), ``--turns`` turns each. In a closed loop latency is then
   users ÷ throughput (Little's law): it measures throughput, not what a person waits.
+* ``embed`` — the question's embedding alone, ``--users`` threads back-to-back, every text
+  distinct: the model's queue without the rest of the turn.
 
 Variants (``--variants``), run one after the other in the same process:
 
@@ -74,12 +76,38 @@ def pct(values: list[float], q: float) -> float:
 
 
 def one_turn(assistant: Any, kind: str, rng: random.Random, n: int, questions: list[str]) -> tuple[str, float, str]:
-    from app.agent.assistant import collect
-
+    """One turn in a new conversation; ``assistant`` is the in-process assistant or an
+    :class:`HTTPAssistant`."""
     message = sizing_message(rng) if kind == "sizing" else rng.choice(questions)
+    conversation = f"bench-{kind}-{n}-{rng.random():.9f}"
     t0 = time.perf_counter()
-    reply = collect(assistant.turn(f"bench-{kind}-{n}-{rng.random():.9f}", message))
+    if isinstance(assistant, HTTPAssistant):
+        reply = assistant.turn(conversation, message)
+    else:
+        from app.agent.assistant import collect
+
+        reply = collect(assistant.turn(conversation, message))
     return kind, time.perf_counter() - t0, reply.get("intent") or ""
+
+
+class HTTPAssistant:
+    """Turns through ``POST /v1/chat`` (``stream: false``) of a running API (``--http URL``):
+    each user thread has its own connection, as browsers do."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+        self._local = threading.local()
+
+    def turn(self, conversation_id: str, message: str) -> dict:
+        import httpx
+
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = httpx.Client(base_url=self.url, timeout=120)
+        r = client.post("/v1/chat", json={"conversation_id": conversation_id.replace(" ", ""), "message": message,
+                                          "stream": False})
+        r.raise_for_status()
+        return r.json()
 
 
 def load_avg() -> str:
@@ -88,7 +116,7 @@ def load_avg() -> str:
 
 def summary(rows: list[tuple[str, float, str]]) -> dict[str, tuple[float, float, float, int]]:
     out = {}
-    for kind in ("sizing", "knowledge", "all"):
+    for kind in ("sizing", "knowledge", "embed", "all"):
         xs = [s * 1000 for k, s, _ in rows if kind in (k, "all")]
         if xs:
             out[kind] = (pct(xs, .5), pct(xs, .95), max(xs), len(xs))
@@ -102,6 +130,8 @@ def report(title: str, rows: list[tuple[str, float, str]]) -> None:
         print(f"  {kind:9s} n={n:4d}  p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  max {mx:7.1f} ms  "
               f"mean {statistics.fmean(xs):7.1f} ms")
     wrong = [(k, i) for k, _, i in rows if i != ("size_pv_system" if k == "sizing" else "search_knowledge")]
+    if all(k == "embed" for k, _, _ in rows):
+        return
     print(f"  turns routed elsewhere than expected: {len(wrong)}")
 
 
@@ -190,6 +220,25 @@ def run_b2b(assistant: Any, users: int, turns: int, questions: list[str],
     return rows, time.perf_counter() - t0
 
 
+def run_embed(embedder: Any, users: int, turns: int, questions: list[str],
+              seed: int) -> tuple[list[tuple[str, float, str]], float]:
+    """Only the question's embedding, ``users`` threads back-to-back, every text distinct
+    (no cache can answer): what the micro-batcher alone does to the model's queue."""
+    def user(u: int) -> list[tuple[str, float, str]]:
+        r, out = random.Random(seed * 1000 + u), []
+        for t in range(turns):
+            text = f"{r.choice(questions)} ({u}.{t})"
+            t0 = time.perf_counter()
+            embedder.embed_query(text)
+            out.append(("embed", time.perf_counter() - t0, "search_knowledge"))
+        return out
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=users) as pool:
+        rows = [row for rows_ in pool.map(user, range(users)) for row in rows_]
+    return rows, time.perf_counter() - t0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--users", type=int, default=40)
@@ -198,8 +247,12 @@ def main() -> None:
     ap.add_argument("--turns", type=int, default=4, help="turns per user in the back-to-back phase")
     ap.add_argument("--warm", type=int, default=20, help="sequential turns per kind for the one-user figures")
     ap.add_argument("--variants", default="before,after", help="before, nocache, after (comma-separated)")
-    ap.add_argument("--loads", default="think,b2b", help="think, b2b (comma-separated)")
+    ap.add_argument("--loads", default="think,b2b", help="think, b2b, embed (comma-separated)")
+    ap.add_argument("--http", metavar="URL", help="send the turns to a running API instead (its own settings and "
+                    "--workers decide the variant; start it with CHAT__RATE_PER_MINUTE high enough)")
     opts = ap.parse_args()
+    if opts.http:
+        return main_http(opts)
 
     import torch
 
@@ -237,23 +290,46 @@ def main() -> None:
                 rows, wall = run_think(assistant, opts.users, opts.duration, tuple(opts.think), questions, seed)
                 title = (f"[{name}] {opts.users} users, think time {opts.think[0]:g}–{opts.think[1]:g} s, "
                          f"{opts.duration:g} s")
+            elif load == "embed":
+                rows, wall = run_embed(variants.embedder, opts.users, opts.turns, questions, seed + 2)
+                title = f"[{name}] query embedding only, {opts.users} threads back-to-back × {opts.turns} distinct texts"
             else:
                 rows, wall = run_b2b(assistant, opts.users, opts.turns, questions, seed + 1)
                 title = f"[{name}] {opts.users} users back-to-back (no think time) × {opts.turns} turns"
             report(f"{title}: {len(rows) / wall:.1f} turns/s; load average {before} → {load_avg()}", rows)
             print(f"  {variants.stats()}")
-            results[(name, load)] = summary(rows)
+            results[(name, load)] = {**summary(rows), "rate": len(rows) / wall}
 
-    print("\nside by side, p50 / p95 ms (sizing | knowledge | all)")
+    print("\nside by side, p50 / p95 ms (sizing | knowledge | all), turns/s")
     for phase in ("1 user", *[x.strip() for x in opts.loads.split(",") if x.strip()]):
         for name in names:
             s = results.get((name, phase))
             if s:
                 cells = " | ".join(f"{s[k][0]:7.0f} / {s[k][1]:7.0f}" if k in s else "-"
                                    for k in ("sizing", "knowledge", "all"))
-                print(f"  {phase:7s} {name:8s} {cells}")
+                rate = f"  {s['rate']:5.1f}/s" if "rate" in s else ""
+                print(f"  {phase:7s} {name:8s} {cells}{rate}")
     print(f"load average after: {load_avg()}")
     stack.close()
+
+
+def main_http(opts: argparse.Namespace) -> None:
+    print(f"CPUs: {os.cpu_count()}; load average before: {load_avg()}; turns through HTTP {opts.http}/v1/chat "
+          f"(the server's settings and worker count decide the variant)")
+    api, questions, rng = HTTPAssistant(opts.http), dev_questions(), random.Random(17)
+    for i in range(4):  # every worker process loads its models on its first turns
+        one_turn(api, "sizing" if i % 2 else "knowledge", rng, -1 - i, questions)
+    rows = [one_turn(api, kind, rng, i, questions) for i in range(opts.warm) for kind in ("sizing", "knowledge")]
+    report("[http] 1 user, warm (sequential)", rows)
+    for load in [x.strip() for x in opts.loads.split(",") if x.strip()]:
+        before = load_avg()
+        if load == "think":
+            rows, wall = run_think(api, opts.users, opts.duration, tuple(opts.think), questions, 3)
+            title = f"[http] {opts.users} users, think time {opts.think[0]:g}–{opts.think[1]:g} s, {opts.duration:g} s"
+        else:
+            rows, wall = run_b2b(api, opts.users, opts.turns, questions, 4)
+            title = f"[http] {opts.users} users back-to-back (no think time) × {opts.turns} turns"
+        report(f"{title}: {len(rows) / wall:.1f} turns/s; load average {before} → {load_avg()}", rows)
 
 
 if __name__ == "__main__":
