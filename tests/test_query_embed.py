@@ -55,6 +55,21 @@ class CountingEmbedder:
         self.loaded = True
 
 
+def concurrently(fn, n: int, timeout_s: float = 10) -> None:
+    """``fn(i)`` for i in range(n), each in its own thread, all released at once."""
+    start = threading.Barrier(n)
+
+    def run(i: int) -> None:
+        start.wait()
+        fn(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout_s)
+
+
 def test_cache_key_collapses_whitespace_only():
     assert cache_key("  o que é   o Fio B?\n") == "o que é o Fio B?"
     assert cache_key("Fio B") != cache_key("fio b")  # case is the model's business
@@ -110,17 +125,7 @@ def test_concurrent_queries_are_encoded_in_few_batches_each_getting_its_own_vect
     emb = QueryEmbedder(inner, cache_size=0, max_batch=16)
     questions = [f"pergunta número {i} sobre o fio b" for i in range(24)]
     results: dict[int, list[float]] = {}
-    start = threading.Barrier(len(questions))
-
-    def ask(i: int) -> None:
-        start.wait()
-        results[i] = emb.embed_query(questions[i])
-
-    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(questions))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(10)
+    concurrently(lambda i: results.__setitem__(i, emb.embed_query(questions[i])), len(questions))
     assert all(results[i] == inner.vector(q, 0.0) for i, q in enumerate(questions))
     assert sum(len(c) for c in inner.query_calls) == 24
     assert max(len(c) for c in inner.query_calls) <= 16
@@ -133,20 +138,14 @@ def test_an_encode_error_reaches_every_caller_of_the_batch_and_the_next_call_wor
     emb = QueryEmbedder(inner, cache_size=8, max_batch=16)
     inner.fail = True
     errors: list[BaseException] = []
-    start = threading.Barrier(6)
 
     def ask(i: int) -> None:
-        start.wait()
         try:
             emb.embed_query(f"q{i}")
         except RuntimeError as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=ask, args=(i,)) for i in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(10)
+    concurrently(ask, 6)
     assert len(errors) == 6 and all("modelo caiu" in str(e) for e in errors)
     inner.fail = False
     assert emb.embed_query("q1") == inner.vector("q1", 0.0)  # nothing cached from the failure
@@ -192,17 +191,7 @@ def test_real_model_batched_query_equals_a_query_alone():
     alone = [np.asarray(inner.embed_query(q)) for q in questions]
     emb = QueryEmbedder(inner, cache_size=16, max_batch=16)
     results: dict[int, list[float]] = {}
-    start = threading.Barrier(len(questions))
-
-    def ask(i: int) -> None:
-        start.wait()
-        results[i] = emb.embed_query(questions[i])
-
-    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(questions))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    concurrently(lambda i: results.__setitem__(i, emb.embed_query(questions[i])), len(questions), 60)
     for i, vec in enumerate(alone):
         assert float(np.dot(vec, np.asarray(results[i]))) > 0.99999
     batch = inner.embed_queries(questions)  # padded to the longest: same vectors
