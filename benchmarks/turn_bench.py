@@ -46,6 +46,7 @@ import argparse
 import os
 import random
 import statistics
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -250,7 +251,11 @@ def main() -> None:
     ap.add_argument("--loads", default="think,b2b", help="think, b2b, embed (comma-separated)")
     ap.add_argument("--http", metavar="URL", help="send the turns to a running API instead (its own settings and "
                     "--workers decide the variant; start it with CHAT__RATE_PER_MINUTE high enough)")
+    ap.add_argument("--switch-interval-ms", type=float, help="sys.setswitchinterval for this process (default 5 ms): "
+                    "how long a busy thread keeps the GIL before a waiting one (e.g. back from a torch op) gets it")
     opts = ap.parse_args()
+    if opts.switch_interval_ms:
+        sys.setswitchinterval(opts.switch_interval_ms / 1000)
     if opts.http:
         return main_http(opts)
 
@@ -269,7 +274,8 @@ def main() -> None:
     rng = random.Random(17)
     for kind in ("sizing", "knowledge"):  # loads the intent model, the embedder, pvlib, the index
         one_turn(assistant, kind, rng, -1, questions)
-    print(f"stack built and warmed in {time.perf_counter() - t0:.1f} s; torch intra-op threads "
+    print(f"stack built and warmed in {time.perf_counter() - t0:.1f} s; GIL switch interval "
+          f"{sys.getswitchinterval() * 1000:g} ms; torch intra-op threads "
           f"{torch.get_num_threads()}; in-process turns from threads (no HTTP); "
           f"{len(questions)} dev knowledge questions")
 
