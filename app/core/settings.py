@@ -76,6 +76,10 @@ class EmbeddingSettings(BaseModel):
     quantize: Literal["int8"] | None = Field(
         None, description="int8 = per-channel dynamic int8 linear layers (faster on CPU, slightly lossy; re-indexes)"
     )
+    query_cache_size: int = Field(
+        2048, ge=0, description="query-side LRU cache of vectors (questions, answer sentences); 0 = off")
+    query_batch_max: int = Field(
+        16, ge=1, description="most texts one query-side encode gathers from concurrent turns; 1 = no batching")
 
 
 class KnowledgeSettings(BaseModel):

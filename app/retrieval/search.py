@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from app.core.errors import InvalidInput
 from app.core.settings import Settings
 from app.retrieval.embed import Embedder, make_embedder
+from app.retrieval.query_embed import query_embedder
 from app.retrieval.sparse import SparseEncoder
 from app.retrieval.store import VectorStore, make_vector_store
 from app.retrieval.types import SearchFilters, SearchMode, StoredHit
@@ -105,9 +106,11 @@ class KnowledgeSearcher:
 
 
 def make_searcher(settings: Settings) -> KnowledgeSearcher:
-    """Open the configured store and embedder (the model load takes a few seconds)."""
+    """Open the configured store and embedder (the model load takes a few seconds); queries
+    go through the cached micro-batcher of :mod:`app.retrieval.query_embed`."""
     return KnowledgeSearcher(
         make_vector_store(settings.qdrant),
-        make_embedder(settings.embedding),
+        query_embedder(make_embedder(settings.embedding), cache_size=settings.embedding.query_cache_size,
+                       max_batch=settings.embedding.query_batch_max),
         max_query_chars=settings.knowledge.max_query_chars,
     )

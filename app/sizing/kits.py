@@ -198,7 +198,7 @@ class KitSelection:
 
 def select_kits(products: Iterable[Product], connection: Phase, roof_type: RoofType, max_dc_ac_ratio: float,
                 linked: dict[str, Product], registry=None, structure: StructureSwap | None = None,
-                only_id: str | None = None) -> KitSelection:
+                only_id: str | None = None, electrical=None) -> KitSelection:
     """In-stock, priced grid-tie kits that fit the connection, roof and DC/AC limit.
 
     Kits with batteries are used only when no grid-tie kit fits (the battery is paid for
@@ -206,7 +206,9 @@ def select_kits(products: Iterable[Product], connection: Phase, roof_type: RoofT
     products; the rest that cannot be used are in ``skipped`` with the reason. When no kit
     is made for ``roof_type`` (slab, ground…), kits for other roofs come with ``structure``
     (the catalog's structure for this roof) swapped in. ``only_id``: just that kit.
+    ``electrical``: :func:`kit_electrical` or a memo of it (:mod:`app.sizing.prepared`).
     """
+    electrical = electrical or kit_electrical
     sel = KitSelection([], [], {})
     batteries: list[KitElectrical] = []
     other_roof: list[KitElectrical] = []
@@ -220,7 +222,7 @@ def select_kits(products: Iterable[Product], connection: Phase, roof_type: RoofT
         if p.price_brl is None or p.price_brl <= 0:
             sel.skipped.append(Skipped(p.id, p.name, p.category.value, "sem preço"))
             continue
-        kit = kit_electrical(p, linked, registry)
+        kit = electrical(p, linked, registry)
         if isinstance(kit, Skipped):
             sel.skipped.append(kit)
         elif not phase_fits(connection, kit.phase):

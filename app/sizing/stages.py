@@ -32,6 +32,7 @@ from app.sizing.kits import (
     MAX_KIT_MULTIPLE, PVWATTS_GAMMA_PCT_PER_C, KitElectrical, KitSelection, ac_per_w_ac, select_kits, short_name,
     string_check_reason,
 )
+from app.sizing.prepared import prepared_stock
 from app.sizing.resource import WeatherYear, synthesize_year_cached
 from app.sizing.results import TARGET_TOLERANCE, Candidate, KitCandidate
 from app.sizing.roof import Face, PVArray, RoofFit, StructureSwap, row_pitch_factor, shares, structure_for
@@ -279,18 +280,22 @@ def stock_stage(inputs: SiteInputs, products: Iterable[Product] | CatalogReposit
     request, connection = inputs.request, inputs.connection
     prefs, roof = request.preferences, request.roof
     registry = specs if specs is not None else getattr(products, "spec_registry", None)
-    all_products = _products(products)
-    if registry is not None:
-        all_products = [with_registry_specs(p, registry) for p in all_products]
+
+    def build() -> list[Product]:
+        found = _products(products)
+        return found if registry is None else [with_registry_specs(p, registry) for p in found]
+
+    prepared = prepared_stock(products, registry, build)  # once per catalog version (app.sizing.prepared)
+    all_products = prepared.products
     modules, inverters, skipped = usable_products(all_products)
     modules, inverters = _apply_preferences(modules, inverters, skipped, prefs)
     inverters_phase = [i for i in inverters if phase_fits(connection, i.phase)]
-    by_id = {p.id: p for p in all_products}
+    by_id = prepared.by_id
     pinned = bool(prefs.module_id or prefs.inverter_id)  # the user chose the equipment: no kits
     structure = structure_for(all_products, roof.type)
     kit_sel = (KitSelection([], [], {}) if pinned else
                select_kits(all_products, connection, roof.type, 9.9 if request.kit_id else prefs.max_dc_ac_ratio,
-                           by_id, registry, structure, only_id=request.kit_id))
+                           by_id, registry, structure, only_id=request.kit_id, electrical=prepared.kit_electrical))
     if request.kit_id:
         _check_pinned_kit(request.kit_id, kit_sel, by_id)
         modules, inverters_phase = [], []  # the user chose the kit: no component designs
