@@ -4,6 +4,11 @@ Steps: items from the chosen design → price and availability from the backend 
 buyer's spending limit (over it, or a company that requires it → the quote is created
 *needing approval*, as Medusa B2B does) → cart with bulk items → quote → financing
 simulation on the system's value → record with validity date, sizing snapshot and terms.
+
+The buyer is a company (``buyer.company_id``) or a person without one (``buyer.customer``,
+pessoa física): the CPF's check digits are verified, the customer on file with that CPF
+(else e-mail) is reused, and a new one is created only by :meth:`QuoteService.create`, after
+every other check (a preview writes nothing). A person has no spending limit or approvals.
 """
 
 from __future__ import annotations
