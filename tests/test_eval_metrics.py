@@ -17,6 +17,10 @@ from evals.harness import report as report_files
     ("Uberlândia", "uberlandia", True), ("Belo Horizonte", "Belo  horizonte", True), ("MG", "SP", False),
     ([410, 390], [410.0, 391.0], True), ([410, 390], [410.0], False), (False, False, True), (True, False, False),
     (None, 1, False),
+    ({"name": "Joana Prado", "cpf": "93541134780"}, {"name": "joana prado", "cpf": "93541134780", "email": "j@x.co"},
+     True),
+    ({"name": "Joana Prado", "cpf": "93541134780"}, {"name": "Joana Prado"}, False),
+    ({"name": "Joana Prado"}, "Joana Prado", False),
 ])
 def test_arguments_compare_per_type(expected, got, same):
     assert metrics.same_value(expected, got) is same

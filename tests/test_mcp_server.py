@@ -166,3 +166,40 @@ def test_mcp_needs_a_key(server, headers, status):
                           json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
     assert response.status_code == status
     assert response.json()["error"]["code"] == "nao_autenticado"
+
+
+def test_the_quote_tool_schema_takes_a_company_or_a_person(server):
+    async def names(session):
+        return {t.name: t for t in (await session.list_tools()).tools}
+
+    schema = run(server, "rep", names)["create_draft_quote"].input_schema
+    assert {"company_id", "customer"} <= set(schema["properties"]) and "company_id" not in schema.get("required", [])
+    person = json.dumps(schema)
+    assert all(f'"{field}"' in person for field in ("name", "cpf", "email", "phone"))
+
+
+@pytest.mark.slow
+def test_a_person_quote_over_mcp(server):
+    """A rep's key quotes a sizing for a person without a company; a CPF whose check digits do
+    not match is a tool error naming the field, and creates nobody."""
+    async def size(session):
+        return await session.call_tool("size_pv_system", {"monthly_kwh": 500, "municipality": "Uberlândia",
+                                                          "uf": "MG", "connection": "three_phase"})
+
+    sizing_id = _payload(run(server, "rep", size))["sizing_id"]
+
+    def quote(customer: dict, key: str):
+        async def call(session):
+            return await session.call_tool("create_draft_quote", {"customer": customer, "sizing_id": sizing_id,
+                                                                  "confirmed": True, "idempotency_key": key})
+        return run(server, "rep", call)
+
+    bad = quote({"name": "Maria Souza", "cpf": "529.982.247-24"}, "mcp-pf-bad")
+    assert bad.is_error and "buyer.customer.cpf" in bad.content[0].text
+    commerce = server["app"].state.commerce
+    assert commerce.find_customer("Maria Souza", "52998224724") is None
+    created = quote({"name": "Maria Souza", "cpf": "529.982.247-25"}, "mcp-pf-1")
+    assert not created.is_error, created.content
+    draft = _payload(created)
+    assert draft["created"] and draft["customer"]["cpf_masked"] == "***.982.247-**"
+    assert draft["customer"]["id"] == commerce.find_customer("Maria Souza", "52998224725").id

@@ -13,6 +13,7 @@ from typing import Any
 
 from app.agent.extractors import generation_question
 from app.agent.parsing import FinancingAsk, Parsed, parse_client, parse_company, parse_financing, product_filters
+from app.agent.person import parse_person
 from app.agent.places import fold
 from app.agent.render import INJECTION
 
@@ -108,7 +109,8 @@ def sales_intent(text: str, parsed: Parsed, pending: str | None, awaiting: list[
         return RuleIntent(FINANCE, True, ask.arguments())  # "30 mil" after "qual valor?"
     if pending == QUOTE and (_QUOTE_FOLLOW_UP.search(folded)
                              or ("quote_company" in awaiting
-                                 and (parse_company(text, bare=True) or parse_client(text, bare=True)))):
+                                 and (parse_company(text, bare=True) or parse_client(text, bare=True)
+                                      or parse_person(text, bare=True) is not None))):
         # "sou representante, pode criar" after a refusal; the company id asked for.
         return RuleIntent(QUOTE, True)
     return None

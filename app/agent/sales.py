@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.agent import intent as I
 from app.agent import render as R
+from app.agent.person import PersonAsk, parse_person
 from app.agent.parsing import (
     choose_option, parse_client, parse_company, parse_end_customer, parse_financing, yes_or_no,
 )
@@ -47,6 +48,19 @@ def sizing_capex_brl(result: dict[str, Any]) -> float | None:
     best = result.get("best") if isinstance(result, dict) else None
     capex = ((best or {}).get("economics") or {}).get("capex_brl") if isinstance(best, dict) else None
     return float(capex) if isinstance(capex, (int, float)) else None
+
+
+def person_preview_text(summary: dict[str, Any], lang: str) -> str:
+    """The summary of a quote for a person: "Criar rascunho para pessoa física Maria Souza
+    (CPF ***.982.247-**)? …", the items and totals, whether she is already on file, then the yes/no."""
+    q = R.templates(lang)["quote"]
+    person = summary["customer"]
+    contact = f"CPF {person['cpf_masked']}" if person.get("cpf_masked") else person.get("email") or person.get("phone")
+    lines = R.quote_preview_text(summary, "", lang).split("\n")[1:]  # the company's head line is not hers
+    lines = [line for line in lines if line != q["approval_free"]]   # no company, no spending limit
+    on_file = q["pf_existing" if person.get("existing") else "pf_new"].format(name=person["name"])
+    return "\n".join([q["pf_preview_head"].format(name=person["name"], contact=contact), *lines[:-1], on_file,
+                      lines[-1]])
 
 
 class SalesTurns(_Base):
@@ -111,6 +125,10 @@ class SalesTurns(_Base):
             return
         if not state.sizing_id:
             yield from self._say(ctx, q["needs_sizing"])
+            return
+        person = self._quote_person(ctx, awaiting_company)
+        if person is not None:  # a person without a company (pessoa física)
+            yield from self._quote_for_person(ctx, person)
             return
         company, question = self._quote_company(ctx, awaiting_company)
         if question is not None:
@@ -180,6 +198,59 @@ class SalesTurns(_Base):
         options = "; ".join(f"{i + 1}. {c.name}" + (f" (CNPJ {R.fmt_cnpj(c.tax_id)})" if c.tax_id else "")
                             for i, c in enumerate(found))
         return None, q["company_which"].format(name=client, options=options)
+
+    # -- a person without a company (pessoa física) ----------------------------------------------
+    def _quote_person(self, ctx: TurnContext, awaiting: bool) -> PersonAsk | None:
+        """The person this quote is for, when the rep names one (a CPF, e-mail, phone or "pessoa
+        física" in the message, or in the reply that completes an earlier one), else ``None``."""
+        state = ctx.state
+        earlier = {k: v for k, v in state.buyer.items() if k.startswith("pf_")}
+        # a name already given stays unless the reply names someone anew ("o certo é 529…" is no name)
+        person = parse_person(ctx.message, bare=awaiting and "pf_name" not in earlier)
+        if person is None and awaiting and earlier and "pf_name" not in earlier:  # "Maria Souza" after "qual o nome?"
+            person = parse_person(f"pessoa física {ctx.message}", bare=True)
+        if person is None:
+            for key in earlier:  # the rep moved on to a company: forget the half-given person
+                state.buyer.pop(key, None)
+            return None
+        return person.merged(earlier) if awaiting else person
+
+    def _quote_for_person(self, ctx: TurnContext, person: PersonAsk) -> Iterator[Event]:
+        """Ask what is missing or wrong; else show the summary and wait for "sim" (nothing is
+        written before it: the customer record is created with the quote)."""
+        state, q = ctx.state, R.templates(ctx.lang)["quote"]
+        for key in [k for k in state.buyer if k.startswith("pf_")]:
+            state.buyer.pop(key)
+        question = None
+        if person.bad_cpf:
+            question = q["pf_bad_cpf"].format(cpf=person.cpf_raw)
+        elif person.bad_phone and not (person.cpf or person.email):
+            question = q["pf_bad_phone"].format(phone=person.phone_raw)
+        elif not person.name:
+            question = q["pf_ask_name"]
+        elif not person.has_contact():
+            question = q["pf_ask_contact"].format(name=person.name)
+        if question is not None:
+            state.buyer.update(person.remembered())
+            state.awaiting = ["quote_company"]
+            yield from self._say(ctx, question)
+            return
+        state.buyer.pop("company_id", None)
+        ask = parse_financing(ctx.message, "en" if ctx.lang == "en" else "pt")
+        args = {"customer": person.customer(), "term_months": ask.term_months,
+                "down_payment_brl": ask.down_payment_brl}
+        args = {k: v for k, v in args.items() if v is not None}
+        yield from self._run_tool(ctx, I.QUOTE, {**args, "confirmed": False}, context={"sizing_id": state.sizing_id})
+        outcome = ctx.outcome
+        if not outcome.ok:
+            yield from self._say(ctx, q["failed"].format(error=outcome.error))
+            return
+        summary = outcome.result["summary"]
+        yield Event("card", {"type": "quote_preview", "data": {**summary, "sizing_id": state.sizing_id}})
+        state.pending_quote = {"arguments": args, "sizing_id": state.sizing_id,
+                               "system_total_brl": summary["system_total_brl"]}
+        state.awaiting = [CONFIRMATION]
+        yield from self._say(ctx, person_preview_text(summary, ctx.lang))
 
     def _commerce(self):
         """The commerce backend the quote tool uses (for looking up companies), or ``None``."""

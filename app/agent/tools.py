@@ -33,6 +33,7 @@ from app.core.metrics import record_tool
 from app.core.telemetry import span
 from app.financing.rules import CreditLineBook
 from app.financing.tool import simulate_financing_for_chat
+from app.quotes.models import CustomerIn
 from app.quotes.service import QuoteService
 from app.quotes.tool import ALLOWED_ROLES as QUOTE_ROLES
 from app.quotes.tool import create_draft_quote_for_chat
@@ -185,7 +186,7 @@ def tool_functions(deps: ToolDeps) -> list[Callable[..., dict[str, Any]]]:
                                            grace_months, system, customer_type)
 
     def create_draft_quote(
-        company_id: str,
+        company_id: str | None = None,
         confirmed: bool = False,
         employee_id: str | None = None,
         end_customer_name: str | None = None,
@@ -195,16 +196,19 @@ def tool_functions(deps: ToolDeps) -> list[Callable[..., dict[str, Any]]]:
         role: Annotated[str, InjectedToolArg] = "widget",
         idempotency_key: Annotated[str | None, InjectedToolArg] = None,
         created_by: Annotated[dict[str, str | None] | None, InjectedToolArg] = None,
+        customer: CustomerIn | None = None,
     ) -> dict[str, Any]:
-        """Sales reps only: draft quote of the conversation's sizing for the buying company_id.
-        confirmed=false returns the summary to show; confirmed=true only after the user said yes."""
+        """Sales reps only: draft quote of the conversation's sizing for the buying company_id, or
+        for a person without a company (customer: name plus cpf, email or phone as the user wrote
+        them; never invented). confirmed=false returns the summary to show; confirmed=true only
+        after the user said yes."""
         if deps.quotes is None:
             raise Unavailable("Backend de comércio indisponível.", hint="Crie o orçamento depois em POST /v1/quotes.")
         service = deps.quotes()
         result = create_draft_quote_for_chat(
             service, role, confirmed, company_id, sizing_id=sizing_id, employee_id=employee_id,
             end_customer_name=end_customer_name, term_months=term_months, down_payment_brl=down_payment_brl,
-            idempotency_key=idempotency_key, created_by=created_by)
+            idempotency_key=idempotency_key, created_by=created_by, customer=customer)
         if not result.get("ok"):
             error = Forbidden if role not in QUOTE_ROLES else InvalidInput
             raise error(result.get("error") or "Orçamento recusado.", hint=result.get("hint"))

@@ -3,8 +3,8 @@
 :func:`app.commerce.factory.make_commerce`."""
 
 from app.commerce.base import CommerceBackend
-from app.commerce.models import Approval, Cart, Company, Employee, LineItem, Quote, QuoteStatus, Variant
+from app.commerce.models import Approval, Cart, Company, Customer, Employee, LineItem, Quote, QuoteStatus, Variant
 from app.commerce.states import QuoteAction, next_status
 
-__all__ = ["Approval", "Cart", "CommerceBackend", "Company", "Employee", "LineItem", "Quote", "QuoteAction",
+__all__ = ["Approval", "Cart", "CommerceBackend", "Company", "Customer", "Employee", "LineItem", "Quote", "QuoteAction",
            "QuoteStatus", "Variant", "next_status"]

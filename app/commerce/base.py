@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from app.commerce.models import Approval, Cart, Company, Employee, Quote, Variant
+from app.commerce.models import Approval, Cart, Company, Customer, Employee, Quote, Variant
 from app.commerce.states import QuoteAction
 
 
@@ -28,6 +28,15 @@ class CommerceBackend(Protocol):
         """Companies whose name contains ``text`` (accent/case-folded) or whose CNPJ (digits
         only) equals it: how a sales rep names a client ("Solar BH", "12.345.678/0001-90")."""
         ...
+
+    # people (pessoa física) who buy without a company
+    def find_customer(self, name: str, cpf: str | None = None, email: str | None = None) -> Customer | None:
+        """The customer already on file with this CPF (digits), else with this e-mail, else
+        ``None``. ``name`` narrows the search where the backend cannot filter on the CPF."""
+        ...
+
+    def create_customer(self, name: str, cpf: str | None = None, email: str | None = None,
+                        phone: str | None = None) -> Customer: ...
 
     def create_employee(self, company_id: str, customer_id: str, spending_limit_brl: float | None = None,
                         is_admin: bool = False) -> Employee: ...

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from app.catalog.repository import CatalogRepository
 from app.commerce.models import (
-    Approval, ApprovalStatus, Cart, Company, Employee, LineItem, Quote, QuoteMessage, QuoteStatus, Variant,
+    Approval, ApprovalStatus, Cart, Company, Customer, Employee, LineItem, Quote, QuoteMessage, QuoteStatus, Variant,
 )
 from app.commerce.states import QuoteAction, next_status
 from app.core.errors import Conflict, InvalidInput, NotFound
@@ -38,6 +38,10 @@ CREATE TABLE IF NOT EXISTS approvals (id TEXT PRIMARY KEY, cart_id TEXT NOT NULL
     status TEXT NOT NULL, handled_by TEXT);
 CREATE TABLE IF NOT EXISTS quotes (id TEXT PRIMARY KEY, cart_id TEXT NOT NULL UNIQUE, status TEXT NOT NULL,
     customer_id TEXT, company_id TEXT, items TEXT NOT NULL, total REAL NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS customers (id TEXT PRIMARY KEY, name TEXT NOT NULL, cpf TEXT, email TEXT, phone TEXT,
+    created_at TEXT NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS customers_cpf ON customers (cpf) WHERE cpf IS NOT NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS customers_email ON customers (email) WHERE email IS NOT NULL;
 CREATE TABLE IF NOT EXISTS quote_messages (id TEXT PRIMARY KEY, quote_id TEXT NOT NULL, text TEXT NOT NULL,
     author TEXT NOT NULL, created_at TEXT NOT NULL);
 """
@@ -120,6 +124,38 @@ class LocalCommerce:
             raise NotFound(f"Empresa '{company_id}' não encontrada.", hint="Confira o company_id do comprador.")
         return Company(id=row[0], name=row[1], email=row[2], requires_admin_approval=bool(row[3]),
                        spending_limit_needs_approval=True)
+
+    # -- people (pessoa física) ----------------------------------------------------------
+
+    _CUSTOMER_COLUMNS = "id, name, cpf, email, phone"
+
+    def find_customer(self, name: str, cpf: str | None = None, email: str | None = None) -> Customer | None:
+        cpf = re.sub(r"\D", "", cpf or "") or None
+        email = email.strip().lower() if email else None
+        with self._connect() as conn:
+            for column, value in (("cpf", cpf), ("email", email)):
+                if value:
+                    row = conn.execute(f"SELECT {self._CUSTOMER_COLUMNS} FROM customers WHERE {column} = ?",
+                                       (value,)).fetchone()
+                    if row is not None:
+                        return Customer(id=row[0], name=row[1], cpf=row[2], email=row[3], phone=row[4])
+        return None
+
+    def create_customer(self, name: str, cpf: str | None = None, email: str | None = None,
+                        phone: str | None = None) -> Customer:
+        """A new customer; one with the same CPF or e-mail that won a concurrent race is returned instead."""
+        customer = Customer(id=_id("cus"), name=name, cpf=re.sub(r"\D", "", cpf or "") or None,
+                            email=email.strip().lower() if email else None, phone=phone)
+        try:
+            with self._connect() as conn:
+                conn.execute("INSERT INTO customers VALUES (?,?,?,?,?,?)",
+                             (customer.id, name, customer.cpf, customer.email, phone, _now()))
+        except sqlite3.IntegrityError:
+            existing = self.find_customer(name, customer.cpf, customer.email)
+            if existing is None:
+                raise
+            return existing
+        return customer
 
     def create_employee(self, company_id: str, customer_id: str, spending_limit_brl: float | None = None,
                         is_admin: bool = False) -> Employee:

@@ -14,6 +14,13 @@ implements them; ``tests/fixtures/medusa/starter_fake.py`` names the source file
   ``POST /admin/companies/{id}/approval-settings {id, requires_admin_approval,
   requires_sales_manager_approval}`` (``id`` = the settings record's) → ``{approvalSettings: [record]}``
 - ``POST /admin/companies/{id}/employees`` → ``{employee}``
+- people who buy without a company (core customer module, ``@medusajs/medusa`` 2.8.4
+  ``api/admin/customers``): ``GET /admin/customers?q=…&email=…&fields=…`` → ``{customers, count,
+  offset, limit}`` (``q`` searches names, e-mail and phone, not metadata: the CPF, kept in
+  ``metadata.cpf``, is matched here); ``POST /admin/customers {email?, first_name?, last_name?,
+  phone?, metadata?}`` → ``{customer}``. E-mail is unique per ``has_account`` (an admin-made
+  customer has none). The quote's cart carries ``metadata.helio_customer_id`` (the store
+  calls act for the service customer, so that is how the person is linked).
 - ``POST /store/carts/{id}/approvals`` (no body) → ``{approvals: [...]}``; only when the
   company's approval settings require one ("No enabled approval types found" otherwise)
 - ``POST /admin/approvals/{id} {status}`` → ``{approval}`` (admin *user* JWT, not the secret key)
@@ -37,7 +44,7 @@ from app.commerce.medusa_http import (
     CommerceUnavailable, Credentials, EmailPassAuth, MedusaHTTP, StaticToken, expect,
 )
 from app.commerce.models import (
-    Approval, ApprovalStatus, Cart, Company, Employee, LineItem, Quote, QuoteMessage, QuoteStatus, Variant,
+    Approval, ApprovalStatus, Cart, Company, Customer, Employee, LineItem, Quote, QuoteMessage, QuoteStatus, Variant,
 )
 from app.commerce.states import QuoteAction, next_status
 from app.core.text import fold_words
@@ -220,6 +227,49 @@ class MedusaCommerce:
         found = [c for c in companies if (len(digits) == 14 and c.tax_id == digits)
                  or (wanted and len(wanted) >= 3 and wanted in fold_words(c.name))]
         return found[:limit]
+
+    # -- people (pessoa física) ------------------------------------------------------------
+
+    _CUSTOMER_FIELDS = "id,email,first_name,last_name,phone,metadata,has_account"
+
+    @staticmethod
+    def _customer(data: dict[str, Any]) -> Customer:
+        name = " ".join(p for p in (data.get("first_name"), data.get("last_name")) if p)
+        cpf = re.sub(r"\D", "", str((data.get("metadata") or {}).get("cpf") or "")) or None
+        return Customer(id=data["id"], name=name or data.get("email") or data["id"], cpf=cpf, email=data.get("email"),
+                        phone=data.get("phone"))
+
+    def _list_customers(self, **params: Any) -> list[Customer]:
+        data = self._call("GET", "/admin/customers", "admin", key="customers",
+                          params={**params, "fields": self._CUSTOMER_FIELDS, "limit": 200})
+        return [self._read("GET /admin/customers", self._customer, c) for c in data or []]
+
+    def find_customer(self, name: str, cpf: str | None = None, email: str | None = None) -> Customer | None:
+        cpf = re.sub(r"\D", "", cpf or "") or None
+        email = email.strip().lower() if email else None
+        if cpf:
+            # ``q`` is one ILIKE per field ("Maria Souza" matches neither first nor last name): the surname
+            surname = (name.split() or [""])[-1]
+            found = next((c for c in self._list_customers(q=surname) if c.cpf == cpf), None)
+            if found is not None:
+                return found
+        if email:
+            return next((c for c in self._list_customers(email=email) if (c.email or "").lower() == email), None)
+        return None
+
+    def create_customer(self, name: str, cpf: str | None = None, email: str | None = None,
+                        phone: str | None = None) -> Customer:
+        first, _, last = name.strip().partition(" ")
+        body: dict[str, Any] = {"first_name": first, **({"last_name": last.strip()} if last.strip() else {})}
+        if email:
+            body["email"] = email.strip().lower()
+        if phone:
+            body["phone"] = phone
+        cpf = re.sub(r"\D", "", cpf or "") or None
+        if cpf:
+            body["metadata"] = {"cpf": cpf}
+        data = self._call("POST", "/admin/customers", "admin", key="customer", json=body)
+        return self._read("POST /admin/customers", self._customer, data)
 
     def _delete_company(self, company_id: str) -> None:
         try:

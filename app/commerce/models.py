@@ -71,6 +71,16 @@ class Company(BaseModel):
                            "checks the limit only when the order is placed, so there it is a warning")
 
 
+class Customer(BaseModel):
+    """A person who buys without a company (pessoa física): the commerce backend's customer."""
+
+    id: str
+    name: str
+    cpf: str | None = Field(None, description="CPF (só dígitos)")
+    email: str | None = None
+    phone: str | None = Field(None, description="telefone com DDD (só dígitos)")
+
+
 class Employee(BaseModel):
     id: str
     company_id: str

@@ -184,6 +184,13 @@ def _items_section(q: DraftQuote, s: _Styles) -> list:
     return out
 
 
+def _client_line(quote: DraftQuote) -> str:
+    """A person buying without a company (pessoa física): the name and the masked CPF."""
+    person = quote.customer
+    cpf = f" (CPF {person.cpf_masked})" if person.cpf_masked else ""
+    return f"Cliente: {person.name}{cpf} · pessoa física"
+
+
 def render_proposal(quote: DraftQuote) -> bytes:
     """The proposal PDF of ``quote`` (bytes)."""
     s = _Styles()
@@ -197,8 +204,8 @@ def render_proposal(quote: DraftQuote) -> bytes:
         s.p("Proposta comercial — sistema fotovoltaico", s.h1),
         s.p(f"Orçamento {quote.id} · emitido em {quote.created_at[:10]} · válido até "
             f"{quote.valid_until.strftime('%d/%m/%Y')} · situação: {quote.status_label}"),
-        s.p(f"Cliente: {customer}" + (f" · Integrador: {quote.company_name}" if quote.end_customer_name and
-                                      quote.company_name else "")),
+        s.p(_client_line(quote) if quote.customer else f"Cliente: {customer}" + (
+            f" · Integrador: {quote.company_name}" if quote.end_customer_name and quote.company_name else "")),
     ]
     if sizing is not None:
         story += _system_section(quote, sizing, s)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.commerce.models import LineItem, QuoteStatus
 from app.financing.simulate import FinancingComparison
@@ -16,10 +16,49 @@ class QuoteItemIn(BaseModel):
     quantity: int = Field(ge=1, le=100_000)
 
 
+_ONE_OF = "informe company_id (empresa) ou customer (pessoa física), um dos dois"
+
+
+class CustomerIn(BaseModel):
+    """A person (pessoa física) who buys without a company: the name and at least one of CPF,
+    e-mail or phone. Created in the commerce backend with the quote, or reused when one with
+    this CPF (else e-mail) is already on file."""
+
+    model_config = ConfigDict(json_schema_extra={"anyOf": [{"required": ["cpf"]}, {"required": ["email"]},
+                                                           {"required": ["phone"]}]})
+
+    name: str = Field(min_length=2, max_length=200, pattern=r"\S", description="nome completo")
+    # typed ``str`` with no default in the schema: absent means not given (null is not a value here)
+    cpf: str = Field(None, pattern=r"^\d{3}\.?\d{3}\.?\d{3}-?\d{2}$",  # type: ignore[assignment]
+                     description="CPF, com ou sem pontuação; os dígitos verificadores são conferidos")
+    email: str = Field(None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")  # type: ignore[assignment]
+    phone: str = Field(None, max_length=20, pattern=r"^\+?[\d\s().-]{8,20}$",  # type: ignore[assignment]
+                       description="telefone com DDD")
+
+    @model_validator(mode="after")
+    def _one_contact(self) -> CustomerIn:
+        if not (self.cpf or self.email or self.phone):
+            raise ValueError("informe ao menos um de cpf, email ou phone")
+        return self
+
+
 class BuyerIn(BaseModel):
-    company_id: str = Field(min_length=1, description="empresa compradora (integrador) no backend de comércio")
+    """Who buys: a company (``company_id``) or a person without a company (``customer``), one of the two."""
+
+    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["company_id"]},
+                                                           {"required": ["customer"]}]})
+
+    company_id: str = Field(None, min_length=1,  # type: ignore[assignment]
+                            description="empresa compradora (integrador) no backend de comércio; ou customer")
+    customer: CustomerIn = Field(None, description="pessoa física sem empresa; ou company_id")  # type: ignore[assignment]
     employee_id: str | None = Field(None, description="funcionário comprador: o limite de gastos dele é verificado")
     end_customer_name: str | None = Field(None, max_length=200, description="cliente final, para a proposta")
+
+    @model_validator(mode="after")
+    def _company_or_person(self) -> BuyerIn:
+        if (self.company_id is None) == (self.customer is None):
+            raise ValueError(_ONE_OF)
+        return self
 
 
 class FinancingIn(BaseModel):
@@ -78,8 +117,9 @@ class DraftQuote(BaseModel):
     status_label: str
     backend: str
     cart_id: str
-    company_id: str
+    company_id: str | None = Field(None, description="empresa compradora; vazio quando o orçamento é para uma pessoa")
     company_name: str | None = None
+    customer: QuoteCustomer | None = Field(None, description="pessoa física compradora, quando não há empresa")
     employee_id: str | None = None
     end_customer_name: str | None = None
     items: list[QuoteLine]
@@ -101,6 +141,17 @@ class DraftQuote(BaseModel):
         None, description="quem criou: pessoa do provedor de identidade (sub, name, email) ou chave de API (key_id)")
 
 
+class QuoteCustomer(BaseModel):
+    """The person a quote is for (pessoa física), as quotes show it: the CPF masked."""
+
+    id: str | None = Field(None, description="cliente no backend de comércio (na prévia: o já cadastrado, se houver)")
+    name: str
+    cpf_masked: str | None = Field(None, description="CPF mascarado (***.982.247-**)")
+    email: str | None = None
+    phone: str | None = None
+    existing: bool = Field(False, description="já estava cadastrado (reaproveitado, nada novo criado)")
+
+
 class QuotePreview(BaseModel):
     """What a quote would contain, before anything is created (shown for confirmation)."""
 
@@ -112,3 +163,4 @@ class QuotePreview(BaseModel):
     warnings: list[str]
     sizing_id: str | None
     design_label: str | None
+    customer: QuoteCustomer | None = None

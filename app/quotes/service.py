@@ -4,24 +4,32 @@ Steps: items from the chosen design → price and availability from the backend 
 buyer's spending limit (over it, or a company that requires it → the quote is created
 *needing approval*, as Medusa B2B does) → cart with bulk items → quote → financing
 simulation on the system's value → record with validity date, sizing snapshot and terms.
+
+The buyer is a company (``buyer.company_id``) or a person without one (``buyer.customer``,
+pessoa física): the CPF's check digits are verified, the customer on file with that CPF
+(else e-mail) is reused, and a new one is created only by :meth:`QuoteService.create`, after
+every other check (a preview writes nothing). A person has no spending limit or approvals.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 from app.commerce.base import CommerceBackend
-from app.commerce.models import ApprovalStatus, Company, Employee, Variant
+from app.commerce.models import ApprovalStatus, Company, Customer, Employee, Variant
+from app.commerce.people import mask_cpf, normalize_phone, valid_cpf, valid_email
 from app.commerce.states import STATUS_LABEL, QuoteAction
 from app.core.errors import Conflict, HelioError, InvalidInput
-from app.core.text import format_brl
+from app.core.text import fold_words, format_brl
 from app.financing.rules import CreditLineBook
 from app.financing.simulate import FinancingComparison, FinancingRequest, simulate_financing
 from app.quotes.models import (
-    ApprovalInfo, CreateQuoteRequest, DraftQuote, MerchantOffer, QuoteItemIn, QuoteLine, QuotePreview,
+    ApprovalInfo, CreateQuoteRequest, CustomerIn, DraftQuote, MerchantOffer, QuoteCustomer, QuoteItemIn, QuoteLine,
+    QuotePreview,
 )
 from app.quotes.sizing_link import SizingLookup, load_sizing, pick_design
 from app.quotes.store import QuoteRecordStore
@@ -123,20 +131,67 @@ class QuoteService:
         return [f"total de {format_brl(total)} passa o limite de gastos do comprador ({limit}) em {excess}: "
                 "o pedido só será finalizado com o limite ajustado"]
 
+    # -- a person (pessoa física) as the buyer ---------------------------------------------
+
+    @staticmethod
+    def _checked_person(person: CustomerIn) -> tuple[str, str | None, str | None, str | None]:
+        """(name, CPF digits, e-mail, phone digits) after the checks a schema cannot make."""
+        field = "buyer.customer."
+        if person.cpf and not valid_cpf(person.cpf):
+            raise InvalidInput(f"CPF inválido em '{field}cpf': {person.cpf} (os dígitos verificadores não conferem).",
+                               hint="Confira o CPF com o cliente, ou informe e-mail ou telefone no lugar dele.",
+                               fields=[{"field": field + "cpf", "message": "CPF inválido"}])
+        if person.email and not valid_email(person.email):
+            raise InvalidInput(f"E-mail inválido em '{field}email': {person.email}.", hint="Confira o e-mail.",
+                               fields=[{"field": field + "email", "message": "e-mail inválido"}])
+        phone = normalize_phone(person.phone) if person.phone else None
+        if person.phone and phone is None:
+            raise InvalidInput(f"Telefone inválido em '{field}phone': {person.phone}.",
+                               hint="Informe o telefone com DDD: (11) 98765-4321.",
+                               fields=[{"field": field + "phone", "message": "telefone inválido"}])
+        cpf = re.sub(r"\D", "", person.cpf) if person.cpf else None
+        return " ".join(person.name.split()), cpf, person.email.strip().lower() if person.email else None, phone
+
+    def _person(self, req: CreateQuoteRequest, create: bool) -> tuple[QuoteCustomer | None, list[str]]:
+        """The buying person: the customer on file with this CPF (else e-mail), or — only when
+        ``create`` — a new one. ``(None, [])`` when the buyer is a company."""
+        if req.buyer.customer is None:
+            return None, []
+        if req.buyer.employee_id:
+            raise InvalidInput("employee_id é de uma empresa e não se aplica a uma pessoa física (buyer.customer).",
+                               hint="Envie só buyer.customer, sem employee_id.")
+        name, cpf, email, phone = self._checked_person(req.buyer.customer)
+        found = self.commerce.find_customer(name, cpf, email)
+        if found is not None and cpf and found.cpf and found.cpf != cpf:
+            raise Conflict(f"O e-mail {email} já está cadastrado para outra pessoa (CPF {mask_cpf(found.cpf)}).",
+                           hint="Confira o e-mail, ou informe outro contato (telefone) para esta pessoa.")
+        warnings = []
+        if found is not None and fold_words(found.name) != fold_words(name):
+            warnings.append(f"cliente já cadastrado como {found.name}: o orçamento usa esse cadastro")
+        customer: Customer | None = found
+        if found is None and create:
+            customer = self.commerce.create_customer(name, cpf, email, phone)
+        shown = customer or Customer(id="", name=name, cpf=cpf, email=email, phone=phone)
+        return QuoteCustomer(id=shown.id or None, name=shown.name, cpf_masked=mask_cpf(shown.cpf or cpf),
+                             email=shown.email or email, phone=shown.phone or phone,
+                             existing=found is not None), warnings
+
     def preview(self, req: CreateQuoteRequest) -> QuotePreview:
         """Everything a quote would contain, checked against the backend, without creating it."""
         items, sizing, label, sizing_prices = self._items_and_sizing(req)
         priced, warnings = self._price(items, sizing_prices, req.allow_unavailable)
-        company = self.commerce.get_company(req.buyer.company_id)
-        employee = self.commerce.get_employee(company.id, req.buyer.employee_id) if req.buyer.employee_id else None
+        person, person_warnings = self._person(req, create=False)
+        company = self.commerce.get_company(req.buyer.company_id) if person is None else None
+        employee = self.commerce.get_employee(company.id, req.buyer.employee_id) \
+            if company is not None and req.buyer.employee_id else None
         lines = [line for _, line in priced]
         equipment = round(sum(l.total_brl for l in lines), 2)
         installation = self._installation(sizing, req.design)
-        approval = self._approval_needed(company, employee, equipment)
+        approval = self._approval_needed(company, employee, equipment) if company else ApprovalInfo(required=False)
         return QuotePreview(items=lines, equipment_total_brl=equipment, installation_brl=installation,
-                            system_total_brl=round(equipment + (installation or 0.0), 2),
-                            approval=approval, warnings=warnings + self._limit_warning(approval, equipment),
-                            sizing_id=req.sizing_id, design_label=label)
+                            system_total_brl=round(equipment + (installation or 0.0), 2), approval=approval,
+                            warnings=warnings + person_warnings + self._limit_warning(approval, equipment),
+                            sizing_id=req.sizing_id, design_label=label, customer=person)
 
     @staticmethod
     def _installation(sizing: SizingResult | None, design: str) -> float | None:
@@ -165,20 +220,30 @@ class QuoteService:
     def _create(self, req: CreateQuoteRequest, created_by: dict[str, str | None] | None = None) -> DraftQuote:
         items, sizing, label, sizing_prices = self._items_and_sizing(req)
         priced, warnings = self._price(items, sizing_prices, req.allow_unavailable)
-        company = self.commerce.get_company(req.buyer.company_id)
-        employee = self.commerce.get_employee(company.id, req.buyer.employee_id) if req.buyer.employee_id else None
+        if req.buyer.customer is not None:  # a person: checked now, created only after every other check
+            self._checked_person(req.buyer.customer)
+        company = self.commerce.get_company(req.buyer.company_id) if req.buyer.customer is None else None
+        employee = self.commerce.get_employee(company.id, req.buyer.employee_id) \
+            if company is not None and req.buyer.employee_id else None
         # financing input errors surface before anything is created (re-run below on the backend's total)
         self._financing(req, round(sum(line.total_brl for _, line in priced)
                                    + (self._installation(sizing, req.design) or 0.0), 2))
+        # a person's customer record is kept even if the cart fails below: a retry reuses it
+        person, person_warnings = self._person(req, create=True)
+        warnings = warnings + person_warnings
         valid_until = self.today() + timedelta(days=self.validity_days)
         metadata = {"helio_valid_until": valid_until.isoformat()}
         if req.sizing_id:
             metadata["helio_sizing_id"] = req.sizing_id
-        cart = self.commerce.create_cart(company_id=company.id, customer_id=employee.customer_id if employee else None,
-                                         metadata=metadata)
+        if person is not None:
+            metadata["helio_customer_id"] = person.id or ""
+        cart = self.commerce.create_cart(
+            company_id=company.id if company else None,
+            customer_id=employee.customer_id if employee else (person.id if person else None), metadata=metadata)
         try:  # until the quote exists, a failure undoes the cart: nothing is left half-made
             cart = self.commerce.add_line_items(cart.id, [(v.id, line.quantity) for v, line in priced])
-            approval = self._approval_needed(company, employee, cart.total_brl)
+            approval = self._approval_needed(company, employee, cart.total_brl) if company \
+                else ApprovalInfo(required=False)
             if approval.required:
                 requested = self.commerce.request_approval(cart.id)
                 approval = approval.model_copy(update={"approval_id": requested.id, "status": requested.status.value})
@@ -198,7 +263,8 @@ class QuoteService:
         financing = self._financing(req, system_total)
         record = DraftQuote(
             id=quote.id, status=quote.status, status_label=STATUS_LABEL[quote.status], backend=self.commerce.name,
-            cart_id=cart.id, company_id=company.id, company_name=company.name,
+            cart_id=cart.id, company_id=company.id if company else None, company_name=company.name if company else None,
+            customer=person,
             employee_id=employee.id if employee else None, end_customer_name=req.buyer.end_customer_name,
             items=lines, equipment_total_brl=cart.total_brl, installation_brl=installation,
             system_total_brl=system_total, valid_until=valid_until,

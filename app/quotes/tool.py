@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+
 from app.core.errors import HelioError
-from app.quotes.models import BuyerIn, CreateQuoteRequest, FinancingIn, QuoteItemIn
+from app.quotes.models import BuyerIn, CreateQuoteRequest, CustomerIn, FinancingIn, QuoteItemIn
 from app.quotes.service import QuoteService
 
 ALLOWED_ROLES = ("sales_rep", "admin")
@@ -20,7 +22,7 @@ def create_draft_quote_for_chat(
     service: QuoteService,
     role: str,
     confirmed: bool,
-    company_id: str,
+    company_id: str | None = None,
     sizing_id: str | None = None,
     items: list[dict[str, Any]] | None = None,
     employee_id: str | None = None,
@@ -29,9 +31,11 @@ def create_draft_quote_for_chat(
     down_payment_brl: float = 0.0,
     idempotency_key: str | None = None,
     created_by: dict[str, str | None] | None = None,
+    customer: CustomerIn | dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Create a draft quote in the commerce backend from a sizing (``sizing_id``) or explicit
-    ``items`` ([{"sku", "quantity"}]) for the buying ``company_id``. First call with
+    ``items`` ([{"sku", "quantity"}]) for the buying ``company_id`` or, without a company, for
+    a person (``customer``: name and CPF, e-mail or phone). First call with
     ``confirmed=False``: returns the summary (items, totals in R$, approval needed) to show
     the user. Call again with ``confirmed=True`` only after the user explicitly agrees.
     Sales-rep sessions only."""
@@ -39,9 +43,11 @@ def create_draft_quote_for_chat(
         return {"ok": False, "error": "Só um representante de vendas pode criar orçamentos. "
                                       "Posso dimensionar o sistema e simular o financiamento."}
     try:
+        buyer = {"company_id": company_id, "employee_id": employee_id, "end_customer_name": end_customer_name,
+                 "customer": customer.model_dump(exclude_none=True) if isinstance(customer, CustomerIn) else customer}
         request = CreateQuoteRequest(
             sizing_id=sizing_id, items=[QuoteItemIn(**i) for i in items] if items else None,
-            buyer=BuyerIn(company_id=company_id, employee_id=employee_id, end_customer_name=end_customer_name),
+            buyer=BuyerIn.model_validate({k: v for k, v in buyer.items() if v is not None}),
             financing=FinancingIn(term_months=term_months, down_payment_brl=down_payment_brl),
         )
         if not confirmed:
@@ -57,10 +63,16 @@ def create_draft_quote_for_chat(
                         "approval_required": preview.approval.required,
                         "approval_reasons": preview.approval.reasons,
                         "warnings": preview.warnings,
+                        **({"customer": preview.customer.model_dump()} if preview.customer else {}),
                     }}
         quote, created = service.create(request, idempotency_key, created_by)
     except HelioError as exc:
         return {"ok": False, "error": exc.message, "hint": exc.hint}
+    except ValidationError as exc:  # e.g. a company and a person at once, or a person with no contact
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "buyer"
+        return {"ok": False, "error": f"Argumento inválido '{where}': {first.get('msg', '').removeprefix('Value error, ')}.",
+                "hint": "Informe company_id (empresa) ou customer (pessoa física: nome e CPF, e-mail ou telefone)."}
     best = quote.financing.options[0] if quote.financing and quote.financing.options else None
     return {
         "ok": True, "created": created, "quote_id": quote.id, "status": quote.status.value,
@@ -68,6 +80,7 @@ def create_draft_quote_for_chat(
         "system_total_brl": quote.system_total_brl, "valid_until": quote.valid_until.isoformat(),
         "approval_required": quote.approval.required, "approval_reasons": quote.approval.reasons,
         "proposal_url": f"/v1/quotes/{quote.id}/proposal.pdf",
+        **({"customer": quote.customer.model_dump()} if quote.customer else {}),
         "best_financing": None if best is None else {
             "lender": best.lender, "first_payment_brl": best.first_payment_brl, "n_installments": best.n_installments,
             "cet_annual_pct": best.cet_annual_pct},

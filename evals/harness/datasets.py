@@ -212,6 +212,10 @@ def _check_value(path: Path, line: int | None, where: str, value: Any, companies
         return
     if isinstance(value, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
         return
+    if isinstance(value, dict) and value:  # an object argument (a quote's customer): each field as above
+        for key, inner in value.items():
+            _check_value(path, line, f"{where}.{key}", inner, companies)
+        return
     raise DatasetError(path, line, f"{where}: valor de tipo não suportado {value!r}")
 
 

@@ -3,8 +3,9 @@ with per-type argument comparison, ragas ID-based context recall/precision, and 
 checks (numbers grounded, clarification, refusals, facts, latency).
 
 Argument comparison (:func:`same_value`): numbers equal within 1 % (relative), strings
-equal once accents, case and punctuation are folded, lists element-wise. ragas compares
-argument values as exact strings, so the sample builder (:func:`canonical_args`) replaces a
+equal once accents, case and punctuation are folded, lists element-wise, objects (a quote's
+``customer``) field by field with the same subset rule. ragas compares argument values as
+exact strings, so the sample builder (:func:`canonical_args`) replaces a
 predicted value with the reference value when they are the same by these rules, and keeps
 only the reference's argument names (expectations are subsets: an argument the dataset does
 not list is free). The same samples then feed ``ToolCallAccuracy`` and ``ToolCallF1``.
@@ -60,6 +61,8 @@ def same_value(expected: Any, got: Any) -> bool:
         return isinstance(got, list) and len(expected) == len(got) and all(map(same_value, expected, got))
     if isinstance(expected, str):
         return isinstance(got, (str, int, float)) and fold_text(expected) == fold_text(str(got))
+    if isinstance(expected, dict):  # an object argument (a quote's customer): the same subset rule inside
+        return isinstance(got, dict) and all(k in got and same_value(v, got[k]) for k, v in expected.items())
     return expected == got
 
 
@@ -74,8 +77,8 @@ def canonical_args(expected: dict[str, Any], got: dict[str, Any]) -> dict[str, A
 
 
 def _hashable(value: Any) -> Any:
-    if isinstance(value, list):
-        return json.dumps(value)
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
     return value
 
 
