@@ -23,6 +23,9 @@ from app.core.metrics import record_cache
 
 class Cache(Protocol):
     backend: str
+    # True when every call is a dict lookup in this process (no network, no disk): async code
+    # may then call it on the event loop instead of hopping to a worker thread.
+    in_process: bool
 
     def get_json(self, key: str) -> Any | None: ...
 
@@ -51,6 +54,7 @@ class MemoryCache:
     """In-process cache for a single worker (the embedded default)."""
 
     backend = "memory"
+    in_process = True
 
     def __init__(self, max_items: int = 10_000) -> None:
         self._data: dict[str, tuple[float | None, str]] = {}
@@ -108,6 +112,7 @@ class RedisCache:
     """Redis-backed cache; shared by every API replica."""
 
     backend = "redis"
+    in_process = False
 
     def __init__(self, url: str | None = None, prefix: str = "helio:", timeout_s: float = 2.0, *,
                  sentinels: list[str] | None = None, master: str | None = None, db: int = 0) -> None:
@@ -185,6 +190,8 @@ class FallbackCache:
         self._errors = (redis.RedisError, OSError)
         self._log = logging.getLogger("helio.cache")
         self.degraded_reason: str | None = None
+
+    in_process = False  # Redis first, always: even degraded, each call tries it once
 
     @property
     def backend(self) -> str:

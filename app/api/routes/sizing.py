@@ -17,7 +17,9 @@ from app.api.errors import describe_errors
 from app.api.deps import CacheDep, CatalogDep, GzipMemoDep, SettingsDep
 from app.core.errors import InvalidInput
 from app.sizing.models import SizingRequest, SizingResult
-from app.sizing.service import SizingJSON, load_stored_json, size_json, size_with_weather_file_json
+from app.sizing.service import (
+    SizingJSON, load_stored_json, lookup_json, size_json, size_with_weather_file_json,
+)
 from app.sizing.summary import SizingSummary
 from app.sizing.weather import MAX_BYTES
 
@@ -132,7 +134,11 @@ async def post_sizing(request: Request, catalog: CatalogDep, cache: CacheDep, se
         out = await run_in_threadpool(size_with_weather_file_json, body, catalog, cache, ttl, data, name, detail)
     else:
         body = _parse(await request.body())
-        out = await run_in_threadpool(size_json, body, catalog, cache, ttl, detail)
+        # A hit in an in-process cache is served right here; a thread hop per request (16 at
+        # once) cost more than the whole lookup and queued requests behind the GIL.
+        lookup = lookup_json(body, catalog, cache, detail) if getattr(cache, "in_process", False) else None
+        out = (lookup.found if lookup is not None else None) or await run_in_threadpool(
+            size_json, body, catalog, cache, ttl, detail, lookup)
     return _json(out, request, settings, gzip_memo, **{"X-Cache": "hit" if out.hit else "miss"})
 
 
