@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.compression import json_response
 from app.api.deps import CatalogDep, GzipMemoDep, SettingsDep
+from app.api.page_route import KeptPageRoute, remember_query
 from app.catalog.models import Category, Phase, Product, ProductPage, ProductQuery
 from app.core.errors import InvalidInput, NotFound
 
@@ -23,7 +24,6 @@ def _check_range(name: str, low: float | None, high: float | None) -> None:
         )
 
 
-@router.get("", response_model=ProductPage, summary="Lista produtos do catálogo com filtros")
 async def list_products(
     request: Request,
     catalog: CatalogDep,
@@ -80,7 +80,13 @@ async def list_products(
             body = await run_in_threadpool(search_json, query)
         else:
             body = (await run_in_threadpool(catalog.search, query)).model_dump_json().encode()
+    remember_query(request, query)  # this query string is valid: next time KeptPageRoute skips its parameters
     return json_response(body, request, gzip_memo, settings.api.gzip_min_bytes)
+
+
+# Declared here rather than with a decorator: only the listing gets the route class.
+router.add_api_route("", list_products, methods=["GET"], response_model=ProductPage,
+                     summary="Lista produtos do catálogo com filtros", route_class_override=KeptPageRoute)
 
 
 @router.get("/{product_id}", response_model=Product, summary="Um produto pelo id")

@@ -33,7 +33,7 @@ DetailQuery = Annotated[Literal["summary", "full"], Query(
 def _json(out: SizingJSON, request: Request, settings, gzip_memo, **headers: str) -> Response:
     """The stored bytes as they are: nothing is parsed or validated on the way out; gzipped
     once per ETag for clients that accept it."""
-    return json_response(out.body, request, gzip_memo, settings.api.gzip_min_bytes, out.etag, headers)
+    return json_response(out.body, request, gzip_memo, settings.api.gzip_min_bytes, headers=headers)
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:
@@ -153,6 +153,7 @@ async def get_sizing(sizing_id: str, cache: CacheDep, settings: SettingsDep, req
     """
     out = await run_in_threadpool(load_stored_json, sizing_id, cache, detail,
                                   ttl_s=settings.redis.sizing_cache_ttl_s)
-    if _matches(request.headers.get("if-none-match"), out.etag):
-        return Response(status_code=304, headers={"ETag": out.etag, "Cache-Control": "no-cache"})
+    etag = gzip_memo.etag(out.body)  # = out.etag, digested once per stored body
+    if _matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": "no-cache"})
     return _json(out, request, settings, gzip_memo, **{"Cache-Control": "no-cache"})
