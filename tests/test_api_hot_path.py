@@ -73,6 +73,22 @@ def test_a_cached_sizing_is_sent_as_stored_without_a_worker_thread(client, threa
     assert thread_hops == []
 
 
+def test_a_repeated_sizing_skips_fastapis_pass_and_bad_bodies_still_get_their_422(client, monkeypatch):
+    runs = []
+    real = sizing.remember
+    monkeypatch.setattr(sizing, "remember", lambda request, detail: (runs.append(detail), real(request, detail)))
+    stored = json.dumps({"sizing_id": "y"})
+    _stored_summary(client, stored)
+    answers = [client.post("/v1/sizing", json=BODY) for _ in range(3)]
+    assert [r.content for r in answers] == [stored.encode()] * 3
+    assert all(r.headers["X-Cache"] == "hit" and r.headers["x-request-id"] for r in answers)
+    assert runs == ["summary"]  # the endpoint ran once; then the route answered by itself
+    for _ in range(2):
+        bad = client.post("/v1/sizing", json={**BODY, "consumption": {"monthly_kwh": "muito"}})
+        assert bad.status_code == 422 and bad.json()["error"]["code"] == "requisicao_invalida"
+    assert runs == ["summary", "summary", "summary"]  # each bad body went the validated way
+
+
 def test_a_miss_counts_one_lookup_and_goes_to_a_thread(client, thread_hops, monkeypatch):
     looked: list[str] = []
     real_get = MemoryCache.get_raw
@@ -165,8 +181,6 @@ def test_a_router_included_behind_an_auth_dependency_never_takes_the_shortcut(re
 
 
 def test_a_listing_route_with_a_dependency_of_its_own_keeps_it(real_catalog, endpoint_runs):
-    from app.api.page_route import KeptPageRoute
-
     seen = []
 
     async def audit() -> None:
@@ -174,7 +188,7 @@ def test_a_listing_route_with_a_dependency_of_its_own_keeps_it(real_catalog, end
 
     router = APIRouter()
     router.add_api_route("/v1/products", products.list_products, methods=["GET"], dependencies=[Depends(audit)],
-                         route_class_override=KeptPageRoute)
+                         route_class_override=products._KeptPage)
     with TestClient(_bare_app(real_catalog, router)) as c:
         assert [c.get(PAGE).status_code for _ in range(3)] == [200, 200, 200]
     assert len(seen) == 3 and endpoint_runs() == 3

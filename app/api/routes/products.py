@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.api.compression import json_response
-from app.api.deps import CatalogDep, GzipMemoDep, SettingsDep
-from app.api.page_route import KeptPageRoute, remember_query
+from app.api.deps import CatalogDep, GzipMemoDep, SettingsDep, get_catalog, get_gzip_memo, get_settings_dep
+from app.api.shortcut import ShortcutRoute, remember
 from app.catalog.models import Category, Phase, Product, ProductPage, ProductQuery
 from app.core.errors import InvalidInput, NotFound
 
@@ -80,13 +80,26 @@ async def list_products(
             body = await run_in_threadpool(search_json, query)
         else:
             body = (await run_in_threadpool(catalog.search, query)).model_dump_json().encode()
-    remember_query(request, query)  # this query string is valid: next time KeptPageRoute skips its parameters
+    remember(request, query)  # a valid query string: _KeptPage may answer it next time
     return json_response(body, request, gzip_memo, settings.api.gzip_min_bytes)
+
+
+class _KeptPage(ShortcutRoute):
+    """A query string answered before: its page from the catalog's memo (which checks the
+    catalog fingerprint), without FastAPI's pass over the 18 parameters."""
+
+    async def shortcut(self, request: Request, query: ProductQuery) -> Response | None:
+        kept = getattr(await get_catalog(request), "kept_search_json", None)
+        body = kept(query) if kept is not None else None
+        if body is None:
+            return None
+        settings = await get_settings_dep(request)
+        return json_response(body, request, await get_gzip_memo(request), settings.api.gzip_min_bytes)
 
 
 # Declared here rather than with a decorator: only the listing gets the route class.
 router.add_api_route("", list_products, methods=["GET"], response_model=ProductPage,
-                     summary="Lista produtos do catálogo com filtros", route_class_override=KeptPageRoute)
+                     summary="Lista produtos do catálogo com filtros", route_class_override=_KeptPage)
 
 
 @router.get("/{product_id}", response_model=Product, summary="Um produto pelo id")

@@ -14,7 +14,10 @@ from starlette.datastructures import UploadFile
 
 from app.api.compression import json_response
 from app.api.errors import describe_errors
-from app.api.deps import CacheDep, CatalogDep, GzipMemoDep, SettingsDep
+from app.api.deps import (
+    CacheDep, CatalogDep, GzipMemoDep, SettingsDep, get_cache, get_catalog, get_gzip_memo, get_settings_dep,
+)
+from app.api.shortcut import ShortcutRoute, remember
 from app.core.errors import InvalidInput
 from app.sizing.models import SizingRequest, SizingResult
 from app.sizing.service import (
@@ -98,8 +101,6 @@ def _parse(raw: bytes | str, *, site_optional: bool = False) -> SizingRequest:
                                 '"connection": "single_phase"}.', field="request", fields=fields) from None
 
 
-@router.post("/v1/sizing", response_model=SizingSummary | SizingResult,
-             openapi_extra={"requestBody": _REQUEST_BODY})
 async def post_sizing(request: Request, catalog: CatalogDep, cache: CacheDep, settings: SettingsDep,
                       gzip_memo: GzipMemoDep, detail: DetailQuery = "summary") -> Response:
     """Dimensiona um sistema fotovoltaico conectado à rede com equipamentos em estoque.
@@ -117,8 +118,9 @@ async def post_sizing(request: Request, catalog: CatalogDep, cache: CacheDep, se
     Por padrão volta o resumo (``SizingSummary``); ``?detail=full`` devolve o resultado
     completo (``SizingResult``). Respostas acima de ~1 KB vão comprimidas (gzip) a quem aceita.
     """
-    ttl = settings.redis.sizing_cache_ttl_s
-    if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+    remember(request, detail)  # a valid query string: _CachedSizing may take the next one like it
+    if not _is_json(request):
+        ttl = settings.redis.sizing_cache_ttl_s
         async with request.form(max_files=1, max_fields=4, max_part_size=MAX_BYTES) as form:
             upload, raw = form.get("weather"), form.get("request")
             if not isinstance(upload, UploadFile):
@@ -132,14 +134,43 @@ async def post_sizing(request: Request, catalog: CatalogDep, cache: CacheDep, se
             data = await upload.read(MAX_BYTES + 1)
             name = upload.filename or "arquivo"
         out = await run_in_threadpool(size_with_weather_file_json, body, catalog, cache, ttl, data, name, detail)
-    else:
-        body = _parse(await request.body())
-        # A hit in an in-process cache is served right here; a thread hop per request (16 at
-        # once) cost more than the whole lookup and queued requests behind the GIL.
-        lookup = lookup_json(body, catalog, cache, detail) if getattr(cache, "in_process", False) else None
-        out = (lookup.found if lookup is not None else None) or await run_in_threadpool(
-            size_json, body, catalog, cache, ttl, detail, lookup)
+        return _json(out, request, settings, gzip_memo, **{"X-Cache": "hit" if out.hit else "miss"})
+    return await _sized(request, _parse(await request.body()), catalog, cache, settings, gzip_memo, detail)
+
+
+def _is_json(request: Request) -> bool:
+    """Everything but multipart is read as the JSON body (as it always was)."""
+    return not request.headers.get("content-type", "").lower().startswith("multipart/form-data")
+
+
+async def _sized(request: Request, body: SizingRequest, catalog, cache, settings, gzip_memo, detail) -> Response:
+    # A hit in an in-process cache is served right here; a thread hop per request (16 at
+    # once) cost more than the whole lookup and queued requests behind the GIL.
+    lookup = lookup_json(body, catalog, cache, detail) if getattr(cache, "in_process", False) else None
+    out = (lookup.found if lookup is not None else None) or await run_in_threadpool(
+        size_json, body, catalog, cache, settings.redis.sizing_cache_ttl_s, detail, lookup)
     return _json(out, request, settings, gzip_memo, **{"X-Cache": "hit" if out.hit else "miss"})
+
+
+class _CachedSizing(ShortcutRoute):
+    """A JSON sizing with a query string validated before: parsed and answered (the cache, or
+    a sizing in a thread) without FastAPI's pass over dependencies and parameters. A body
+    that does not parse goes the normal way, which answers the same 422."""
+
+    async def shortcut(self, request: Request, detail: str) -> Response | None:
+        if not _is_json(request):
+            return None
+        try:
+            body = _parse(await request.body())
+        except RequestValidationError:
+            return None
+        return await _sized(request, body, await get_catalog(request), await get_cache(request),
+                            await get_settings_dep(request), await get_gzip_memo(request), detail)
+
+
+# Declared here rather than with a decorator: only this route gets the route class.
+router.add_api_route("/v1/sizing", post_sizing, methods=["POST"], response_model=SizingSummary | SizingResult,
+                     openapi_extra={"requestBody": _REQUEST_BODY}, route_class_override=_CachedSizing)
 
 
 @router.get("/v1/sizing/{sizing_id}", response_model=SizingSummary | SizingResult,
