@@ -47,7 +47,7 @@ def thread_hops(monkeypatch):
     real = sizing.run_in_threadpool
 
     async def counted(fn, *args, **kwargs):
-        calls.append(fn.__name__)
+        calls.append(getattr(fn, "__name__", type(fn).__name__))
         return await real(fn, *args, **kwargs)
 
     monkeypatch.setattr(sizing, "run_in_threadpool", counted)
@@ -101,6 +101,19 @@ def test_a_miss_counts_one_lookup_and_goes_to_a_thread(client, thread_hops, monk
     assert thread_hops == ["size_json"] and computed == [1]
     summaries = [k for k in looked if k.startswith("sizing-summary:")]
     assert len(summaries) == 1  # the route's lookup is not repeated in the thread
+
+
+def test_a_stored_sizing_by_id_comes_from_the_loop_and_a_304_still_works(client, thread_hops):
+    stored = json.dumps({"sizing_id": "z"})
+    sid = _stored_summary(client, stored)
+    got = client.get(f"/v1/sizing/{sid}")
+    assert got.status_code == 200 and got.content == stored.encode()
+    same = client.get(f"/v1/sizing/{sid}", headers={"If-None-Match": got.headers["ETag"]})
+    assert same.status_code == 304 and same.content == b""
+    assert thread_hops == []
+    gone = client.get(f"/v1/sizing/{'0' * 24}")
+    assert gone.status_code == 404 and gone.json()["error"]["code"]
+    assert thread_hops == ["partial"]  # only the miss looked further (an entry of an older version)
 
 
 def test_size_json_with_a_lookup_does_not_look_again(real_catalog):

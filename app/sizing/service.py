@@ -179,12 +179,20 @@ def load_stored(sid: str, cache: Cache) -> SizingResult:
     return SizingResult.model_validate_json(load_stored_json(sid, cache, "full", ttl_s=0).body)
 
 
-def load_stored_json(sid: str, cache: Cache, detail: Detail = "summary", *, ttl_s: int) -> SizingJSON:
+def find_stored_json(sid: str, cache: Cache, detail: Detail = "summary") -> SizingJSON | None:
+    """The stored bytes of ``detail`` for ``sid`` if they are there (None otherwise, and for a
+    malformed id); as blocking as ``cache.get_raw``."""
+    return _stored(cache, sid, detail) if _ID_RE.match(sid) else None
+
+
+def load_stored_json(sid: str, cache: Cache, detail: Detail = "summary", *, ttl_s: int,
+                     looked: bool = False) -> SizingJSON:
     """A stored result by id as its stored bytes; NotFound (404) with a hint when unknown or
-    expired. ``ttl_s``: lifetime of the summary when it has to be rebuilt from the full result."""
+    expired. ``ttl_s``: lifetime of the summary when it has to be rebuilt from the full result.
+    ``looked``: :func:`find_stored_json` already came back empty (not repeated)."""
     if not _ID_RE.match(sid):
         raise NotFound(f"Id de dimensionamento inválido: {sid!r}.", hint=_NOT_FOUND_HINT)
-    out = _stored_or_sized(cache, sid, ttl_s, detail, None)
+    out = _stored_or_sized(cache, sid, ttl_s, detail, None, looked=looked)
     if out is None:
         raise NotFound(f"Dimensionamento {sid} não encontrado ou expirado.", hint=_NOT_FOUND_HINT)
     return out

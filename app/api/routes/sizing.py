@@ -1,9 +1,10 @@
-"""``POST /v1/sizing`` and ``GET /v1/sizing/{sizing_id}``. Thin: service (in a thread) → result."""
+"""``POST /v1/sizing`` and ``GET /v1/sizing/{sizing_id}``. Thin: a hit in an in-process cache is
+answered on the event loop, anything else by the service in a worker thread."""
 
 from __future__ import annotations
 
 import json
-
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -21,7 +22,7 @@ from app.api.shortcut import ShortcutRoute, remember
 from app.core.errors import InvalidInput
 from app.sizing.models import SizingRequest, SizingResult
 from app.sizing.service import (
-    SizingJSON, load_stored_json, lookup_json, size_json, size_with_weather_file_json,
+    SizingJSON, find_stored_json, load_stored_json, lookup_json, size_json, size_with_weather_file_json,
 )
 from app.sizing.summary import SizingSummary
 from app.sizing.weather import MAX_BYTES
@@ -182,8 +183,9 @@ async def get_sizing(sizing_id: str, cache: CacheDep, settings: SettingsDep, req
     Resumo por padrão, ``?detail=full`` para o completo. A resposta traz ``ETag``; com
     ``If-None-Match`` igual volta 304 sem corpo.
     """
-    out = await run_in_threadpool(load_stored_json, sizing_id, cache, detail,
-                                  ttl_s=settings.redis.sizing_cache_ttl_s)
+    looked = getattr(cache, "in_process", False)  # then looked up here, on the loop (see _sized)
+    out = (find_stored_json(sizing_id, cache, detail) if looked else None) or await run_in_threadpool(
+        partial(load_stored_json, sizing_id, cache, detail, ttl_s=settings.redis.sizing_cache_ttl_s, looked=looked))
     etag = gzip_memo.etag(out.body)  # = out.etag, digested once per stored body
     if _matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers={"ETag": etag, "Cache-Control": "no-cache"})
