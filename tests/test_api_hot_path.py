@@ -214,3 +214,20 @@ def test_etags_are_digested_once_per_body_and_bounded():
     for i in range(10):
         memo.etag(bytes([i]) * 30)
     assert memo._etag_bytes <= 100
+
+
+def test_shortcut_answers_are_still_counted_and_carry_request_ids(client):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def count() -> float:
+        for family in text_string_to_metric_families(client.get("/metrics").text):
+            for s in family.samples:
+                if s.name == "helio_http_requests_total" and s.labels == {
+                        "method": "GET", "route": "/v1/products", "status": "200"}:
+                    return s.value
+        return 0.0
+
+    before = count()
+    answers = [client.get(PAGE, headers={"X-Request-ID": f"pedido-{i}"}) for i in range(4)]
+    assert [r.headers["x-request-id"] for r in answers] == [f"pedido-{i}" for i in range(4)]
+    assert count() - before == 4
