@@ -231,3 +231,14 @@ def test_shortcut_answers_are_still_counted_and_carry_request_ids(client):
     answers = [client.get(PAGE, headers={"X-Request-ID": f"pedido-{i}"}) for i in range(4)]
     assert [r.headers["x-request-id"] for r in answers] == [f"pedido-{i}" for i in range(4)]
     assert count() - before == 4
+
+
+def test_stored_texts_are_encoded_once_and_the_memo_is_bounded():
+    from app.core.cache import _Utf8Memo, utf8
+
+    text = json.dumps({"cidade": "Uberlândia"}, ensure_ascii=False)
+    assert utf8(text) == text.encode() and utf8(text) is utf8(text)
+    memo = _Utf8Memo(max_bytes=400)
+    for i in range(20):
+        assert memo.encode(f"{i:02d}" + "é" * 40) == (f"{i:02d}" + "é" * 40).encode()
+    assert memo._size <= 400 and len(memo._items) < 20

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from app.catalog.repository import CatalogRepository
-from app.core.cache import Cache
+from app.core.cache import Cache, utf8
 from app.core.errors import NotFound
 from app.core.telemetry import span
 from app.sizing.engine import size_system
@@ -82,7 +82,7 @@ def _store(cache: Cache, sid: str, result: SizingResult, ttl_s: int) -> dict[str
 
 def _stored(cache: Cache, sid: str, detail: Detail) -> SizingJSON | None:
     raw = cache.get_raw(summary_key(sid) if detail == "summary" else cache_key(sid))
-    return SizingJSON(sid, raw.encode(), True) if raw is not None else None
+    return SizingJSON(sid, utf8(raw), True) if raw is not None else None
 
 
 def _stored_or_sized(cache: Cache, sid: str, ttl_s: int, detail: Detail,
