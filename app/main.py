@@ -22,6 +22,7 @@ from app.api.middleware import RequestContextMiddleware
 from app.api.routes import chat, companies, financing, health, openai_compat, products, quotes, search, sizing, specs
 from app.api.routes import widget as widget_routes
 from app.core.cache import make_cache
+from app.core.heap import freeze_heap
 from app.core.metrics import process_exited
 from app.core.settings import Settings, get_settings
 from app.core.telemetry import configure_logging, setup_tracing, shutdown_tracing
@@ -94,6 +95,9 @@ def _warm_embedder(state) -> None:
         except Exception as exc:  # noqa: BLE001 - reported by /readyz; searches then fail clearly
             log.warning("Modelo de embeddings indisponível: %s", exc)
             state.searcher_error = f"base de conhecimento indisponível: {exc}"
+            return
+        if state.settings.api.gc_freeze:
+            freeze_heap("embedder")  # the model's modules too (loaded after the lifespan's freeze)
 
     threading.Thread(target=warm, name="embedder-warmup", daemon=True).start()
 
@@ -151,6 +155,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     state.assistant = build_assistant(settings, state.cache, state.catalog, state.searcher, llm=state.llm,
                                       commerce=lambda: state.commerce, quotes=state.quotes)
     state.mcp = _build_mcp(settings, state)
+    if settings.api.gc_freeze:
+        freeze_heap()  # last: everything built above stays out of the collector's full passes
     async with state.mcp.session_manager.run():
         yield
     process_exited(os.getpid())

@@ -188,7 +188,13 @@ def bench_tree(label: str, tree: Path, catalog: Path, tmp: Path, args) -> dict:
         results: dict[str, list[dict]] = {}
         for t in targets:
             load(port, t, 1.0, args.connections)  # warm-up of this route
-            results.setdefault(t.name, []).append(load(port, t, args.duration, args.connections))
+            r = load(port, t, args.duration, args.connections)
+            if r["bytes"] is None:  # wrk does not say: one request shows the body as it travels
+                one = httpx.request(t.method, f"http://127.0.0.1:{port}{t.path}", content=t.body or None,
+                                    headers={"Content-Type": "application/json", **(
+                                        {"Accept-Encoding": "gzip"} if t.gzip else {"Accept-Encoding": "identity"})})
+                r["bytes"] = int(one.headers.get("content-length", len(one.content)))
+            results.setdefault(t.name, []).append(r)
     finally:
         proc.terminate()
         proc.wait(timeout=20)

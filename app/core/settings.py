@@ -199,6 +199,8 @@ class ApiSettings(BaseModel):
                                 "clients that accept it [bytes]; event streams never")
     gzip_level: int = Field(6, ge=1, le=9, description="gzip compression level (6: ~all of level 9's gain, "
                             "a fraction of its CPU)")
+    gc_freeze: bool = Field(True, description="freeze the startup heap out of the garbage collector's full passes "
+                            "once the API is up (each pass over it paused every request for 100+ ms)")
 
     _split_proxies = field_validator("trusted_proxies", mode="before")(_comma_list)
 

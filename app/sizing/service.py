@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from app.catalog.repository import CatalogRepository
-from app.core.cache import Cache
+from app.core.cache import Cache, utf8
 from app.core.errors import NotFound
 from app.core.telemetry import span
 from app.core.text import format_number
@@ -81,12 +81,17 @@ def _store(cache: Cache, sid: str, result: SizingResult, ttl_s: int) -> dict[str
     return texts
 
 
-def _stored_or_sized(cache: Cache, sid: str, ttl_s: int, detail: Detail,
-                     compute: Callable[[], SizingResult] | None) -> SizingJSON | None:
-    """The stored bytes of ``detail`` for ``sid``; else size with ``compute`` (None: only look)."""
+def _stored(cache: Cache, sid: str, detail: Detail) -> SizingJSON | None:
     raw = cache.get_raw(summary_key(sid) if detail == "summary" else cache_key(sid))
-    if raw is not None:
-        return SizingJSON(sid, raw.encode(), True)
+    return SizingJSON(sid, utf8(raw), True) if raw is not None else None
+
+
+def _stored_or_sized(cache: Cache, sid: str, ttl_s: int, detail: Detail,
+                     compute: Callable[[], SizingResult] | None, *, looked: bool = False) -> SizingJSON | None:
+    """The stored bytes of ``detail`` for ``sid``; else size with ``compute`` (None: only look).
+    ``looked``: the caller already found that key missing (so the miss is counted once)."""
+    if not looked and (out := _stored(cache, sid, detail)) is not None:
+        return out
     if detail == "summary":  # stored by a version before summaries: rebuild both keys once
         full = cache.get_raw(cache_key(sid))
         if full is not None:
@@ -122,18 +127,45 @@ def size_and_store(request: SizingRequest, catalog: CatalogRepository, cache: Ca
         return result, False
 
 
+@dataclass(frozen=True)
+class SizingLookup:
+    """The cache lookup of one request: its id, and its stored bytes when they are there."""
+
+    sizing_id: str
+    found: SizingJSON | None
+
+
+def lookup_json(request: SizingRequest, catalog: CatalogRepository, cache: Cache,
+                detail: Detail = "summary") -> SizingLookup:
+    """Only the lookup part of :func:`size_json`: no sizing, no rebuild of an old entry.
+
+    As blocking as the catalog fingerprint (one SQLite row) and ``cache.get_raw``: with an
+    in-process cache (``cache.in_process``) that is a few microseconds, so the API calls it
+    on the event loop and only a miss goes to a worker thread (:func:`size_json` with this
+    lookup). Under 16 concurrent requests the thread hop, not the lookup, was what a cached
+    sizing cost."""
+    with span("sizing.cache_lookup") as current:
+        sid = sizing_id(request, catalog_fingerprint(catalog))
+        found = _stored(cache, sid, detail)
+        if current is not None:
+            current.set_attribute("helio.sizing.cache_hit", found is not None)
+        return SizingLookup(sid, found)
+
+
 def size_json(request: SizingRequest, catalog: CatalogRepository, cache: Cache, ttl_s: int,
-              detail: Detail = "summary") -> SizingJSON:
+              detail: Detail = "summary", lookup: SizingLookup | None = None) -> SizingJSON:
     """Like :func:`size_and_store`, as the stored JSON bytes of ``detail``: a cache hit is
-    served as stored, never parsed or re-validated. Blocking: call it from a worker thread."""
+    served as stored, never parsed or re-validated. ``lookup``: :func:`lookup_json` already
+    done by the caller (not repeated). Blocking: call it from a worker thread."""
     with span("sizing") as current:
-        with span("sizing.cache_lookup"):
-            sid = sizing_id(request, catalog_fingerprint(catalog))
+        if lookup is None:
+            lookup = lookup_json(request, catalog, cache, detail)
+        sid = lookup.sizing_id
 
         def compute() -> SizingResult:
             return size_system(request, catalog).model_copy(update={"sizing_id": sid})
 
-        out = _stored_or_sized(cache, sid, ttl_s, detail, compute)
+        out = lookup.found or _stored_or_sized(cache, sid, ttl_s, detail, compute, looked=True)
         if current is not None:
             current.set_attribute("helio.sizing.cache_hit", out.hit)
         return out
@@ -148,12 +180,20 @@ def load_stored(sid: str, cache: Cache) -> SizingResult:
     return SizingResult.model_validate_json(load_stored_json(sid, cache, "full", ttl_s=0).body)
 
 
-def load_stored_json(sid: str, cache: Cache, detail: Detail = "summary", *, ttl_s: int) -> SizingJSON:
+def find_stored_json(sid: str, cache: Cache, detail: Detail = "summary") -> SizingJSON | None:
+    """The stored bytes of ``detail`` for ``sid`` if they are there (None otherwise, and for a
+    malformed id); as blocking as ``cache.get_raw``."""
+    return _stored(cache, sid, detail) if _ID_RE.match(sid) else None
+
+
+def load_stored_json(sid: str, cache: Cache, detail: Detail = "summary", *, ttl_s: int,
+                     looked: bool = False) -> SizingJSON:
     """A stored result by id as its stored bytes; NotFound (404) with a hint when unknown or
-    expired. ``ttl_s``: lifetime of the summary when it has to be rebuilt from the full result."""
+    expired. ``ttl_s``: lifetime of the summary when it has to be rebuilt from the full result.
+    ``looked``: :func:`find_stored_json` already came back empty (not repeated)."""
     if not _ID_RE.match(sid):
         raise NotFound(f"Id de dimensionamento inválido: {sid!r}.", hint=_NOT_FOUND_HINT)
-    out = _stored_or_sized(cache, sid, ttl_s, detail, None)
+    out = _stored_or_sized(cache, sid, ttl_s, detail, None, looked=looked)
     if out is None:
         raise NotFound(f"Dimensionamento {sid} não encontrado ou expirado.", hint=_NOT_FOUND_HINT)
     return out

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.api.compression import json_response
-from app.api.deps import CatalogDep, GzipMemoDep, SettingsDep
+from app.api.deps import CatalogDep, GzipMemoDep, SettingsDep, get_catalog, get_gzip_memo, get_settings_dep
+from app.api.shortcut import ShortcutRoute, remember
 from app.catalog.models import Category, Phase, Product, ProductPage, ProductQuery
 from app.core.errors import InvalidInput, NotFound
 
@@ -23,7 +24,6 @@ def _check_range(name: str, low: float | None, high: float | None) -> None:
         )
 
 
-@router.get("", response_model=ProductPage, summary="Lista produtos do catálogo com filtros")
 async def list_products(
     request: Request,
     catalog: CatalogDep,
@@ -69,13 +69,37 @@ async def list_products(
         offset=offset,
     )
     # The page as JSON straight from the store (memoised per catalog version there); a store
-    # without that gives its page, dumped once here instead of re-validated by FastAPI.
-    search_json = getattr(catalog, "search_json", None)
-    if search_json is not None:
-        body = await run_in_threadpool(search_json, query)
-    else:
-        body = (await run_in_threadpool(catalog.search, query)).model_dump_json().encode()
+    # without that gives its page, dumped once here instead of re-validated by FastAPI. A
+    # memoised page is sent from the event loop: a thread hop per request cost more than the
+    # lookup itself. Only a miss is searched in a worker thread.
+    kept = getattr(catalog, "kept_search_json", None)
+    body = kept(query) if kept is not None else None
+    if body is None:
+        search_json = getattr(catalog, "search_json", None)
+        if search_json is not None:
+            body = await run_in_threadpool(search_json, query)
+        else:
+            body = (await run_in_threadpool(catalog.search, query)).model_dump_json().encode()
+    remember(request, query)  # a valid query string: _KeptPage may answer it next time
     return json_response(body, request, gzip_memo, settings.api.gzip_min_bytes)
+
+
+class _KeptPage(ShortcutRoute):
+    """A query string answered before: its page from the catalog's memo (which checks the
+    catalog fingerprint), without FastAPI's pass over the 18 parameters."""
+
+    async def shortcut(self, request: Request, query: ProductQuery) -> Response | None:
+        kept = getattr(await get_catalog(request), "kept_search_json", None)
+        body = kept(query) if kept is not None else None
+        if body is None:
+            return None
+        settings = await get_settings_dep(request)
+        return json_response(body, request, await get_gzip_memo(request), settings.api.gzip_min_bytes)
+
+
+# Declared here rather than with a decorator: only the listing gets the route class.
+router.add_api_route("", list_products, methods=["GET"], response_model=ProductPage,
+                     summary="Lista produtos do catálogo com filtros", route_class_override=_KeptPage)
 
 
 @router.get("/{product_id}", response_model=Product, summary="Um produto pelo id")

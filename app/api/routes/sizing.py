@@ -1,9 +1,10 @@
-"""``POST /v1/sizing`` and ``GET /v1/sizing/{sizing_id}``. Thin: service (in a thread) → result."""
+"""``POST /v1/sizing`` and ``GET /v1/sizing/{sizing_id}``. Thin: a hit in an in-process cache is
+answered on the event loop, anything else by the service in a worker thread."""
 
 from __future__ import annotations
 
 import json
-
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -14,10 +15,15 @@ from starlette.datastructures import UploadFile
 
 from app.api.compression import json_response
 from app.api.errors import describe_errors
-from app.api.deps import CacheDep, CatalogDep, GzipMemoDep, SettingsDep
+from app.api.deps import (
+    CacheDep, CatalogDep, GzipMemoDep, SettingsDep, get_cache, get_catalog, get_gzip_memo, get_settings_dep,
+)
+from app.api.shortcut import ShortcutRoute, remember
 from app.core.errors import InvalidInput
 from app.sizing.models import SizingRequest, SizingResult
-from app.sizing.service import SizingJSON, load_stored_json, size_json, size_with_weather_file_json
+from app.sizing.service import (
+    SizingJSON, find_stored_json, load_stored_json, lookup_json, size_json, size_with_weather_file_json,
+)
 from app.sizing.summary import SizingSummary
 from app.sizing.weather import MAX_BYTES
 
@@ -31,7 +37,7 @@ DetailQuery = Annotated[Literal["summary", "full"], Query(
 def _json(out: SizingJSON, request: Request, settings, gzip_memo, **headers: str) -> Response:
     """The stored bytes as they are: nothing is parsed or validated on the way out; gzipped
     once per ETag for clients that accept it."""
-    return json_response(out.body, request, gzip_memo, settings.api.gzip_min_bytes, out.etag, headers)
+    return json_response(out.body, request, gzip_memo, settings.api.gzip_min_bytes, headers=headers)
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:
@@ -96,8 +102,6 @@ def _parse(raw: bytes | str, *, site_optional: bool = False) -> SizingRequest:
                                 '"connection": "single_phase"}.', field="request", fields=fields) from None
 
 
-@router.post("/v1/sizing", response_model=SizingSummary | SizingResult,
-             openapi_extra={"requestBody": _REQUEST_BODY})
 async def post_sizing(request: Request, catalog: CatalogDep, cache: CacheDep, settings: SettingsDep,
                       gzip_memo: GzipMemoDep, detail: DetailQuery = "summary") -> Response:
     """Dimensiona um sistema fotovoltaico conectado à rede com equipamentos em estoque.
@@ -115,8 +119,9 @@ async def post_sizing(request: Request, catalog: CatalogDep, cache: CacheDep, se
     Por padrão volta o resumo (``SizingSummary``); ``?detail=full`` devolve o resultado
     completo (``SizingResult``). Respostas acima de ~1 KB vão comprimidas (gzip) a quem aceita.
     """
-    ttl = settings.redis.sizing_cache_ttl_s
-    if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+    remember(request, detail)  # a valid query string: _CachedSizing may take the next one like it
+    if not _is_json(request):
+        ttl = settings.redis.sizing_cache_ttl_s
         async with request.form(max_files=1, max_fields=4, max_part_size=MAX_BYTES) as form:
             upload, raw = form.get("weather"), form.get("request")
             if not isinstance(upload, UploadFile):
@@ -130,10 +135,43 @@ async def post_sizing(request: Request, catalog: CatalogDep, cache: CacheDep, se
             data = await upload.read(MAX_BYTES + 1)
             name = upload.filename or "arquivo"
         out = await run_in_threadpool(size_with_weather_file_json, body, catalog, cache, ttl, data, name, detail)
-    else:
-        body = _parse(await request.body())
-        out = await run_in_threadpool(size_json, body, catalog, cache, ttl, detail)
+        return _json(out, request, settings, gzip_memo, **{"X-Cache": "hit" if out.hit else "miss"})
+    return await _sized(request, _parse(await request.body()), catalog, cache, settings, gzip_memo, detail)
+
+
+def _is_json(request: Request) -> bool:
+    """Everything but multipart is read as the JSON body (as it always was)."""
+    return not request.headers.get("content-type", "").lower().startswith("multipart/form-data")
+
+
+async def _sized(request: Request, body: SizingRequest, catalog, cache, settings, gzip_memo, detail) -> Response:
+    # A hit in an in-process cache is served right here; a thread hop per request (16 at
+    # once) cost more than the whole lookup and queued requests behind the GIL.
+    lookup = lookup_json(body, catalog, cache, detail) if getattr(cache, "in_process", False) else None
+    out = (lookup.found if lookup is not None else None) or await run_in_threadpool(
+        size_json, body, catalog, cache, settings.redis.sizing_cache_ttl_s, detail, lookup)
     return _json(out, request, settings, gzip_memo, **{"X-Cache": "hit" if out.hit else "miss"})
+
+
+class _CachedSizing(ShortcutRoute):
+    """A JSON sizing with a query string validated before: parsed and answered (the cache, or
+    a sizing in a thread) without FastAPI's pass over dependencies and parameters. A body
+    that does not parse goes the normal way, which answers the same 422."""
+
+    async def shortcut(self, request: Request, detail: str) -> Response | None:
+        if not _is_json(request):
+            return None
+        try:
+            body = _parse(await request.body())
+        except RequestValidationError:
+            return None
+        return await _sized(request, body, await get_catalog(request), await get_cache(request),
+                            await get_settings_dep(request), await get_gzip_memo(request), detail)
+
+
+# Declared here rather than with a decorator: only this route gets the route class.
+router.add_api_route("/v1/sizing", post_sizing, methods=["POST"], response_model=SizingSummary | SizingResult,
+                     openapi_extra={"requestBody": _REQUEST_BODY}, route_class_override=_CachedSizing)
 
 
 @router.get("/v1/sizing/{sizing_id}", response_model=SizingSummary | SizingResult,
@@ -145,8 +183,10 @@ async def get_sizing(sizing_id: str, cache: CacheDep, settings: SettingsDep, req
     Resumo por padrão, ``?detail=full`` para o completo. A resposta traz ``ETag``; com
     ``If-None-Match`` igual volta 304 sem corpo.
     """
-    out = await run_in_threadpool(load_stored_json, sizing_id, cache, detail,
-                                  ttl_s=settings.redis.sizing_cache_ttl_s)
-    if _matches(request.headers.get("if-none-match"), out.etag):
-        return Response(status_code=304, headers={"ETag": out.etag, "Cache-Control": "no-cache"})
+    looked = getattr(cache, "in_process", False)  # then looked up here, on the loop (see _sized)
+    out = (find_stored_json(sizing_id, cache, detail) if looked else None) or await run_in_threadpool(
+        partial(load_stored_json, sizing_id, cache, detail, ttl_s=settings.redis.sizing_cache_ttl_s, looked=looked))
+    etag = gzip_memo.etag(out.body)  # = out.etag, digested once per stored body
+    if _matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": "no-cache"})
     return _json(out, request, settings, gzip_memo, **{"Cache-Control": "no-cache"})
