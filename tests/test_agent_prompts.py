@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 
-from app.agent import render as R
+from app.agent import render
 from app.core.text import format_brl, format_number
 from app.cli.assistant import MODELFILE, render_modelfile
 
 
 def test_modelfile_is_generated_from_the_system_prompt():
     assert MODELFILE.read_text(encoding="utf-8") == render_modelfile(), "rode 'helio modelfile'"
-    system = (R.PROMPTS_DIR / "system.md").read_text(encoding="utf-8").strip()
+    system = (render.PROMPTS_DIR / "system.md").read_text(encoding="utf-8").strip()
     assert f'SYSTEM """{system}"""' in render_modelfile()
     assert re.search(r"^FROM \S+", render_modelfile(), re.M)
 
@@ -26,12 +26,12 @@ def _keys(d, prefix=""):
 
 
 def test_templates_exist_in_both_languages_with_the_same_keys():
-    assert _keys(R.templates("pt-BR")) == _keys(R.templates("en"))
+    assert _keys(render.templates("pt-BR")) == _keys(render.templates("en"))
 
 
 def test_templates_carry_no_numbers_of_their_own():
     # Every figure in an answer must come from a tool; templates only hold placeholders.
-    for lang in R.LANGS:
+    for lang in render.LANGS:
         flat = []
 
         def walk(v):
@@ -41,7 +41,7 @@ def test_templates_carry_no_numbers_of_their_own():
             else:
                 flat.append(str(v))
 
-        walk(R.templates(lang))
+        walk(render.templates(lang))
         offenders = [t for t in flat if re.search(r"\d", re.sub(r"\{[^}]*\}|14\.300|12 meses|12-month", "", t))]
         assert not offenders, offenders
 

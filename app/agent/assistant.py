@@ -21,16 +21,17 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from app.agent import intent as I
-from app.agent import render as R
+from app.agent.intent import FINANCE, FIND, GET, GREET, KNOW, OFF, QUOTE, RuleIntent, SIZE, TOOLS
+from app.agent import render
 from app.agent.classifier import IntentModel
 from app.agent.decide import arguments, decide
 from app.agent.limits import RateLimiter, check_message
-from app.agent import extractors as X
-from app.agent.parsing import OPTION_KEYS, detect_language, parse_message, product_filters
+from app.agent import extractors
+from app.agent.parsing import detect_language, parse_message, product_filters
 from app.agent.places import PlaceIndex
 from app.agent.router import Proposal, Router, verified_arguments
 from app.agent.sales import SalesTurns
+from app.agent.slots import SIZE_KEYS, SLOT_GROUPS
 from app.agent.state import ConversationState, ConversationStore
 from app.agent.tools import ToolOutcome, ToolRunner
 from app.core.metrics import record_turn
@@ -41,9 +42,6 @@ from app.retrieval.answer import Unit, answer_question
 
 __all__ = ["Assistant", "Event", "TurnContext", "collect"]
 
-SIZE_SLOTS = ("monthly_kwh", "monthly_kwh_list", "bill_brl", "tariff_brl_per_kwh", "municipality", "uf",
-              "ibge_code", "lat", "lon", "connection", *OPTION_KEYS)
-_SLOT_ORDER = ("consumption", "tariff", "site", "uf", "connection")
 
 
 def _fails_on(error: str | None, key: str) -> bool:
@@ -101,7 +99,7 @@ class Assistant(SalesTurns):
         if not state.transcript:
             state.owner = owner
         parsed = parse_message(message, self.places, tuple(state.awaiting))
-        lang = language if language in R.LANGS else detect_language(message, default=state.language)
+        lang = language if language in render.LANGS else detect_language(message, default=state.language)
         ctx = TurnContext(state=state, message=message, lang=lang, parsed=parsed, role=role, creator=creator)
         state.buyer.update({k: v for k, v in (("company_id", company_id), ("employee_id", employee_id)) if v})
         return ctx
@@ -115,17 +113,17 @@ class Assistant(SalesTurns):
         state, lang = ctx.state, ctx.lang
         answer = self._confirmation(ctx)
         if answer is not None:  # "sim"/"não" to a quote summary: nothing for the model to choose
-            skip, chosen = "confirmation", I.QUOTE
+            skip, chosen = "confirmation", QUOTE
             yield from self._confirm_quote(ctx, answer)
         else:
             rules, skip, chosen = self._route(ctx)
             handler = {
-                I.SIZE: self._size, I.FIND: self._find, I.GET: self._get, I.KNOW: self._know,
-                I.GREET: self._greet, I.FINANCE: self._finance, I.QUOTE: self._quote,
+                SIZE: self._size, FIND: self._find, GET: self._get, KNOW: self._know,
+                GREET: self._greet, FINANCE: self._finance, QUOTE: self._quote,
             }.get(chosen, self._off_topic)
             yield from handler(ctx, rules)
         if ctx.degraded and any(r.startswith("llm") for r in ctx.degraded):
-            yield from self._say(ctx, "\n\n" + R.templates(lang)["degraded_note"])
+            yield from self._say(ctx, "\n\n" + render.templates(lang)["degraded_note"])
         state.language = lang
         state.add("user", message)
         state.add("assistant", "".join(ctx.text))
@@ -162,16 +160,16 @@ class Assistant(SalesTurns):
         for text in earlier_user_messages:
             parsed = parse_message(text, self.places, tuple(state.awaiting))
             decision = decide(text, parsed, state, model=self.intent_model)
-            if decision.intent in I.TOOLS:
+            if decision.intent in TOOLS:
                 state.last_intent = decision.intent
-            if decision.intent == I.SIZE:
-                state.intent = I.SIZE
+            if decision.intent == SIZE:
+                state.intent = SIZE
                 state.slots.merge(parsed.slots())
                 state.awaiting = state.slots.missing_for_sizing()
             state.language = detect_language(text, default=state.language)
         self.store.save(state)
 
-    def _route(self, ctx: TurnContext) -> tuple[I.RuleIntent, str | None, str]:
+    def _route(self, ctx: TurnContext) -> tuple[RuleIntent, str | None, str]:
         """(the arguments read for the task, why the model was skipped, the task chosen).
 
         The decision is :func:`app.agent.decide.decide` (deterministic pieces, then the
@@ -192,16 +190,16 @@ class Assistant(SalesTurns):
             ctx.degraded.append("llm: nenhum modelo configurado")
         chosen = self._choose(rules, ctx.proposal, ctx.role)
         if chosen != rules.intent:  # the LLM's pick: start from what the rules read for it
-            rules = I.RuleIntent(chosen, False, arguments(chosen, message, parsed, state, decision.rules))
-        if chosen != I.SIZE and parsed.municipality and (parsed.uf or parsed.ibge_code):
+            rules = RuleIntent(chosen, False, arguments(chosen, message, parsed, state, decision.rules))
+        if chosen != SIZE and parsed.municipality and (parsed.uf or parsed.ibge_code):
             # Remember where the client is even when the turn is about something else.
             state.slots.merge({k: v for k, v in parsed.slots().items() if k in ("municipality", "uf", "ibge_code")})
-        if chosen in I.TOOLS:
+        if chosen in TOOLS:
             state.last_intent = chosen
-            state.last_find = dict(rules.args) if chosen == I.FIND else state.last_find
+            state.last_find = dict(rules.args) if chosen == FIND else state.last_find
         return rules, skip, chosen
 
-    def _skip_model(self, rules: I.RuleIntent) -> str | None:
+    def _skip_model(self, rules: RuleIntent) -> str | None:
         """Why this turn does not ask the model, or ``None`` to ask it.
 
         Greetings have nothing for a model to add (nor injections, see ``_route``). Load shedding:
@@ -209,7 +207,7 @@ class Assistant(SalesTurns):
         embedded model, waiting in line could only confirm what the intent model read, so
         the turn goes ahead without it (not ``degraded``: nothing is lost).
         """
-        if rules.sure and rules.intent == I.GREET:
+        if rules.sure and rules.intent == GREET:
             return "greeting"
         gate = getattr(self.router.llm, "gate", None)
         if rules.sure and gate is not None and gate.waiting >= self.shed_queue_depth:
@@ -217,23 +215,23 @@ class Assistant(SalesTurns):
         return None
 
     # -- decisions ---------------------------------------------------------------------
-    def _choose(self, rules: I.RuleIntent, proposal: Proposal | None, role: str) -> str:
+    def _choose(self, rules: RuleIntent, proposal: Proposal | None, role: str) -> str:
         model_tool = proposal.tool if proposal and proposal.tool in self.runner.names_for(role) else None
         if rules.sure and rules.intent:
             return rules.intent
-        if rules.intent == I.OFF:
+        if rules.intent == OFF:
             # The intent model read no solar request: the LLM may not pull an unrelated
             # request into a tool (SmolLM2 picks a tool for "capital da França").
-            return I.OFF
+            return OFF
         if model_tool:
             return model_tool
         if rules.intent:
             return rules.intent
-        return I.OFF
+        return OFF
 
     @staticmethod
     def _context_line(state: ConversationState) -> str | None:
-        if state.intent != I.SIZE:
+        if state.intent != SIZE:
             return None
         known = {k: v for k, v in state.slots.model_dump().items() if v is not None}
         return f"Pending task: size_pv_system. Already known: {known}. Missing: {state.awaiting}."
@@ -247,7 +245,7 @@ class Assistant(SalesTurns):
     # -- output helpers ----------------------------------------------------------------
     def _say(self, ctx: TurnContext, text: str) -> Iterator[Event]:
         ctx.text.append(text)
-        for piece in R.chunks(text):
+        for piece in render.chunks(text):
             yield Event("token", {"text": piece})
 
     def _call(self, ctx: TurnContext, name: str, args: dict[str, Any],
@@ -283,25 +281,25 @@ class Assistant(SalesTurns):
         ctx.outcome = outcome
 
     # -- handlers ----------------------------------------------------------------------
-    def _greet(self, ctx: TurnContext, rules: I.RuleIntent) -> Iterator[Event]:
-        yield from self._say(ctx, R.templates(ctx.lang)["greeting"])
+    def _greet(self, ctx: TurnContext, rules: RuleIntent) -> Iterator[Event]:
+        yield from self._say(ctx, render.templates(ctx.lang)["greeting"])
 
-    def _off_topic(self, ctx: TurnContext, rules: I.RuleIntent) -> Iterator[Event]:
-        yield from self._say(ctx, R.templates(ctx.lang)["off_topic"])
+    def _off_topic(self, ctx: TurnContext, rules: RuleIntent) -> Iterator[Event]:
+        yield from self._say(ctx, render.templates(ctx.lang)["off_topic"])
 
-    def _size(self, ctx: TurnContext, rules: I.RuleIntent) -> Iterator[Event]:
-        t = R.templates(ctx.lang)
+    def _size(self, ctx: TurnContext, rules: RuleIntent) -> Iterator[Event]:
+        t = render.templates(ctx.lang)
         state, parsed = ctx.state, ctx.parsed
         if parsed.battery_kwh and not (parsed.monthly_kwh or parsed.monthly_kwh_list or parsed.bill_brl):
             # "baterias de 5 kWh": a capacity to look up in the catalog, not a consumption to size.
-            yield from self._find(ctx, I.RuleIntent(I.FIND, False, {}))
+            yield from self._find(ctx, RuleIntent(FIND, False, {}))
             return
         new: dict[str, Any] = {**parsed.slots(), **parsed.options()}
-        for key, value in self._model_args(ctx, I.SIZE).items():
-            if key in SIZE_SLOTS and key not in new and not (key == "uf" and "municipality" in new):
+        for key, value in self._model_args(ctx, SIZE).items():
+            if key in SIZE_KEYS and key not in new and not (key == "uf" and "municipality" in new):
                 new[key] = value
         if not {"monthly_kwh", "monthly_kwh_list", "bill_brl", "system_kwp"} & set(new) and not parsed.doubts:
-            again = X.consumption_follow_up(ctx.message, state.slots.monthly_kwh)
+            again = extractors.consumption_follow_up(ctx.message, state.slots.monthly_kwh)
             if again:
                 new["monthly_kwh"] = again
         if parsed.ambiguous_ufs and "uf" not in new:
@@ -322,19 +320,19 @@ class Assistant(SalesTurns):
         changed = state.slots.merge(new)
         if state.slots.uf:
             state.uf_options = []
-        state.intent = I.SIZE
+        state.intent = SIZE
         missing = state.slots.missing_for_sizing()
         if parsed.doubts:  # never size on a number nobody could mean: ask for it again
-            missing = sorted({d.slot for d in parsed.doubts} | set(missing), key=_SLOT_ORDER.index)
+            missing = sorted({d.slot for d in parsed.doubts} | set(missing), key=SLOT_GROUPS.index)
         shown = [k for k in changed if k not in ("ibge_code",) and (k != "uf" or "municipality" not in changed)]
         if missing:
             again = any(m in state.asked for m in missing)
             if shown:
                 yield from self._say(ctx, t["understood"].format(
-                    items=", ".join(R.fmt_slot(k, getattr(state.slots, k), ctx.lang) for k in shown)) + "\n")
+                    items=", ".join(render.fmt_slot(k, getattr(state.slots, k), ctx.lang) for k in shown)) + "\n")
             for doubt in parsed.doubts:
                 yield from self._say(ctx, t["doubt"].format(raw=doubt.raw, limit=doubt.limit) + "\n")
-            yield from self._say(ctx, R.ask_text(missing, ctx.lang, again, municipality=state.slots.municipality,
+            yield from self._say(ctx, render.ask_text(missing, ctx.lang, again, municipality=state.slots.municipality,
                                                  options=tuple(state.uf_options)))
             state.awaiting = missing
             state.asked = sorted(set(state.asked) | set(missing))
@@ -342,18 +340,18 @@ class Assistant(SalesTurns):
         args = {k: v for k, v in state.slots.model_dump().items() if v is not None}
         notes: list[str] = []
         if args.get("distributor"):
-            args["distributor"] = X.distributor_for_uf(args["distributor"], args.get("uf"))
+            args["distributor"] = extractors.distributor_for_uf(args["distributor"], args.get("uf"))
         if args.get("system_kwp") and not args.get("connection"):
             args["connection"] = "three_phase"  # generation barely depends on it; said in the answer
             notes.append(t["notes"]["assumed_connection"])
-        yield from self._run_tool(ctx, I.SIZE, args)
+        yield from self._run_tool(ctx, SIZE, args)
         outcome = ctx.outcome
         for key, note in (("distributor", "distributor_unknown"), ("budget_brl", "budget_unmet")):
             # An option the engine cannot honour is dropped once and said, not allowed to sink the sizing.
             if not outcome.ok and args.get(key) is not None and _fails_on(outcome.error, key):
-                notes.append(t["notes"][note].format(value=R.fmt_option(key, args[key], ctx.lang)))
+                notes.append(t["notes"][note].format(value=render.fmt_option(key, args[key], ctx.lang)))
                 args = {k: v for k, v in args.items() if k != key}
-                yield from self._run_tool(ctx, I.SIZE, args)
+                yield from self._run_tool(ctx, SIZE, args)
                 outcome = ctx.outcome
         state.awaiting = []
         if not outcome.ok:
@@ -361,24 +359,24 @@ class Assistant(SalesTurns):
             return
         if had_result and shown:
             yield from self._say(ctx, t["updated"].format(
-                items=", ".join(R.fmt_slot(k, getattr(state.slots, k), ctx.lang) for k in shown)) + "\n")
-        text, facts = R.sizing_text(args, outcome.result or {}, ctx.lang)
-        notes = R.sizing_notes(args, outcome.result or {}, ctx.lang, parsed.battery_kwh) + notes
+                items=", ".join(render.fmt_slot(k, getattr(state.slots, k), ctx.lang) for k in shown)) + "\n")
+        text, facts = render.sizing_text(args, outcome.result or {}, ctx.lang)
+        notes = render.sizing_notes(args, outcome.result or {}, ctx.lang, parsed.battery_kwh) + notes
         if notes:
             text += "\n" + t["notes"]["head"] + "\n" + "\n".join(f"- {n}" for n in notes)
         state.last_sizing = {"arguments": args, "facts": facts}
         yield Event("card", {"type": "sizing", "data": {"inputs": args, "facts": facts, "result": outcome.result,
                                                         "notes": notes}})
-        products = R.sizing_products(outcome.result or {})
+        products = render.sizing_products(outcome.result or {})
         if products:
             yield Event("card", {"type": "products", "data": {"items": products}})
         yield from self._say(ctx, text)
         yield from self._remember_sizing(ctx, outcome.result or {})
 
-    def _find(self, ctx: TurnContext, rules: I.RuleIntent) -> Iterator[Event]:
+    def _find(self, ctx: TurnContext, rules: RuleIntent) -> Iterator[Event]:
         state = ctx.state
         said = product_filters(ctx.message, ctx.parsed)
-        follow_up = state.intent == I.FIND and state.last_products and not ("category" in said and said.get(
+        follow_up = state.intent == FIND and state.last_products and not ("category" in said and said.get(
             "category") != state.last_products.get("category"))
         # "e o de 8k híbrido?", "só da jinko": what the last search had, narrowed by what is said now.
         args = {**(state.last_products if follow_up else {}), **said}
@@ -388,7 +386,7 @@ class Assistant(SalesTurns):
                     args.pop(key, None)
         for key, value in rules.args.items():
             args.setdefault(key, value)
-        for key, value in self._model_args(ctx, I.FIND).items():
+        for key, value in self._model_args(ctx, FIND).items():
             # Free text narrows the search (AND): only when nothing else was understood.
             if key != "query" or not args:
                 args.setdefault(key, value)
@@ -397,34 +395,34 @@ class Assistant(SalesTurns):
         if args.get("category") not in ("battery", None):
             for key in ("capacity_kwh", "voltage_v"):  # battery specs: "inversor 220 V" is no filter
                 args.pop(key, None)
-        state.intent = I.FIND
-        yield from self._run_tool(ctx, I.FIND, args)
+        state.intent = FIND
+        yield from self._run_tool(ctx, FIND, args)
         outcome = ctx.outcome
         if not outcome.ok:
-            yield from self._say(ctx, R.templates(ctx.lang)["tool_error"].format(error=outcome.error))
+            yield from self._say(ctx, render.templates(ctx.lang)["tool_error"].format(error=outcome.error))
             return
         state.last_products = {k: v for k, v in args.items() if k not in ("query", "limit")}
         items = (outcome.result or {}).get("items", [])
         yield Event("card", {"type": "products", "data": {"items": items, "total": outcome.result.get("total")}})
-        yield from self._say(ctx, R.products_text(items, ctx.lang, args))
+        yield from self._say(ctx, render.products_text(items, ctx.lang, args))
 
-    def _get(self, ctx: TurnContext, rules: I.RuleIntent) -> Iterator[Event]:
-        product_id = rules.args.get("product_id") or self._model_args(ctx, I.GET).get("product_id")
+    def _get(self, ctx: TurnContext, rules: RuleIntent) -> Iterator[Event]:
+        product_id = rules.args.get("product_id") or self._model_args(ctx, GET).get("product_id")
         if not product_id:
-            yield from self._find(ctx, I.RuleIntent(I.FIND, False, {}))
+            yield from self._find(ctx, RuleIntent(FIND, False, {}))
             return
-        yield from self._run_tool(ctx, I.GET, {"product_id": product_id})
+        yield from self._run_tool(ctx, GET, {"product_id": product_id})
         outcome = ctx.outcome
         if not outcome.ok:
-            yield from self._say(ctx, R.templates(ctx.lang)["product_failed"].format(error=outcome.error))
+            yield from self._say(ctx, render.templates(ctx.lang)["product_failed"].format(error=outcome.error))
             return
         yield Event("card", {"type": "product", "data": outcome.result})
-        yield from self._say(ctx, R.products_text([outcome.result], ctx.lang))
+        yield from self._say(ctx, render.products_text([outcome.result], ctx.lang))
 
-    def _know(self, ctx: TurnContext, rules: I.RuleIntent) -> Iterator[Event]:
-        t = R.templates(ctx.lang)
+    def _know(self, ctx: TurnContext, rules: RuleIntent) -> Iterator[Event]:
+        t = render.templates(ctx.lang)
         query = rules.args.get("query") or ctx.message.strip()
-        yield from self._run_tool(ctx, I.KNOW, {"query": query})
+        yield from self._run_tool(ctx, KNOW, {"query": query})
         outcome = ctx.outcome
         if not outcome.ok:
             if outcome.error_code in ("indisponivel",):
@@ -437,7 +435,7 @@ class Assistant(SalesTurns):
         removed: set[int] = set()  # hits with a sentence that tried to instruct us (dropped: text is data)
 
         def keep(unit: Unit) -> bool:
-            if R.is_instruction(unit.text):
+            if render.is_instruction(unit.text):
                 removed.add(unit.hit)
                 return False
             return True
@@ -446,7 +444,7 @@ class Assistant(SalesTurns):
         answer = answer_question(ctx.message, hits, keep=keep,
                                  embed_query=embedder.embed_query if embedder else None,
                                  embed_documents=embedder.embed_documents if embedder else None)
-        text, cites = R.knowledge_text(answer, hits, ctx.lang)
+        text, cites = render.knowledge_text(answer, hits, ctx.lang)
         for cite in cites:
             yield Event("citation", cite)
         yield Event("card", {"type": "citations", "data": {

@@ -15,7 +15,7 @@ import re
 import secrets
 from typing import Any
 
-from app.agent import render as R
+from app.agent import render
 from app.agent.state import ConversationState
 from app.agent.tools import ToolOutcome
 
@@ -73,12 +73,12 @@ def passages_block(hits: list[dict[str, Any]], nonce: str) -> tuple[str, list[di
     """Passages as delimited data, and the citations they carry (numbered from 1)."""
     parts, cites = [], []
     for hit in hits:
-        passage, _ = R.clean_passage(hit["text"], max_chars=600)
+        passage, _ = render.clean_passage(hit["text"], max_chars=600)
         passage = _MARKER.sub("", passage)
         if not passage:
             continue
         n = len(cites) + 1
-        cite = {"index": n, "label": R.citation_label(hit["citation"]), **hit["citation"], "score": hit["score"]}
+        cite = {"index": n, "label": render.citation_label(hit["citation"]), **hit["citation"], "score": hit["score"]}
         cites.append(cite)
         parts.append(f"<<<passage {n} #{nonce} source=\"{_MARKER.sub('', cite['label'])}\">>>\n{passage}\n"
                      f"<<<end {n} #{nonce}>>>")
@@ -91,10 +91,10 @@ def passages_block(hits: list[dict[str, Any]], nonce: str) -> tuple[str, list[di
 
 def sizing_view(args: dict[str, Any], result: dict[str, Any], lang: str) -> dict[str, Any]:
     """The figures of a sizing the model may use (the full engine result is too long)."""
-    _, facts = R.sizing_text(args, result, lang)
+    _, facts = render.sizing_text(args, result, lang)
     best = result.get("best") if isinstance(result.get("best"), dict) else {}
     economics = best.get("economics") if isinstance(best.get("economics"), dict) else {}
-    return {"site": R.place_label(args, result), "facts": facts,
+    return {"site": render.place_label(args, result), "facts": facts,
             "economics": {k: v for k, v in economics.items() if isinstance(v, (int, float, str))},
             "investment_brl": economics.get("capex_brl")}
 

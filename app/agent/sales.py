@@ -17,8 +17,8 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from app.agent import intent as I
-from app.agent import render as R
+from app.agent.intent import FINANCE, QUOTE, RuleIntent
+from app.agent import render
 from app.agent.parsing import (
     choose_option, parse_client, parse_company, parse_end_customer, parse_financing, yes_or_no,
 )
@@ -60,20 +60,20 @@ class SalesTurns(_Base):
         state.sizing_capex_brl = sizing_capex_brl(result)
         state.pending_quote = state.last_quote = state.financing = None
         if state.sizing_capex_brl is not None:
-            t = R.templates(ctx.lang)
-            key = "sizing_next_sales" if role_may_use(ctx.role, I.QUOTE) and state.sizing_id else "sizing_next"
+            t = render.templates(ctx.lang)
+            key = "sizing_next_sales" if role_may_use(ctx.role, QUOTE) and state.sizing_id else "sizing_next"
             yield from self._say(ctx, "\n" + t[key])
 
     # -- financing ---------------------------------------------------------------------------
-    def _finance(self, ctx: TurnContext, rules: I.RuleIntent | None) -> Iterator[Event]:
+    def _finance(self, ctx: TurnContext, rules: RuleIntent | None) -> Iterator[Event]:
         state = ctx.state
-        f = R.templates(ctx.lang)["financing"]
-        args: dict[str, Any] = dict(rules.args) if rules and rules.intent == I.FINANCE else parse_financing(
+        f = render.templates(ctx.lang)["financing"]
+        args: dict[str, Any] = dict(rules.args) if rules and rules.intent == FINANCE else parse_financing(
             ctx.message, "en" if ctx.lang == "en" else "pt").arguments()
-        for key, value in self._model_args(ctx, I.FINANCE).items():
+        for key, value in self._model_args(ctx, FINANCE).items():
             if key in ("amount_brl", "term_months", "down_payment_brl", "grace_months", "system", "customer_type"):
                 args.setdefault(key, value)
-        previous = state.financing if state.intent == I.FINANCE else None
+        previous = state.financing if state.intent == FINANCE else None
         from_sizing = False
         if "amount_brl" not in args:
             if previous:  # "e em 48x?": the same amount, another term
@@ -81,13 +81,13 @@ class SalesTurns(_Base):
                 from_sizing = previous.get("from_sizing", False)
             elif state.sizing_capex_brl:
                 args["amount_brl"], from_sizing = state.sizing_capex_brl, True
-        state.intent = I.FINANCE
+        state.intent = FINANCE
         if "amount_brl" not in args:
             state.awaiting = ["financing_amount"]
             yield from self._say(ctx, f["ask"])
             return
         state.awaiting = []
-        yield from self._run_tool(ctx, I.FINANCE, args)
+        yield from self._run_tool(ctx, FINANCE, args)
         outcome = ctx.outcome
         if not outcome.ok:
             yield from self._say(ctx, f["failed"].format(error=outcome.error))
@@ -96,17 +96,17 @@ class SalesTurns(_Base):
         yield Event("card", {"type": "financing", "data": {
             **outcome.result, "source": "sizing" if from_sizing else "message",
             "sizing_id": state.sizing_id if from_sizing else None}})
-        yield from self._say(ctx, R.financing_text(outcome.result, ctx.lang, from_sizing))
+        yield from self._say(ctx, render.financing_text(outcome.result, ctx.lang, from_sizing))
 
     # -- quotes -------------------------------------------------------------------------------
-    def _quote(self, ctx: TurnContext, rules: I.RuleIntent | None) -> Iterator[Event]:
+    def _quote(self, ctx: TurnContext, rules: RuleIntent | None) -> Iterator[Event]:
         state = ctx.state
-        q = R.templates(ctx.lang)["quote"]
-        awaiting_company = state.intent == I.QUOTE and "quote_company" in state.awaiting
-        state.intent = I.QUOTE
+        q = render.templates(ctx.lang)["quote"]
+        awaiting_company = state.intent == QUOTE and "quote_company" in state.awaiting
+        state.intent = QUOTE
         state.pending_quote = None
         state.awaiting = []
-        if not role_may_use(ctx.role, I.QUOTE):
+        if not role_may_use(ctx.role, QUOTE):
             yield from self._say(ctx, q["refused"])
             return
         if not state.sizing_id:
@@ -125,7 +125,7 @@ class SalesTurns(_Base):
         args = {k: v for k, v in args.items() if v is not None}
         if args.get("end_customer_name"):
             state.buyer["end_customer_name"] = args["end_customer_name"]
-        yield from self._run_tool(ctx, I.QUOTE, {**args, "confirmed": False}, context={"sizing_id": state.sizing_id})
+        yield from self._run_tool(ctx, QUOTE, {**args, "confirmed": False}, context={"sizing_id": state.sizing_id})
         outcome = ctx.outcome
         if not outcome.ok:
             yield from self._say(ctx, q["failed"].format(error=outcome.error))
@@ -136,7 +136,7 @@ class SalesTurns(_Base):
         state.pending_quote = {"arguments": args, "sizing_id": state.sizing_id,
                                "system_total_brl": summary["system_total_brl"]}
         state.awaiting = [CONFIRMATION]
-        yield from self._say(ctx, R.quote_preview_text(summary, company, ctx.lang))
+        yield from self._say(ctx, render.quote_preview_text(summary, company, ctx.lang))
 
     def _quote_company(self, ctx: TurnContext, awaiting: bool) -> tuple[str | None, str | None]:
         """(the buying company's id, or the question to ask instead).
@@ -145,7 +145,7 @@ class SalesTurns(_Base):
         CNPJ or a company name, looked up in the commerce backend (several matches → which
         one?). An id is never made up from the words of the message: a model's ``company_id``
         counts only when it is written, as such, in the message."""
-        state, q = ctx.state, R.templates(ctx.lang)["quote"]
+        state, q = ctx.state, render.templates(ctx.lang)["quote"]
         if state.company_options and awaiting:
             pick = choose_option(ctx.message, [o["name"] for o in state.company_options])
             if pick is not None:
@@ -153,7 +153,7 @@ class SalesTurns(_Base):
                 state.company_options = []
                 return chosen["id"], None
         explicit = parse_company(ctx.message, bare=awaiting)
-        proposed = self._model_args(ctx, I.QUOTE).get("company_id")
+        proposed = self._model_args(ctx, QUOTE).get("company_id")
         if explicit is None and isinstance(proposed, str) and re.search(
                 rf"(?<![\w-]){re.escape(proposed)}(?![\w-])", ctx.message) and re.search(r"[\d_]", proposed):
             explicit = proposed
@@ -177,7 +177,7 @@ class SalesTurns(_Base):
         if not found:
             return None, q["company_not_found"].format(name=client)
         state.company_options = [{"id": c.id, "name": c.name} for c in found]
-        options = "; ".join(f"{i + 1}. {c.name}" + (f" (CNPJ {R.fmt_cnpj(c.tax_id)})" if c.tax_id else "")
+        options = "; ".join(f"{i + 1}. {c.name}" + (f" (CNPJ {render.fmt_cnpj(c.tax_id)})" if c.tax_id else "")
                             for i, c in enumerate(found))
         return None, q["company_which"].format(name=client, options=options)
 
@@ -199,7 +199,7 @@ class SalesTurns(_Base):
             return None
         answer = yes_or_no(ctx.message)
         waiting = state.awaiting == [CONFIRMATION]
-        replay = state.intent == I.QUOTE and state.last_quote is not None and answer is True
+        replay = state.intent == QUOTE and state.last_quote is not None and answer is True
         if answer is not None and (waiting or replay):
             return answer
         if waiting:  # something else: the summary is dropped, a new "gerar orçamento" shows it again
@@ -208,9 +208,9 @@ class SalesTurns(_Base):
 
     def _confirm_quote(self, ctx: TurnContext, yes: bool) -> Iterator[Event]:
         state = ctx.state
-        q = R.templates(ctx.lang)["quote"]
+        q = render.templates(ctx.lang)["quote"]
         pending = state.pending_quote
-        if not role_may_use(ctx.role, I.QUOTE):
+        if not role_may_use(ctx.role, QUOTE):
             # A widget holding a rep's conversation id can neither finish nor cancel the rep's quote.
             yield from self._say(ctx, q["refused"])
             return
@@ -220,7 +220,7 @@ class SalesTurns(_Base):
             yield from self._say(ctx, q["cancelled"])
             return
         key = quote_idempotency_key(state.id, pending["sizing_id"], pending["arguments"])
-        yield from self._run_tool(ctx, I.QUOTE, {**pending["arguments"], "confirmed": True},
+        yield from self._run_tool(ctx, QUOTE, {**pending["arguments"], "confirmed": True},
                                   context={"sizing_id": pending["sizing_id"], "idempotency_key": key,
                                            "created_by": ctx.creator})
         outcome = ctx.outcome
@@ -231,4 +231,4 @@ class SalesTurns(_Base):
         result = outcome.result
         state.last_quote = {"quote_id": result["quote_id"], "idempotency_key": key}
         yield Event("card", {"type": "quote", "data": {**result, "sizing_id": pending["sizing_id"]}})
-        yield from self._say(ctx, R.quote_done_text(result, ctx.lang))
+        yield from self._say(ctx, render.quote_done_text(result, ctx.lang))

@@ -25,6 +25,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ValidationError
 
 from app.agent.ports import SearcherLike, SizingPort, catalog_search, normalize_hit, product_brief
+from app.agent.slots import Connection
 from app.catalog.models import Category, Phase, ProductQuery
 from app.catalog.repository import CatalogRepository
 from app.auth.errors import Forbidden
@@ -39,7 +40,6 @@ from app.quotes.tool import create_draft_quote_for_chat
 
 log = logging.getLogger("helio.agent.tools")
 
-Connection = Literal["single_phase", "two_phase", "three_phase"]
 RoofKind = Literal["ceramic", "fiber_cement", "metal", "slab", "ground"]
 ProductCategory = Literal["module", "inverter", "battery", "kit", "structure", "string_box", "cable"]
 SALES_ONLY = frozenset({"create_draft_quote"})
