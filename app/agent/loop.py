@@ -37,7 +37,8 @@ from app.agent import render
 from app.agent.assistant import Assistant
 from app.agent.context import bounded_history, new_nonce, passages_block, state_note, tool_content
 from app.agent.grounding import Grounding, settled_length
-from app.agent.sales import CONFIRMATION, sizing_capex_brl
+from app.agent.handlers.quote import CONFIRMATION
+from app.agent.handlers.sizing import sizing_capex_brl
 from app.agent.tools import ToolOutcome, role_may_use
 from app.agent.turn import Event, TurnContext
 from app.core.metrics import record_turn

@@ -333,16 +333,27 @@ def knowledge_text(answer: Any, hits: list[dict[str, Any]], lang: str) -> tuple[
 
     Every figure shown is inside a quoted passage (or the document's title); the lead line
     only re-arranges the quoted row's own cells."""
+    cites = knowledge_citations(answer, hits)
+    return knowledge_answer_text(answer, cites, lang), cites
+
+
+def knowledge_citations(answer: Any, hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The citations of a knowledge answer, numbered as its text refers to them (none when the
+    sources do not cover the question)."""
+    if answer.kind == "none":
+        return []
+    return [{"index": n, "label": citation_label(hits[i]["citation"]), **hits[i]["citation"],
+             "score": hits[i].get("score")} for n, i in enumerate(answer.hits, start=1)]
+
+
+def knowledge_answer_text(answer: Any, cites: list[dict[str, Any]], lang: str) -> str:
+    """The words of a knowledge answer (see :func:`knowledge_text`), given its citations."""
     k = templates(lang)["knowledge"]
-    cites = []
-    for n, i in enumerate(answer.hits, start=1):
-        hit = hits[i]
-        cites.append({"index": n, "label": citation_label(hit["citation"]), **hit["citation"], "score": hit.get("score")})
     number = {i: n for n, i in enumerate(answer.hits, start=1)}
     if answer.kind == "none":
         missing = (answer.why or {}).get("missing") or []
         about = k["none_about"].format(words=", ".join(missing)) if missing else ""
-        return k["none"].format(about=about), []
+        return k["none"].format(about=about)
     title = cites[0]["title"] if cites else ""
     asked = answer.asked or k["this_data"]
     lines: list[str] = []
@@ -361,7 +372,7 @@ def knowledge_text(answer: Any, hits: list[dict[str, Any]], lang: str) -> tuple[
             lines.append(k["lead"].format(title=title))
         lines += [f"«{_quote(q.unit.text)}» [{number[q.unit.hit]}]" for q in answer.quotes]
     lines.append(k["sources"] + " " + "; ".join(f"[{c['index']}] {c['label']}" for c in cites))
-    return "\n".join(lines), cites
+    return "\n".join(lines)
 
 
 def citation_label(citation: dict[str, Any]) -> str:

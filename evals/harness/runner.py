@@ -158,7 +158,7 @@ def resolve_calls(calls: list[ExpectedCall], companies: dict[str, str], capex: f
 
 
 def _capex(calls: list[dict[str, Any]]) -> float | None:
-    from app.agent.sales import sizing_capex_brl
+    from app.agent.handlers.sizing import sizing_capex_brl
 
     for call in reversed(calls):
         if call["name"] == "size_pv_system" and call["ok"] and isinstance(call["result"], dict):
