@@ -70,7 +70,7 @@ def test_another_speaker_plugs_into_the_same_turn():
     assistant = make_assistant()
     assistant.speaker = KeySpeaker()
     reply = run_turn(assistant, "h2", "Cliente em Uberlândia MG, 650 kWh por mês, trifásico")
-    assert reply["message"] == "<sizing>"
+    assert reply["message"] == "<sizing><sizing_next>"
     sizing = next(c for c in reply["cards"] if c["type"] == "sizing")["data"]
     assert sizing["facts"]["system_kwp"] == "5,42 kWp"  # facts are the reply's; words are the speaker's
     assert all(isinstance(note, str) for note in sizing["notes"])
