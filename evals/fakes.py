@@ -89,6 +89,6 @@ class FormulaSizing:
         }
         return SizingResult.model_validate(data)
 
-    def size(self, args: dict[str, Any]) -> dict[str, Any]:
+    def size(self, args: dict[str, Any]) -> SizingResult:
         self.calls.append(args)
-        return self.result(args).model_dump(mode="json")
+        return self.result(args)

@@ -16,6 +16,7 @@ from app.agent.reply import Reply, Say, SizingNotes
 from app.agent.speaker import TemplateSpeaker
 from app.agent.state import ConversationState
 from app.agent.turn import Event, TurnContext
+from evals.fakes import FormulaSizing
 
 HANDLERS_DIR = Path(__file__).resolve().parents[1] / "app" / "agent" / "handlers"
 
@@ -77,7 +78,8 @@ def test_another_speaker_plugs_into_the_same_turn():
 
 
 def test_card_notes_are_worded_by_the_speaker():
-    notes = SizingNotes({"roof_type": "metal", "monthly_kwh": 650}, {"best": {"economics": {}}})
+    args = {"roof_type": "metal", "monthly_kwh": 650, "municipality": "Uberlândia", "uf": "MG"}
+    notes = SizingNotes(args, FormulaSizing().result(args))
     card = Event("card", {"type": "sizing", "data": {"notes": notes}})
     shown = TemplateSpeaker().show(card, "pt-BR")
     assert shown.data["data"]["notes"] == ["estrutura para telhado metálico"]

@@ -18,6 +18,7 @@ from typing import Any
 from app.agent import render
 from app.agent.state import ConversationState
 from app.agent.tools import ToolOutcome
+from app.sizing.models import SizingResult
 
 MAX_TOOL_CHARS = 3500
 _MARKER = re.compile(r"<<<|>>>")
@@ -89,11 +90,10 @@ def passages_block(hits: list[dict[str, Any]], nonce: str) -> tuple[str, list[di
     return head + "\n".join(parts), cites
 
 
-def sizing_view(args: dict[str, Any], result: dict[str, Any], lang: str) -> dict[str, Any]:
+def sizing_view(args: dict[str, Any], result: SizingResult, lang: str) -> dict[str, Any]:
     """The figures of a sizing the model may use (the full engine result is too long)."""
     _, facts = render.sizing_text(args, result, lang)
-    best = result.get("best") if isinstance(result.get("best"), dict) else {}
-    economics = best.get("economics") if isinstance(best.get("economics"), dict) else {}
+    economics = result.best.economics.model_dump(mode="json")
     return {"site": render.place_label(args, result), "facts": facts,
             "economics": {k: v for k, v in economics.items() if isinstance(v, (int, float, str))},
             "investment_brl": economics.get("capex_brl")}
@@ -117,10 +117,10 @@ def tool_content(outcome: ToolOutcome, lang: str, note: str | None = None) -> st
     """A tool's outcome as the model reads it (errors are short, actionable sentences)."""
     if not outcome.ok:
         return _compact({"ok": False, "error": outcome.error, "code": outcome.error_code})
-    result = outcome.result or {}
     head: dict[str, Any] = {"ok": True, **({"note": note} if note else {})}
     if outcome.name == "size_pv_system":
-        return _compact({**head, **sizing_view(outcome.arguments, result, lang)})
+        return _compact({**head, **sizing_view(outcome.arguments, outcome.result, lang)})
+    result = outcome.data or {}
     if outcome.name == "simulate_financing":
         return _compact({**head, **financing_view(result)})
     if outcome.name == "find_products":

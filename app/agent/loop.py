@@ -39,6 +39,7 @@ from app.agent.context import bounded_history, new_nonce, passages_block, state_
 from app.agent.grounding import Grounding, settled_length
 from app.agent.handlers.quote import CONFIRMATION
 from app.agent.handlers.sizing import sizing_capex_brl
+from app.agent.slots import SIZE_KEYS
 from app.agent.tools import ToolOutcome, role_may_use
 from app.agent.turn import Event, TurnContext
 from app.core.metrics import record_turn
@@ -297,7 +298,7 @@ class ModelLedAssistant(Assistant):
                     return result
                 ok_any = ok_any or outcome.ok
                 if outcome.ok:
-                    grounding.add([outcome.result, outcome.arguments])
+                    grounding.add([outcome.data, outcome.arguments])
                     content = yield from self._after_tool(ctx, outcome, nonce)
                 else:
                     content = tool_content(outcome, ctx.lang)
@@ -356,18 +357,19 @@ class ModelLedAssistant(Assistant):
 
     def _after_tool(self, ctx: TurnContext, outcome: ToolOutcome, nonce: str) -> Iterator[Event]:
         """Cards for the UI, what the conversation remembers, and what the model reads back."""
-        state, result, args = ctx.state, outcome.result or {}, outcome.arguments
+        state, result, args = ctx.state, outcome.data or {}, outcome.arguments
         name = outcome.name
         if name == SIZE:
-            _, facts = render.sizing_text(args, result, ctx.lang)
+            sized = outcome.result
+            _, facts = render.sizing_text(args, sized, ctx.lang)
             state.last_sizing = {"arguments": args, "facts": facts}
-            state.slots.merge({k: v for k, v in args.items() if k in type(state.slots).model_fields})
+            state.slots.merge({k: v for k, v in args.items() if k in SIZE_KEYS})
             state.intent, state.awaiting = SIZE, []
-            state.sizing_id = result.get("sizing_id") if isinstance(result.get("sizing_id"), str) else None
-            state.sizing_capex_brl = sizing_capex_brl(result)
+            state.sizing_id = sized.sizing_id
+            state.sizing_capex_brl = sizing_capex_brl(sized)
             state.pending_quote = state.last_quote = state.financing = None
             yield Event("card", {"type": "sizing", "data": {"inputs": args, "facts": facts, "result": result}})
-            products = render.sizing_products(result)
+            products = render.sizing_products(sized)
             if products:
                 yield Event("card", {"type": "products", "data": {"items": products}})
         elif name == FIND:

@@ -8,19 +8,22 @@ for tests and a missing package degrades one tool instead of the whole chat.
 from __future__ import annotations
 
 import logging
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from app.catalog.models import ProductQuery
 from app.catalog.repository import CatalogRepository
 from app.core.cache import Cache
 from app.core.errors import InvalidInput, Unavailable
 
+if TYPE_CHECKING:
+    from app.sizing.models import SizingResult
+
 log = logging.getLogger("helio.agent")
 
 
 class SizingPort(Protocol):
-    def size(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Size a system from the tool arguments; JSON-able result. Raises HelioError."""
+    def size(self, args: dict[str, Any]) -> SizingResult:
+        """Size a system from the tool arguments. Raises HelioError."""
         ...
 
 
@@ -79,7 +82,7 @@ class EngineSizing:
         self.cache = cache
         self.ttl_s = ttl_s
 
-    def size(self, args: dict[str, Any]) -> dict[str, Any]:
+    def size(self, args: dict[str, Any]) -> SizingResult:
         from pydantic import ValidationError
 
         from app.sizing import engine, models, service
@@ -95,7 +98,7 @@ class EngineSizing:
             result, _hit = service.size_and_store(request, self.catalog, self.cache, self.ttl_s)
         else:
             result = engine.size_system(request, self.catalog if self.catalog is not None else [])
-        return result.model_dump(mode="json") if hasattr(result, "model_dump") else dict(result)
+        return result
 
 
 def product_brief(product: Any) -> dict[str, Any]:

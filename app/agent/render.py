@@ -12,12 +12,15 @@ from functools import lru_cache
 from functools import cache
 from pathlib import Path
 from statistics import fmean
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from app.core.settings import PROJECT_ROOT
 from app.core.text import format_brl, format_kwh, format_number, format_percent
+
+if TYPE_CHECKING:
+    from app.sizing.models import SizingResult
 
 PROMPTS_DIR = PROJECT_ROOT / "prompts"
 LANGS = ("pt-BR", "en")
@@ -72,119 +75,56 @@ def fmt_slot(key: str, value: Any, lang: str) -> str:
 
 # -- sizing result → facts ---------------------------------------------------------------
 
-def _find(obj: Any, keys: tuple[str, ...]) -> Any:
-    """First value under any of ``keys``, searching nested dicts breadth-first."""
-    queue = [obj]
-    while queue:
-        cur = queue.pop(0)
-        if isinstance(cur, dict):
-            for key in keys:
-                if cur.get(key) not in (None, "", []):
-                    return cur[key]
-            queue.extend(v for v in cur.values() if isinstance(v, (dict, list)))
-        elif isinstance(cur, list):
-            queue.extend(v for v in cur if isinstance(v, dict))
-    return None
-
-
-def _engine_facts(result: dict[str, Any], lang: str) -> dict[str, str]:
-    """Facts from ``app.sizing.models.SizingResult`` (its best design)."""
-    best = result["best"]
-    module, inverter, energy, econ = best["module"], best["inverter"], best["energy"], best.get("economics") or {}
+def sizing_facts(result: SizingResult, lang: str) -> dict[str, str]:
+    """Formatted figures of the engine's best design, for the sizing template and card."""
+    best = result.best
+    module, inverter, energy, econ = best.module, best.inverter, best.energy, best.economics
     facts = {
-        "system_kwp": f"{format_number(best['dc_kwp'], lang, 2)} kWp",
-        "modules": f"{module['quantity']} × {module['name']}",
-        "inverter": (f"{inverter['quantity']} × " if inverter["quantity"] > 1 else "") + inverter["name"],
-        "annual_kwh": format_kwh(energy["annual_kwh"], lang),
-        "monthly_kwh": format_kwh(fmean(energy["monthly_kwh"]), lang),
-        "coverage_pct": f"{format_number(energy['offset_pct'], lang, 0)} %",
-        "specific_yield": f"{format_number(energy['specific_yield_kwh_per_kwp'], lang)} kWh/kWp/{'ano' if lang != 'en' else 'yr'}",
+        "system_kwp": f"{format_number(best.dc_kwp, lang, 2)} kWp",
+        "modules": f"{module.quantity} × {module.name}",
+        "inverter": (f"{inverter.quantity} × " if inverter.quantity > 1 else "") + inverter.name,
+        "annual_kwh": format_kwh(energy.annual_kwh, lang),
+        "monthly_kwh": format_kwh(fmean(energy.monthly_kwh), lang),
+        "coverage_pct": f"{format_number(energy.offset_pct, lang, 0)} %",
+        "specific_yield": f"{format_number(energy.specific_yield_kwh_per_kwp, lang)} kWh/kWp/{'ano' if lang != 'en' else 'yr'}",
     }
-    kit = best.get("kit")
-    if best.get("kind") == "kit" and isinstance(kit, dict):
-        distributor = f", {kit['distributor']}" if kit.get("distributor") else ""
-        facts["kit"] = f"{kit['quantity']} × {kit['name']} ({format_brl(kit['unit_price_brl'], lang)}{distributor})"
-    if econ.get("capex_brl") is not None:
-        facts["capex_brl"] = format_brl(econ["capex_brl"], lang)
-    if econ.get("simple_payback_years") is not None:
-        facts["payback_years"] = format_number(econ["simple_payback_years"], lang, 1)
-    if best.get("string_check") == "not_verifiable":
+    kit = best.kit
+    if best.kind == "kit" and kit is not None:
+        distributor = f", {kit.distributor}" if kit.distributor else ""
+        facts["kit"] = f"{kit.quantity} × {kit.name} ({format_brl(kit.unit_price_brl, lang)}{distributor})"
+    if econ.capex_brl is not None:
+        facts["capex_brl"] = format_brl(econ.capex_brl, lang)
+    if econ.simple_payback_years is not None:
+        facts["payback_years"] = format_number(econ.simple_payback_years, lang, 1)
+    if best.string_check == "not_verifiable":
         # An integrator must know when strings could not be checked (kits without datasheet specs).
         facts["string_check"] = templates(lang)["string_check_not_verifiable"]
-    elif best.get("string_check") == "fails":
-        facts["string_check"] = f"{templates(lang)['string_check_fails']} {best.get('string_check_reason') or ''}".strip()
+    elif best.string_check == "fails":
+        facts["string_check"] = f"{templates(lang)['string_check_fails']} {best.string_check_reason or ''}".strip()
     return facts
 
 
-def sizing_products(result: dict[str, Any]) -> list[dict[str, Any]]:
+def sizing_products(result: SizingResult) -> list[dict[str, Any]]:
     """Catalog lines of the recommended design (what would be quoted), for a product card."""
-    best = result.get("best") if isinstance(result, dict) else None
-    if not isinstance(best, dict):
-        return []
-    if best.get("lines"):
+    best = result.best
+    if best.lines:
         return [
-            {"id": line["product_id"], "name": line["name"], "category": line.get("category"),
-             "quantity": line["quantity"], "price_brl": line["unit_price_brl"], "total_brl": line["total_brl"],
+            {"id": line.product_id, "name": line.name, "category": line.category,
+             "quantity": line.quantity, "price_brl": line.unit_price_brl, "total_brl": line.total_brl,
              "in_stock": True}
-            for line in best["lines"]
+            for line in best.lines
         ]
     return [
-        {"id": line["product_id"], "name": line["name"], "manufacturer": line.get("manufacturer"),
-         "quantity": line["quantity"], "power_w": line["unit_power_w"], "price_brl": line["unit_price_brl"],
-         "total_brl": line["total_brl"], "in_stock": True}
-        for line in (best.get("module"), best.get("inverter")) if isinstance(line, dict)
+        {"id": line.product_id, "name": line.name, "manufacturer": line.manufacturer,
+         "quantity": line.quantity, "power_w": line.unit_power_w, "price_brl": line.unit_price_brl,
+         "total_brl": line.total_brl, "in_stock": True}
+        for line in (best.module, best.inverter)
     ]
 
 
-def sizing_facts(result: dict[str, Any], lang: str) -> dict[str, str]:
-    """Formatted figures for the sizing template; only those the engine returned."""
-    if isinstance(result.get("best"), dict):
-        return _engine_facts(result, lang)
-    facts: dict[str, str] = {}
-    kwp = _find(result, ("system_kwp", "dc_kwp", "kwp", "system_power_kwp", "dc_power_kwp", "power_kwp"))
-    if kwp is None:
-        watts = _find(result, ("dc_power_w", "system_power_w", "array_power_w"))
-        kwp = watts / 1000 if isinstance(watts, (int, float)) else None
-    if isinstance(kwp, (int, float)):
-        facts["system_kwp"] = f"{format_number(kwp, lang, 2)} kWp"
-    count = _find(result, ("n_modules", "modules_count", "module_count", "num_modules", "modules_qty"))
-    module = _find(result, ("module_name", "module"))
-    module_name = module.get("name") if isinstance(module, dict) else module if isinstance(module, str) else None
-    module_w = _find(result, ("module_power_w", "module_pmax_w"))
-    if isinstance(count, (int, float)):
-        text = f"{int(count)} × {module_name}" if module_name else str(int(count))
-        if isinstance(module_w, (int, float)) and not module_name:
-            text += f" × {format_number(module_w, lang)} W"
-        facts["modules"] = text
-    inverter = _find(result, ("inverter_name", "inverter"))
-    if isinstance(inverter, dict):
-        inverter = inverter.get("name")
-    if isinstance(inverter, str):
-        facts["inverter"] = inverter
-    annual = _find(result, ("annual_generation_kwh", "annual_energy_kwh", "annual_kwh", "yearly_generation_kwh"))
-    if isinstance(annual, (int, float)):
-        facts["annual_kwh"] = format_kwh(annual, lang)
-    monthly = _find(result, ("monthly_generation_kwh", "monthly_energy_kwh", "avg_monthly_generation_kwh"))
-    if isinstance(monthly, list) and monthly and all(isinstance(v, (int, float)) for v in monthly):
-        monthly = fmean(monthly)
-    if isinstance(monthly, (int, float)):
-        facts["monthly_kwh"] = format_kwh(monthly, lang)
-    coverage = _find(result, ("coverage_pct", "consumption_coverage_pct", "offset_pct"))
-    if isinstance(coverage, (int, float)):
-        facts["coverage_pct"] = f"{format_number(coverage, lang, 0)} %"
-    yield_ = _find(result, ("specific_yield_kwh_per_kwp", "specific_yield_kwh_kwp_yr", "specific_yield"))
-    if isinstance(yield_, (int, float)):
-        facts["specific_yield"] = f"{format_number(yield_, lang)} kWh/kWp/{'ano' if lang != 'en' else 'yr'}"
-    price = _find(result, ("price_brl", "total_price_brl", "equipment_price_brl"))
-    if isinstance(price, (int, float)):
-        facts["price_brl"] = format_brl(price, lang)
-    return facts
-
-
-def place_label(args: dict[str, Any], result: dict[str, Any] | None = None) -> str:
-    site = (result or {}).get("site")
-    if isinstance(site, dict) and site.get("municipality"):
-        return f"{site['municipality']}/{site['uf']}"
+def place_label(args: dict[str, Any], result: SizingResult | None = None) -> str:
+    if result is not None and result.site.municipality:
+        return f"{result.site.municipality}/{result.site.uf}"
     if args.get("municipality"):
         return f"{args['municipality']}/{args['uf']}" if args.get("uf") else str(args["municipality"])
     if args.get("lat") is not None:
@@ -194,7 +134,7 @@ def place_label(args: dict[str, Any], result: dict[str, Any] | None = None) -> s
 
 # -- text pieces --------------------------------------------------------------------------
 
-def sizing_text(args: dict[str, Any], result: dict[str, Any], lang: str) -> tuple[str, dict[str, str]]:
+def sizing_text(args: dict[str, Any], result: SizingResult, lang: str) -> tuple[str, dict[str, str]]:
     t = templates(lang)
     facts = sizing_facts(result, lang)
     lines = [t["sizing_head"].format(place=place_label(args, result))]
@@ -203,42 +143,39 @@ def sizing_text(args: dict[str, Any], result: dict[str, Any], lang: str) -> tupl
     return "\n".join(lines), facts
 
 
-def sizing_notes(args: dict[str, Any], result: dict[str, Any], lang: str,
+def sizing_notes(args: dict[str, Any], result: SizingResult, lang: str,
                  battery_kwh: float | None = None) -> list[str]:
     """What became of each thing the user gave beyond consumption, site and phase: used (and
     how), or not used (and why). Figures come from ``result`` or echo the user's."""
     n = templates(lang)["notes"]
-    best = result.get("best") if isinstance(result.get("best"), dict) else None
+    best = result.best
     notes: list[str] = []
-    if best is None:
-        return notes
-    consumption = result.get("consumption") or {}
-    if args.get("bill_brl") and not args.get("tariff_brl_per_kwh") and consumption.get("annual_kwh"):
-        monthly = consumption["annual_kwh"] / 12
-        named = re.search(r"homologada de (.+?) \(TE", " ".join(result.get("assumptions") or []))
+    if args.get("bill_brl") and not args.get("tariff_brl_per_kwh") and result.consumption.annual_kwh:
+        monthly = result.consumption.annual_kwh / 12
+        named = re.search(r"homologada de (.+?) \(TE", " ".join(result.assumptions))
         notes.append(n["bill_tariff"].format(
             bill=format_brl(args["bill_brl"], lang), kwh=format_kwh(monthly, lang),
-            tariff=f"{format_brl((best.get('economics') or {}).get('energy_brl_per_kwh') or args['bill_brl'] / monthly, lang)}/kWh",
+            tariff=f"{format_brl(best.economics.energy_brl_per_kwh or args['bill_brl'] / monthly, lang)}/kWh",
             distributor=named.group(1) if named else n["site_distributor"]))
-    if result.get("mode") == "fixed_size" and args.get("system_kwp"):
+    if result.mode == "fixed_size" and args.get("system_kwp"):
         notes.append(n["fixed_size"].format(value=fmt_option("system_kwp", args["system_kwp"], lang)))
         if not (args.get("monthly_kwh") or args.get("monthly_kwh_list") or args.get("bill_brl")):
             notes.append(n["no_consumption"])
     if args.get("roof_type"):
         notes.append(n["roof"].format(value=fmt_option("roof_type", args["roof_type"], lang)))
     if args.get("roof_area_m2"):
-        used = best.get("roof_area_used_m2")
+        used = best.roof_area_used_m2
         notes.append(n["area_used" if used is not None else "area"].format(
             value=fmt_option("roof_area_m2", args["roof_area_m2"], lang),
             used=f"{format_number(used, lang, 1)} m²" if used is not None else ""))
     if args.get("tilt_deg") is not None or args.get("azimuth_deg") is not None:
-        notes.append(n["plane"].format(tilt=f"{format_number(result.get('tilt_deg', 0), lang, 0)}°",
-                                       azimuth=f"{format_number(result.get('azimuth_deg', 0), lang, 0)}°"))
+        notes.append(n["plane"].format(tilt=f"{format_number(result.tilt_deg, lang, 0)}°",
+                                       azimuth=f"{format_number(result.azimuth_deg, lang, 0)}°"))
     if args.get("shading_pct") is not None:
         notes.append(n["shading"].format(value=fmt_option("shading_pct", args["shading_pct"], lang)))
     if args.get("target_offset_pct") is not None:
         notes.append(n["coverage"].format(value=fmt_option("target_offset_pct", args["target_offset_pct"], lang)))
-    capex = (best.get("economics") or {}).get("capex_brl")
+    capex = best.economics.capex_brl
     if args.get("budget_brl") and capex is not None:
         notes.append(n["budget_ok"].format(value=fmt_option("budget_brl", args["budget_brl"], lang),
                                            capex=format_brl(capex, lang)))

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 
 from langchain_core.tools import BaseTool, InjectedToolArg, tool
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from app.agent.ports import SearcherLike, SizingPort, catalog_search, normalize_hit, product_brief
 from app.agent.slots import Connection
@@ -37,6 +37,7 @@ from app.financing.tool import simulate_financing_for_chat
 from app.quotes.service import QuoteService
 from app.quotes.tool import ALLOWED_ROLES as QUOTE_ROLES
 from app.quotes.tool import create_draft_quote_for_chat
+from app.sizing.models import SizingResult
 
 log = logging.getLogger("helio.agent.tools")
 
@@ -62,9 +63,11 @@ class ToolDeps:
     quotes: Callable[[], QuoteService] | None = None
 
 
-def tool_functions(deps: ToolDeps) -> list[Callable[..., dict[str, Any]]]:
+def tool_functions(deps: ToolDeps) -> list[Callable[..., Any]]:
     """The tools as plain functions over ``deps``; a domain error is raised as
-    :class:`~app.core.errors.HelioError` and each adapter turns it into a short message."""
+    :class:`~app.core.errors.HelioError` and each adapter turns it into a short message.
+    ``size_pv_system`` returns the engine's :class:`~app.sizing.models.SizingResult`; the others
+    JSON-able dicts (what their cards show)."""
 
     def size_pv_system(
         monthly_kwh: float | None = None,
@@ -88,7 +91,7 @@ def tool_functions(deps: ToolDeps) -> list[Callable[..., dict[str, Any]]]:
         budget_brl: float | None = None,
         target_offset_pct: float | None = None,
         distributor: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> SizingResult:
         """Size an on-grid PV system (kWp, modules, inverter, yearly energy) for a site in Brazil.
         Needs the site (municipality + uf, ibge_code, or lat/lon), the grid connection and the
         consumption (monthly_kwh, 12 values, or bill_brl; the tariff defaults to the site's
@@ -225,9 +228,15 @@ class ToolOutcome:
     name: str
     arguments: dict[str, Any]
     ok: bool
-    result: dict[str, Any] | None = None
+    result: Any = None
+    """what the tool returned: a domain type (``SizingResult``) or a JSON-able dict"""
     error: str | None = None
     error_code: str | None = None
+
+    @property
+    def data(self) -> dict[str, Any] | None:
+        """The result as JSON-able data (for a card, the model, a record)."""
+        return self.result.model_dump(mode="json") if isinstance(self.result, BaseModel) else self.result
 
 
 class ToolRunner:

@@ -17,6 +17,7 @@ from app.agent.reply import Note, Reply, SizingNotes
 from app.agent.slots import SIZE_KEYS, SLOT_GROUPS
 from app.agent.tools import role_may_use
 from app.agent.turn import TurnContext
+from app.sizing.models import SizingResult
 
 
 def _fails_on(error: str | None, key: str) -> bool:
@@ -25,11 +26,9 @@ def _fails_on(error: str | None, key: str) -> bool:
     return {"distributor": "distribuidora", "budget_brl": "orçamento"}[key] in text
 
 
-def sizing_capex_brl(result: dict[str, Any]) -> float | None:
-    """The estimated investment [R$] of an engine result's best design, if it has one."""
-    best = result.get("best") if isinstance(result, dict) else None
-    capex = ((best or {}).get("economics") or {}).get("capex_brl") if isinstance(best, dict) else None
-    return float(capex) if isinstance(capex, (int, float)) else None
+def sizing_capex_brl(result: SizingResult) -> float | None:
+    """The estimated investment [R$] of an engine result's best design."""
+    return float(result.best.economics.capex_brl)
 
 
 def size(agent: Agent, ctx: TurnContext, rules: RuleIntent | None) -> Step:
@@ -101,11 +100,11 @@ def size(agent: Agent, ctx: TurnContext, rules: RuleIntent | None) -> Step:
         return reply.say("sizing_failed", error=outcome.error)
     if had_result and shown:
         reply.say("updated", slots={k: getattr(state.slots, k) for k in shown})
-    result = outcome.result or {}
+    result: SizingResult = outcome.result
     facts = render.sizing_facts(result, ctx.lang)
     about = SizingNotes(args, result, parsed.battery_kwh, tuple(notes))
     state.last_sizing = {"arguments": args, "facts": facts}
-    reply.card("sizing", {"inputs": args, "facts": facts, "result": outcome.result, "notes": about})
+    reply.card("sizing", {"inputs": args, "facts": facts, "result": outcome.data, "notes": about})
     products = render.sizing_products(result)
     if products:
         reply.card("products", {"items": products})
@@ -113,10 +112,10 @@ def size(agent: Agent, ctx: TurnContext, rules: RuleIntent | None) -> Step:
     return reply.then(remember_sizing(ctx, result))
 
 
-def remember_sizing(ctx: TurnContext, result: dict[str, Any]) -> Reply:
+def remember_sizing(ctx: TurnContext, result: SizingResult) -> Reply:
     """Keep what quotes and financing need from a successful sizing, and say what comes next."""
     state = ctx.state
-    state.sizing_id = result.get("sizing_id") if isinstance(result.get("sizing_id"), str) else None
+    state.sizing_id = result.sizing_id
     state.sizing_capex_brl = sizing_capex_brl(result)
     state.pending_quote = state.last_quote = state.financing = None
     reply = Reply()
