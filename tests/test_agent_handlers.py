@@ -97,3 +97,16 @@ def test_no_mixin_and_handlers_never_word_an_answer():
         called = {n.func.attr for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)}
         assert not called & {"templates", "format", "sizing_text", "products_text", "financing_text",
                              "knowledge_text", "quote_preview_text", "quote_done_text"}, path.name
+
+
+def test_the_sizing_tool_hands_over_the_engines_type():
+    from app.agent.tools import ToolDeps, ToolRunner, make_tools
+    from app.sizing.models import SizingResult
+
+    runner = ToolRunner(make_tools(ToolDeps(sizing=FormulaSizing(), catalog=None, searcher=None)))
+    outcome = runner.run("size_pv_system", {"monthly_kwh": 650, "municipality": "Uberlândia", "uf": "MG",
+                                            "connection": "three_phase"})
+    assert isinstance(outcome.result, SizingResult) and outcome.result.best.dc_kwp == 5.42
+    assert outcome.data == outcome.result.model_dump(mode="json")  # what cards, the model and records get
+    failed = runner.run("size_pv_system", {"monthly_kwh": 650, "municipality": "Atlantis", "uf": "XX"})
+    assert not failed.ok and failed.data is None and "Atlantis" in failed.error
