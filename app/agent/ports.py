@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, Protocol
 
+from pydantic import BaseModel
+
 from app.catalog.models import ProductQuery
 from app.catalog.repository import CatalogRepository
 from app.core.cache import Cache
@@ -101,25 +103,56 @@ class EngineSizing:
         return result
 
 
-def product_brief(product: Any) -> dict[str, Any]:
+class ProductBrief(BaseModel):
     """The fields a product card shows (all copied from the catalog record)."""
-    return {
-        "id": product.id,
-        "name": product.name,
-        "category": str(product.category),
-        "manufacturer": product.manufacturer,
-        "power_w": product.power_w,
-        "phase": str(product.phase) if product.phase else None,
-        "price_brl": product.price_brl,
-        "in_stock": product.in_stock,
-    }
+
+    id: str
+    name: str
+    category: str
+    manufacturer: str | None
+    power_w: float | None
+    phase: str | None
+    price_brl: float | None
+    in_stock: bool
 
 
-def catalog_search(catalog: CatalogRepository | None, query: ProductQuery) -> dict[str, Any]:
+class ProductDetail(ProductBrief):
+    """One product's card: the brief, its model, description and datasheet specs."""
+
+    model: str | None
+    description: str
+    specs: dict[str, Any] | None
+
+
+class ProductList(BaseModel):
+    """A catalog search: how many match, and the first ones."""
+
+    total: int
+    items: list[ProductBrief]
+
+
+def product_brief(product: Any) -> ProductBrief:
+    return ProductBrief(id=product.id, name=product.name, category=str(product.category),
+                        manufacturer=product.manufacturer, power_w=product.power_w,
+                        phase=str(product.phase) if product.phase else None, price_brl=product.price_brl,
+                        in_stock=product.in_stock)
+
+
+def product_detail(product: Any) -> ProductDetail:
+    specs = product.module or product.inverter or product.battery or product.structure
+    return ProductDetail(
+        **product_brief(product).model_dump(),
+        model=product.model,
+        description=(product.description or "")[:400],
+        specs=specs.model_dump(mode="json", exclude_none=True, exclude={"cec"}) if specs else None,
+    )
+
+
+def catalog_search(catalog: CatalogRepository | None, query: ProductQuery) -> ProductList:
     if catalog is None:
         raise Unavailable("Catálogo indisponível no momento.", hint="Tente de novo mais tarde.")
     page = catalog.search(query)
-    return {"total": page.total, "items": [product_brief(p) for p in page.items]}
+    return ProductList(total=page.total, items=[product_brief(p) for p in page.items])
 
 
 def normalize_hit(hit: Any) -> dict[str, Any]:

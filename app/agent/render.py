@@ -20,6 +20,7 @@ from app.core.settings import PROJECT_ROOT
 from app.core.text import format_brl, format_kwh, format_number, format_percent
 
 if TYPE_CHECKING:
+    from app.agent.ports import ProductBrief
     from app.sizing.models import SizingResult
 
 PROMPTS_DIR = PROJECT_ROOT / "prompts"
@@ -186,20 +187,20 @@ def sizing_notes(args: dict[str, Any], result: SizingResult, lang: str,
     return notes
 
 
-def products_text(items: list[dict[str, Any]], lang: str, filters: dict[str, Any] | None = None) -> str:
+def products_text(items: list[ProductBrief], lang: str, filters: dict[str, Any] | None = None) -> str:
     t = templates(lang)
     if not items:
         said = ", ".join(_filter_text(k, v, lang) for k, v in (filters or {}).items() if _filter_text(k, v, lang))
         return t["products_none"] + (" " + t["products_filters"].format(items=said) if said else "")
     lines = [t["products_head"].format(count=len(items))]
     for p in items:
-        bits = [p["name"]]
-        if p.get("power_w"):
-            bits.append(f"{format_number(p['power_w'], lang)} W")
-        if p.get("price_brl"):
-            bits.append(format_brl(p["price_brl"], lang))
-        bits.append(t["in_stock"] if p.get("in_stock") else t["out_of_stock"])
-        lines.append(f"- {' · '.join(bits)} (id: {p['id']})")
+        bits = [p.name]
+        if p.power_w:
+            bits.append(f"{format_number(p.power_w, lang)} W")
+        if p.price_brl:
+            bits.append(format_brl(p.price_brl, lang))
+        bits.append(t["in_stock"] if p.in_stock else t["out_of_stock"])
+        lines.append(f"- {' · '.join(bits)} (id: {p.id})")
     return "\n".join(lines)
 
 

@@ -24,7 +24,9 @@ from langchain_core.tools import BaseTool, InjectedToolArg, tool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, ValidationError
 
-from app.agent.ports import SearcherLike, SizingPort, catalog_search, normalize_hit, product_brief
+from app.agent.ports import (
+    ProductDetail, ProductList, SearcherLike, SizingPort, catalog_search, normalize_hit, product_detail,
+)
 from app.agent.slots import Connection
 from app.catalog.models import Category, Phase, ProductQuery
 from app.catalog.repository import CatalogRepository
@@ -66,8 +68,9 @@ class ToolDeps:
 def tool_functions(deps: ToolDeps) -> list[Callable[..., Any]]:
     """The tools as plain functions over ``deps``; a domain error is raised as
     :class:`~app.core.errors.HelioError` and each adapter turns it into a short message.
-    ``size_pv_system`` returns the engine's :class:`~app.sizing.models.SizingResult`; the others
-    JSON-able dicts (what their cards show)."""
+    ``size_pv_system`` returns the engine's :class:`~app.sizing.models.SizingResult`,
+    ``find_products``/``get_product`` a :class:`~app.agent.ports.ProductList`/``ProductDetail``; the
+    others JSON-able dicts."""
 
     def size_pv_system(
         monthly_kwh: float | None = None,
@@ -122,7 +125,7 @@ def tool_functions(deps: ToolDeps) -> list[Callable[..., Any]]:
         in_stock: bool | None = None,
         query: str | None = None,
         limit: int = 5,
-    ) -> dict[str, Any]:
+    ) -> ProductList:
         """Search the YSH catalog: modules (panels), inverters, batteries, kits... with filters
         (AND): power [W], phase, subtype (inverter: grid_tie, hybrid, off_grid, micro; structure:
         roof type), a battery's nominal capacity_kwh and voltage_v (each matched within 10 %, as
@@ -147,7 +150,7 @@ def tool_functions(deps: ToolDeps) -> list[Callable[..., Any]]:
         )
         return catalog_search(deps.catalog, q)
 
-    def get_product(product_id: str) -> dict[str, Any]:
+    def get_product(product_id: str) -> ProductDetail:
         """Details of one catalog product by its id (specs, price, stock)."""
         if deps.catalog is None:
             raise Unavailable("Catálogo indisponível no momento.")
@@ -155,14 +158,7 @@ def tool_functions(deps: ToolDeps) -> list[Callable[..., Any]]:
         if product is None:
             raise NotFound(f"Produto '{product_id}' não existe no catálogo.",
                            hint="Use find_products para achar o id certo.")
-        detail = product_brief(product)
-        specs = product.module or product.inverter or product.battery or product.structure
-        detail.update(
-            model=product.model,
-            description=(product.description or "")[:400],
-            specs=specs.model_dump(mode="json", exclude_none=True, exclude={"cec"}) if specs else None,
-        )
-        return detail
+        return product_detail(product)
 
     def search_knowledge(query: str, k: int = 4) -> dict[str, Any]:
         """Search datasheets, regulations (Lei 14.300, ANEEL) and financing rules; returns cited passages."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from app.agent.handlers.base import Agent, Step
 from app.agent.intent import FIND, GET, RuleIntent
 from app.agent.parsing import product_filters
+from app.agent.ports import ProductList
 from app.agent.reply import Reply
 from app.agent.turn import TurnContext
 
@@ -38,9 +39,9 @@ def find(agent: Agent, ctx: TurnContext, rules: RuleIntent | None) -> Step:
     if not outcome.ok:
         return Reply().say("tool_error", error=outcome.error)
     state.last_products = {k: v for k, v in args.items() if k not in ("query", "limit")}
-    items = (outcome.result or {}).get("items", [])
-    return (Reply().card("products", {"items": items, "total": outcome.result.get("total")})
-            .say("products", items=items, filters=args))
+    found: ProductList = outcome.result
+    return (Reply().card("products", {"items": outcome.data["items"], "total": found.total})
+            .say("products", items=found.items, filters=args))
 
 
 def get(agent: Agent, ctx: TurnContext, rules: RuleIntent | None) -> Step:
@@ -51,4 +52,4 @@ def get(agent: Agent, ctx: TurnContext, rules: RuleIntent | None) -> Step:
     outcome = ctx.outcome
     if not outcome.ok:
         return Reply().say("product_failed", error=outcome.error)
-    return Reply().card("product", outcome.result).say("products", items=[outcome.result])
+    return Reply().card("product", outcome.data).say("products", items=[outcome.result])
