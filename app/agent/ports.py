@@ -131,6 +131,51 @@ class ProductList(BaseModel):
     items: list[ProductBrief]
 
 
+class FinancingOption(BaseModel):
+    """One credit line for the amount asked, as the chat shows it (figures rounded for display)."""
+
+    rank: int
+    line_id: str
+    lender: str
+    line: str
+    rate_monthly_pct: float
+    rate_annual_pct: float
+    first_payment_brl: float
+    last_payment_brl: float
+    n_installments: int
+    iof_brl: float
+    contracted_brl: float
+    capitalized_interest_brl: float
+    total_paid_brl: float
+    total_interest_brl: float
+    cet_monthly_pct: float
+    cet_annual_pct: float
+    caveats: list[str]
+
+
+class IneligibleOption(BaseModel):
+    line_id: str
+    lender: str
+    reasons: list[str]
+
+
+class FinancingOffers(BaseModel):
+    """``simulate_financing``'s answer: the eligible lines ranked by CET, the others with why
+    (the compact view of :func:`app.financing.tool.simulate_financing_for_chat`)."""
+
+    amount_brl: float
+    down_payment_brl: float
+    financed_brl: float
+    term_months: int
+    grace_months: int
+    system: str
+    customer_type: str
+    ranked_by: str
+    options: list[FinancingOption]
+    ineligible: list[IneligibleOption]
+    notes: list[str]
+
+
 def product_brief(product: Any) -> ProductBrief:
     return ProductBrief(id=product.id, name=product.name, category=str(product.category),
                         manufacturer=product.manufacturer, power_w=product.power_w,

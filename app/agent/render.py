@@ -20,7 +20,7 @@ from app.core.settings import PROJECT_ROOT
 from app.core.text import format_brl, format_kwh, format_number, format_percent
 
 if TYPE_CHECKING:
-    from app.agent.ports import ProductBrief
+    from app.agent.ports import FinancingOffers, ProductBrief
     from app.sizing.models import SizingResult
 
 PROMPTS_DIR = PROJECT_ROOT / "prompts"
@@ -338,30 +338,30 @@ def fmt_date(iso: str, lang: str) -> str:
     return f"{day}/{month}/{year}"
 
 
-def financing_text(result: dict[str, Any], lang: str, from_sizing: bool) -> str:
+def financing_text(result: FinancingOffers, lang: str, from_sizing: bool) -> str:
     """The ranked credit lines of ``simulate_financing``; every figure from ``result``."""
     t = templates(lang)
     f = t["financing"]
-    options = result.get("options") or []
+    options = result.options
     if not options:
-        reasons = "; ".join(f"{i['lender']}: {', '.join(i['reasons'])}" for i in result.get("ineligible", []))
+        reasons = "; ".join(f"{i.lender}: {', '.join(i.reasons)}" for i in result.ineligible)
         return f["none"].format(reasons=reasons or "-")
-    lines = [f["head"].format(amount=format_brl(result["amount_brl"], lang), term=result["term_months"],
-                              system=f["systems"].get(result["system"], result["system"]),
+    lines = [f["head"].format(amount=format_brl(result.amount_brl, lang), term=result.term_months,
+                              system=f["systems"].get(result.system, result.system),
                               source=f["from_sizing"] if from_sizing else "")]
-    if result.get("down_payment_brl"):
-        lines.append(f["down"].format(value=format_brl(result["down_payment_brl"], lang),
-                                      financed=format_brl(result["financed_brl"], lang)))
+    if result.down_payment_brl:
+        lines.append(f["down"].format(value=format_brl(result.down_payment_brl, lang),
+                                      financed=format_brl(result.financed_brl, lang)))
     for o in options:
-        same = abs(o["first_payment_brl"] - o["last_payment_brl"]) < 0.005
-        installment = format_brl(o["first_payment_brl"], lang) if same else f["varying"].format(
-            first=format_brl(o["first_payment_brl"], lang), last=format_brl(o["last_payment_brl"], lang))
+        same = abs(o.first_payment_brl - o.last_payment_brl) < 0.005
+        installment = format_brl(o.first_payment_brl, lang) if same else f["varying"].format(
+            first=format_brl(o.first_payment_brl, lang), last=format_brl(o.last_payment_brl, lang))
         lines.append(f["option"].format(
-            rank=o["rank"], lender=o["lender"], line=o["line"], rate=format_percent(o["rate_monthly_pct"], lang),
-            n=o["n_installments"], installment=installment, total=format_brl(o["total_paid_brl"], lang),
-            cet_m=format_percent(o["cet_monthly_pct"], lang), cet_a=format_percent(o["cet_annual_pct"], lang)))
-    if result.get("ineligible"):
-        lines.append(f["ineligible"].format(items=", ".join(i["lender"] for i in result["ineligible"])))
+            rank=o.rank, lender=o.lender, line=o.line, rate=format_percent(o.rate_monthly_pct, lang),
+            n=o.n_installments, installment=installment, total=format_brl(o.total_paid_brl, lang),
+            cet_m=format_percent(o.cet_monthly_pct, lang), cet_a=format_percent(o.cet_annual_pct, lang)))
+    if result.ineligible:
+        lines.append(f["ineligible"].format(items=", ".join(i.lender for i in result.ineligible)))
     lines.append(f["foot"])
     return "\n".join(lines)
 

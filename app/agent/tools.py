@@ -25,7 +25,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, ValidationError
 
 from app.agent.ports import (
-    ProductDetail, ProductList, SearcherLike, SizingPort, catalog_search, normalize_hit, product_detail,
+    FinancingOffers, ProductDetail, ProductList, SearcherLike, SizingPort, catalog_search, normalize_hit, product_detail,
 )
 from app.agent.slots import Connection
 from app.catalog.models import Category, Phase, ProductQuery
@@ -69,8 +69,8 @@ def tool_functions(deps: ToolDeps) -> list[Callable[..., Any]]:
     """The tools as plain functions over ``deps``; a domain error is raised as
     :class:`~app.core.errors.HelioError` and each adapter turns it into a short message.
     ``size_pv_system`` returns the engine's :class:`~app.sizing.models.SizingResult`,
-    ``find_products``/``get_product`` a :class:`~app.agent.ports.ProductList`/``ProductDetail``; the
-    others JSON-able dicts."""
+    ``find_products``/``get_product`` a :class:`~app.agent.ports.ProductList`/``ProductDetail``,
+    ``simulate_financing`` :class:`~app.agent.ports.FinancingOffers`; the others JSON-able dicts."""
 
     def size_pv_system(
         monthly_kwh: float | None = None,
@@ -175,13 +175,13 @@ def tool_functions(deps: ToolDeps) -> list[Callable[..., Any]]:
         grace_months: int = 0,
         system: Literal["price", "sac"] = "price",
         customer_type: Literal["pf", "pj"] = "pf",
-    ) -> dict[str, Any]:
+    ) -> FinancingOffers:
         """Compare solar credit lines to finance amount_brl [R$] in term_months monthly installments:
         rate % a.m., installment, total paid and CET per lender, cheapest first."""
         if deps.credit_book is None:
             raise Unavailable("Linhas de crédito indisponíveis.", hint="Confira settings.financing.credit_lines_path.")
-        return simulate_financing_for_chat(deps.credit_book(), amount_brl, term_months, down_payment_brl,
-                                           grace_months, system, customer_type)
+        return FinancingOffers.model_validate(simulate_financing_for_chat(
+            deps.credit_book(), amount_brl, term_months, down_payment_brl, grace_months, system, customer_type))
 
     def create_draft_quote(
         company_id: str,

@@ -37,6 +37,6 @@ def finance(agent: Agent, ctx: TurnContext, rules: RuleIntent | None) -> Step:
     if not outcome.ok:
         return Reply().say("financing.failed", error=outcome.error)
     state.financing = {"arguments": outcome.arguments, "from_sizing": from_sizing}
-    return (Reply().card("financing", {**outcome.result, "source": "sizing" if from_sizing else "message",
+    return (Reply().card("financing", {**outcome.data, "source": "sizing" if from_sizing else "message",
                                        "sizing_id": state.sizing_id if from_sizing else None})
             .say("financing", result=outcome.result, from_sizing=from_sizing))
