@@ -1,4 +1,4 @@
-"""One chat turn: read the message, pick a tool, run it, answer from a template.
+"""One chat turn: read the message, decide the task, let its handler act, speak the reply.
 
 The turn is a synchronous generator of :class:`Event` (``token``, ``tool_call``,
 ``tool_result``, ``card``, ``citation``, ``done``); the API runs it in a worker thread and
@@ -12,7 +12,9 @@ read numbers, places and phases. An LLM (:class:`app.agent.router.Router`) is co
 only when ``consult_model`` is on (``CHAT__ROUTE_WITH_MODEL``; off by default, measured to
 add nothing): then it picks the tool when the decision is unsure and fills arguments the
 rules missed (verified against the message), and a turn it fails is marked ``degraded``.
-Tools compute; templates speak.
+The task's handler (:mod:`app.agent.handlers`) runs the tools and returns a typed
+:class:`~app.agent.reply.Reply`; the speaker (:class:`~app.agent.speaker.TemplateSpeaker`)
+words it. Tools compute; handlers decide; the speaker speaks.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from app.agent.handlers import HANDLERS
 from app.agent.handlers.base import Handler
 from app.agent.handlers.quote import confirm_quote, confirmation
 from app.agent.handlers.talk import off_topic
-from app.agent.intent import GREET, OFF, QUOTE, SIZE, TOOLS, FIND, RuleIntent
+from app.agent.intent import FIND, GREET, OFF, QUOTE, SIZE, TOOLS, RuleIntent
 from app.agent.limits import RateLimiter, check_message
 from app.agent.parsing import detect_language, parse_message
 from app.agent.places import PlaceIndex
@@ -45,10 +47,8 @@ from app.core.telemetry import traced_steps
 __all__ = ["Assistant", "Event", "TurnContext", "collect"]
 
 
-
 class Assistant:
     """The turn: understand → decide → act (a handler of :mod:`app.agent.handlers`) → speak."""
-
 
     def __init__(
         self,
