@@ -36,7 +36,8 @@ from app.api.routes import chat, openai_compat
 from app.core.cache import MemoryCache
 from app.core.settings import LLMSettings, get_settings
 from app.llm.llamacpp import LlamaCppBackend, tools_prompt, tools_schema
-from evals.conversations.run_eval import EchoSizing, EvalCatalog, StaticSearcher
+from evals.conversations.run_eval import EvalCatalog, StaticSearcher
+from evals.fakes import FormulaSizing
 
 MESSAGE = "Meu cliente em Uberlândia-MG gasta 650 kWh por mês, ligação trifásica. Qual kit?"
 
@@ -145,7 +146,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = get_settings()
     llm = LlamaCppBackend(LLMSettings().gguf_path, n_ctx=settings.llm.n_ctx, timeout_s=settings.llm.timeout_s)
-    assistant = build_assistant(settings, MemoryCache(), EvalCatalog(), StaticSearcher(), llm=llm, sizing=EchoSizing())
+    assistant = build_assistant(settings, MemoryCache(), EvalCatalog(), StaticSearcher(), llm=llm, sizing=FormulaSizing())
     assistant.consult_model = True  # this benchmark measures the model-routed turn (CHAT__ROUTE_WITH_MODEL=true)
     assistant.rate_limiter.per_minute = 10**6
     if args.no_shedding:

@@ -37,7 +37,8 @@ from app.core.cache import MemoryCache
 from app.core.settings import get_settings
 from app.llm.openai import OpenAICompatBackend
 from benchmarks.chat_bench import MESSAGE, serve
-from evals.conversations.run_eval import EchoSizing, EvalCatalog, StaticSearcher
+from evals.conversations.run_eval import EvalCatalog, StaticSearcher
+from evals.fakes import FormulaSizing
 
 # A different message each run: a server reuses the common prompt prefix (system prompt,
 # tools), as a warm server does, but never a whole cached prompt.
@@ -128,9 +129,9 @@ def main() -> None:
     args = parser.parse_args()
     settings = get_settings()
     llm = OpenAICompatBackend(args.base_url, args.model, timeout_s=settings.llm.timeout_s)
-    led = build_assistant(settings, MemoryCache(), EvalCatalog(), StaticSearcher(), llm=llm, sizing=EchoSizing())
+    led = build_assistant(settings, MemoryCache(), EvalCatalog(), StaticSearcher(), llm=llm, sizing=FormulaSizing())
     template = build_assistant(settings, MemoryCache(), EvalCatalog(), StaticSearcher(), llm=None,
-                               sizing=EchoSizing())
+                               sizing=FormulaSizing())
     template.consult_model = False
     for a in (led, template):
         a.rate_limiter.per_minute = 10**6

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 
-from app.agent import render as R
+from app.agent import render
 from app.core.text import format_brl, format_number
 from app.cli.assistant import MODELFILE, render_modelfile
 
 
 def test_modelfile_is_generated_from_the_system_prompt():
     assert MODELFILE.read_text(encoding="utf-8") == render_modelfile(), "rode 'helio modelfile'"
-    system = (R.PROMPTS_DIR / "system.md").read_text(encoding="utf-8").strip()
+    system = (render.PROMPTS_DIR / "system.md").read_text(encoding="utf-8").strip()
     assert f'SYSTEM """{system}"""' in render_modelfile()
     assert re.search(r"^FROM \S+", render_modelfile(), re.M)
 
@@ -26,12 +26,12 @@ def _keys(d, prefix=""):
 
 
 def test_templates_exist_in_both_languages_with_the_same_keys():
-    assert _keys(R.templates("pt-BR")) == _keys(R.templates("en"))
+    assert _keys(render.templates("pt-BR")) == _keys(render.templates("en"))
 
 
 def test_templates_carry_no_numbers_of_their_own():
     # Every figure in an answer must come from a tool; templates only hold placeholders.
-    for lang in R.LANGS:
+    for lang in render.LANGS:
         flat = []
 
         def walk(v):
@@ -41,7 +41,7 @@ def test_templates_carry_no_numbers_of_their_own():
             else:
                 flat.append(str(v))
 
-        walk(R.templates(lang))
+        walk(render.templates(lang))
         offenders = [t for t in flat if re.search(r"\d", re.sub(r"\{[^}]*\}|14\.300|12 meses|12-month", "", t))]
         assert not offenders, offenders
 
@@ -50,3 +50,16 @@ def test_brazilian_number_formatting():
     assert format_brl(1234.5, "pt-BR") == "R$ 1.234,50"
     assert format_brl(1234.5, "en") == "R$ 1,234.50"
     assert format_number(4.95, "pt-BR", 2) == "4,95"
+
+
+def test_kits_left_out_by_the_roof_area_are_said_in_the_answer():
+    from evals.fakes import FormulaSizing
+
+    args = {"municipality": "Salvador", "uf": "BA", "monthly_kwh": 700, "connection": "three_phase",
+            "roof_type": "slab", "roof_area_m2": 45}
+    result = FormulaSizing().result(args)
+    line = "A área do telhado limitou os kits: 2 kits do catálogo atenderiam à meta, mas não cabem em 45,0 m²."
+    limited = result.model_copy(update={"assumptions": [*result.assumptions, line]})
+    assert line in render.sizing_notes(args, limited, "pt-BR")
+    assert render.templates("en")["notes"]["area_limited"] in render.sizing_notes(args, limited, "en")
+    assert not any("limitou" in n for n in render.sizing_notes(args, result, "pt-BR"))  # silent when nothing was cut

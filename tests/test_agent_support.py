@@ -16,9 +16,9 @@ from fastapi import FastAPI
 from app.agent.factory import build_assistant
 from app.catalog.models import Category, Phase, Product, ProductPage, ProductQuery
 from app.core.cache import Cache, MemoryCache
-from app.core.errors import InvalidInput
 from app.core.settings import Settings
 from app.llm.base import LLMReply, LLMUnavailable, ToolCall, Usage
+from evals.fakes import FormulaSizing
 
 PRODUCTS = [
     Product(id="growatt-min-5000tl-x", category=Category.INVERTER, name="Inversor Growatt MIN 5000TL-X",
@@ -55,31 +55,9 @@ class FakeCatalog:
         return sum(1 for _ in self.iter_products(category))
 
 
-class FakeSizing:
-    """Deterministic stand-in for the engine: 1 kWp per 120 kWh/month, 550 W modules.
-
-    Like the engine, a bill without a tariff is converted with the site distributor's tariff
-    (here one default for every site), and ``system_kwp`` simulates that size."""
-
-    def __init__(self, default_tariff_brl_per_kwh: float = 0.90) -> None:
-        self.calls: list[dict[str, Any]] = []
-        self.default_tariff_brl_per_kwh = default_tariff_brl_per_kwh
-
-    def size(self, args: dict[str, Any]) -> dict[str, Any]:
-        self.calls.append(args)
-        if args.get("municipality") == "Atlantis":
-            raise InvalidInput("Município 'Atlantis' não encontrado.", hint="Informe um município brasileiro e a UF.")
-        tariff = args.get("tariff_brl_per_kwh") or self.default_tariff_brl_per_kwh
-        monthly = args.get("monthly_kwh") or (args["bill_brl"] / tariff if args.get("bill_brl") else None)
-        kwp = args["system_kwp"] if args.get("system_kwp") else round(monthly / 120, 2)
-        return {
-            "system_kwp": kwp,
-            "n_modules": int(-(-kwp * 1000 // 550)),
-            "module_name": "Jinko Tiger Neo 550 W",
-            "inverter_name": "Growatt MIN 5000TL-X",
-            "annual_generation_kwh": round(kwp * 1450, 1),
-            "inputs": args,
-        }
+class FakeSizing(FormulaSizing):
+    """The engine-shaped stand-in shared with the evals (:mod:`evals.fakes`): 1 kWp per 120 kWh/month,
+    550 W modules, 1,450 kWh/kWp/yr, R$ 4.000/kWp; a bill converts at one default tariff."""
 
 
 class FakeSearcher:

@@ -142,11 +142,11 @@ def test_the_assistant_sees_the_checked_values_only(ingested):
     runner = ToolRunner(make_tools(ToolDeps(sizing=None, catalog=SQLiteCatalogStore(tmp / "catalog.sqlite3"),
                                             searcher=None)))
     solax = runner.run("get_product", {"product_id": "inverter-solax-x1-hybrid-5-0-t"})
-    assert solax.ok and "efficiency_pct" not in solax.result["specs"]
+    assert solax.ok and "efficiency_pct" not in solax.result.specs
     epever = runner.run("get_product", {"product_id": "inverter-epever-hp3522"})
-    assert epever.ok and epever.result["specs"]["ac_power_w"] == 3500.0
+    assert epever.ok and epever.result.specs["ac_power_w"] == 3500.0
     found = runner.run("find_products", {"category": "inverter", "manufacturer": "Epever", "phase": "three_phase"})
-    assert found.ok and found.result["total"] == 0 and found.result["items"] == [], found.result
+    assert found.ok and found.result.total == 0 and found.result.items == [], found.result
 
 
 # ------------------------------------------------------------------ every served product, every rule

@@ -33,13 +33,6 @@ SIZE_CALL = ("size_pv_system", {"monthly_kwh": 650, "municipality": "Uberlândia
 REFUSAL = "Orçamentos são criados pela equipe comercial da YSH"
 
 
-class PricedSizing(FakeSizing):
-    """The engine-shaped fake plus a reference price, so financing can start from the sizing."""
-
-    def size(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {**super().size(args), "price_brl": 25000.0}
-
-
 def brl(value: float) -> str:
     whole, cents = f"{value:,.2f}".split(".")
     return f"R$ {whole.replace(',', '.')},{cents}"
@@ -52,7 +45,7 @@ def env(request, tmp_path):
         llm = (OpenAICompatBackend(server.url + "/v1", server.model, timeout_s=10) if request.param == "openai"
                else OllamaBackend(server.url, server.model, timeout_s=10))
         settings = Settings(_env_file=None, auth={"db_path": tmp_path / "auth.sqlite3"})
-        sizing = PricedSizing()
+        sizing = FakeSizing()
         searcher = FakeSearcher([])
         assistant = make_assistant(llm=llm, sizing=sizing, searcher=searcher, settings=settings)
         assert isinstance(assistant, ModelLedAssistant)
@@ -243,19 +236,19 @@ def test_passages_block_strips_markers_inside_passages():
 
 
 def test_openai_stream_says_when_the_answer_starts_over(env):
-    env.server.script = [{"tool_calls": [SIZE_CALL]}, {"text": "Custa R$ 99.999,00 no total."}]
+    env.server.script = [{"tool_calls": [SIZE_CALL]}, {"text": "Custa R$ 61.234,00 no total."}]
     with env.client.stream("POST", "/v1/chat/completions", json={"model": "helio", "stream": True, "messages": [
             {"role": "user", "content": SIZING_MSG}]}) as r:
         lines = [json.loads(line[6:]) for line in r.read().decode().splitlines()
                  if line.startswith("data: {")]
     content = "".join(c["choices"][0]["delta"].get("content") or "" for c in lines if c.get("choices"))
-    assert "refazendo a resposta" in content and "99.999" not in content and "5,42 kWp" in content
+    assert "refazendo a resposta" in content and "61.234" not in content and "5,42 kWp" in content
     assert lines[-1]["helio"]["grounding_fallback"] is True
 
 
 def test_a_dead_server_degrades_and_then_is_skipped_for_a_while():
     assistant = make_assistant(llm=OpenAICompatBackend("http://127.0.0.1:9/v1", "helio", timeout_s=2),
-                               sizing=PricedSizing())
+                               sizing=FakeSizing())
     replies = [collect(assistant.turn(f"dead-{i}", SIZING_MSG)) for i in range(3)]
     assert all(r["degraded"] and "5,42 kWp" in r["message"] for r in replies)
     assert replies[0]["llm"]["steps"] == 1 and replies[2]["llm"]["steps"] == 0  # the breaker skipped the call
@@ -295,7 +288,7 @@ class FakeQuotes:
 
         self.previews.append(request)
         return SimpleNamespace(items=[], equipment_total_brl=25000.0, installation_brl=0.0, system_total_brl=25000.0,
-                               approval=SimpleNamespace(required=False, reasons=[]), warnings=[])
+                               approval=SimpleNamespace(required=False, reasons=[]), warnings=[], customer=None)
 
     def create(self, request, idempotency_key, created_by):
         from datetime import date
@@ -304,7 +297,8 @@ class FakeQuotes:
         self.created.append((request, idempotency_key))
         quote = SimpleNamespace(id="q-1", status=SimpleNamespace(value="draft"), status_label="rascunho",
                                 equipment_total_brl=25000.0, system_total_brl=25000.0, valid_until=date(2027, 1, 1),
-                                approval=SimpleNamespace(required=False, reasons=[]), financing=None, warnings=[])
+                                approval=SimpleNamespace(required=False, reasons=[]), financing=None, warnings=[],
+                                customer=None)
         return quote, True
 
 
@@ -313,15 +307,11 @@ def test_a_reps_model_only_prepares_the_quote_and_sim_creates_it():
     from app.core.cache import MemoryCache
     from test_agent_support import FakeCatalog
 
-    class SizedWithId(PricedSizing):
-        def size(self, args):
-            return {**super().size(args), "sizing_id": "sz-1"}
-
     quotes = FakeQuotes()
     with openai_server() as server:
         assistant = build_assistant(Settings(_env_file=None), MemoryCache(), FakeCatalog(), None,
                                     llm=OpenAICompatBackend(server.url + "/v1", server.model, timeout_s=10),
-                                    sizing=SizedWithId(), quotes=lambda: quotes)
+                                    sizing=FakeSizing(), quotes=lambda: quotes)
         server.script = [{"tool_calls": [SIZE_CALL]}, {"text": "Sistema de 5,42 kWp."},
                          {"tool_calls": [("create_draft_quote", {"company_id": "comp_1", "confirmed": True})]},
                          {"text": "Resumo: total de R$ 25.000,00. Posso criar o orçamento?"}]

@@ -1,4 +1,4 @@
-"""One chat turn: read the message, pick a tool, run it, answer from a template.
+"""One chat turn: read the message, decide the task, let its handler act, speak the reply.
 
 The turn is a synchronous generator of :class:`Event` (``token``, ``tool_call``,
 ``tool_result``, ``card``, ``citation``, ``done``); the API runs it in a worker thread and
@@ -12,7 +12,9 @@ read numbers, places and phases. An LLM (:class:`app.agent.router.Router`) is co
 only when ``consult_model`` is on (``CHAT__ROUTE_WITH_MODEL``; off by default, measured to
 add nothing): then it picks the tool when the decision is unsure and fills arguments the
 rules missed (verified against the message), and a turn it fails is marked ``degraded``.
-Tools compute; templates speak.
+The task's handler (:mod:`app.agent.handlers`) runs the tools and returns a typed
+:class:`~app.agent.reply.Reply`; the speaker (:class:`~app.agent.speaker.TemplateSpeaker`)
+words it. Tools compute; handlers decide; the speaker speaks.
 """
 
 from __future__ import annotations
@@ -21,38 +23,33 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from app.agent import intent as I
-from app.agent import render as R
+from app.agent import render
 from app.agent.classifier import IntentModel
 from app.agent.decide import arguments, decide
+from app.agent.handlers import HANDLERS
+from app.agent.handlers.base import Handler
+from app.agent.handlers.quote import confirm_quote, confirmation
+from app.agent.handlers.talk import off_topic
+from app.agent.intent import FIND, GREET, OFF, QUOTE, SIZE, TOOLS, RuleIntent
 from app.agent.limits import RateLimiter, check_message
-from app.agent import extractors as X
-from app.agent.parsing import OPTION_KEYS, detect_language, parse_message, product_filters
+from app.agent.parsing import detect_language, parse_message
 from app.agent.places import PlaceIndex
+from app.agent.reply import Reply, Say
 from app.agent.router import Proposal, Router, verified_arguments
-from app.agent.sales import SalesTurns
+from app.agent.speaker import Speaker, TemplateSpeaker
 from app.agent.state import ConversationState, ConversationStore
 from app.agent.tools import ToolOutcome, ToolRunner
-from app.core.metrics import record_turn
 from app.agent.turn import Event, TurnContext
-from app.core.errors import NotFound
+from app.core.errors import HelioError, NotFound
+from app.core.metrics import record_turn
 from app.core.telemetry import traced_steps
-from app.retrieval.answer import Unit, answer_question
 
 __all__ = ["Assistant", "Event", "TurnContext", "collect"]
 
-SIZE_SLOTS = ("monthly_kwh", "monthly_kwh_list", "bill_brl", "tariff_brl_per_kwh", "municipality", "uf",
-              "ibge_code", "lat", "lon", "connection", *OPTION_KEYS)
-_SLOT_ORDER = ("consumption", "tariff", "site", "uf", "connection")
 
+class Assistant:
+    """The turn: understand → decide → act (a handler of :mod:`app.agent.handlers`) → speak."""
 
-def _fails_on(error: str | None, key: str) -> bool:
-    """Whether a sizing error is about the option ``key`` (the engine names it)."""
-    text = (error or "").lower()
-    return {"distributor": "distribuidora", "budget_brl": "orçamento"}[key] in text
-
-
-class Assistant(SalesTurns):
     def __init__(
         self,
         router: Router,
@@ -65,6 +62,7 @@ class Assistant(SalesTurns):
         intent_model: IntentModel | None = None,
         rate_limiter: RateLimiter | None = None,
         shed_queue_depth: int = 2,
+        speaker: Speaker | None = None,
     ) -> None:
         self.router = router
         self.llm = router.llm
@@ -76,6 +74,8 @@ class Assistant(SalesTurns):
         self.consult_model = consult_model
         self.intent_model = intent_model  # None: the shipped model, loaded on the first turn
         self.shed_queue_depth = shed_queue_depth
+        self.speaker: Speaker = speaker or TemplateSpeaker()
+        self.knowledge_embedder = None  # orders near-tie answer sentences (the factory sets the searcher's)
 
     # -- public ------------------------------------------------------------------------
     def turn(self, conversation_id: str, message: str, language: str | None = None, *, role: str = "widget",
@@ -101,7 +101,7 @@ class Assistant(SalesTurns):
         if not state.transcript:
             state.owner = owner
         parsed = parse_message(message, self.places, tuple(state.awaiting))
-        lang = language if language in R.LANGS else detect_language(message, default=state.language)
+        lang = language if language in render.LANGS else detect_language(message, default=state.language)
         ctx = TurnContext(state=state, message=message, lang=lang, parsed=parsed, role=role, creator=creator)
         state.buyer.update({k: v for k, v in (("company_id", company_id), ("employee_id", employee_id)) if v})
         return ctx
@@ -113,19 +113,17 @@ class Assistant(SalesTurns):
         ctx = self._open_turn(conversation_id, message, language, role=role, company_id=company_id,
                               employee_id=employee_id, owner=owner, creator=creator)
         state, lang = ctx.state, ctx.lang
-        answer = self._confirmation(ctx)
+        answer = confirmation(ctx)
         if answer is not None:  # "sim"/"não" to a quote summary: nothing for the model to choose
-            skip, chosen = "confirmation", I.QUOTE
-            yield from self._confirm_quote(ctx, answer)
+            skip, chosen = "confirmation", QUOTE
+            reply = yield from confirm_quote(self, ctx, answer)
         else:
             rules, skip, chosen = self._route(ctx)
-            handler = {
-                I.SIZE: self._size, I.FIND: self._find, I.GET: self._get, I.KNOW: self._know,
-                I.GREET: self._greet, I.FINANCE: self._finance, I.QUOTE: self._quote,
-            }.get(chosen, self._off_topic)
-            yield from handler(ctx, rules)
+            handler: Handler = HANDLERS.get(chosen, off_topic)
+            reply = yield from handler(self, ctx, rules)
         if ctx.degraded and any(r.startswith("llm") for r in ctx.degraded):
-            yield from self._say(ctx, "\n\n" + R.templates(lang)["degraded_note"])
+            reply.say("degraded_note")
+        yield from self.speak(ctx, reply)
         state.language = lang
         state.add("user", message)
         state.add("assistant", "".join(ctx.text))
@@ -162,16 +160,16 @@ class Assistant(SalesTurns):
         for text in earlier_user_messages:
             parsed = parse_message(text, self.places, tuple(state.awaiting))
             decision = decide(text, parsed, state, model=self.intent_model)
-            if decision.intent in I.TOOLS:
+            if decision.intent in TOOLS:
                 state.last_intent = decision.intent
-            if decision.intent == I.SIZE:
-                state.intent = I.SIZE
+            if decision.intent == SIZE:
+                state.intent = SIZE
                 state.slots.merge(parsed.slots())
                 state.awaiting = state.slots.missing_for_sizing()
             state.language = detect_language(text, default=state.language)
         self.store.save(state)
 
-    def _route(self, ctx: TurnContext) -> tuple[I.RuleIntent, str | None, str]:
+    def _route(self, ctx: TurnContext) -> tuple[RuleIntent, str | None, str]:
         """(the arguments read for the task, why the model was skipped, the task chosen).
 
         The decision is :func:`app.agent.decide.decide` (deterministic pieces, then the
@@ -192,16 +190,16 @@ class Assistant(SalesTurns):
             ctx.degraded.append("llm: nenhum modelo configurado")
         chosen = self._choose(rules, ctx.proposal, ctx.role)
         if chosen != rules.intent:  # the LLM's pick: start from what the rules read for it
-            rules = I.RuleIntent(chosen, False, arguments(chosen, message, parsed, state, decision.rules))
-        if chosen != I.SIZE and parsed.municipality and (parsed.uf or parsed.ibge_code):
+            rules = RuleIntent(chosen, False, arguments(chosen, message, parsed, state, decision.rules))
+        if chosen != SIZE and parsed.municipality and (parsed.uf or parsed.ibge_code):
             # Remember where the client is even when the turn is about something else.
             state.slots.merge({k: v for k, v in parsed.slots().items() if k in ("municipality", "uf", "ibge_code")})
-        if chosen in I.TOOLS:
+        if chosen in TOOLS:
             state.last_intent = chosen
-            state.last_find = dict(rules.args) if chosen == I.FIND else state.last_find
+            state.last_find = dict(rules.args) if chosen == FIND else state.last_find
         return rules, skip, chosen
 
-    def _skip_model(self, rules: I.RuleIntent) -> str | None:
+    def _skip_model(self, rules: RuleIntent) -> str | None:
         """Why this turn does not ask the model, or ``None`` to ask it.
 
         Greetings have nothing for a model to add (nor injections, see ``_route``). Load shedding:
@@ -209,7 +207,7 @@ class Assistant(SalesTurns):
         embedded model, waiting in line could only confirm what the intent model read, so
         the turn goes ahead without it (not ``degraded``: nothing is lost).
         """
-        if rules.sure and rules.intent == I.GREET:
+        if rules.sure and rules.intent == GREET:
             return "greeting"
         gate = getattr(self.router.llm, "gate", None)
         if rules.sure and gate is not None and gate.waiting >= self.shed_queue_depth:
@@ -217,37 +215,61 @@ class Assistant(SalesTurns):
         return None
 
     # -- decisions ---------------------------------------------------------------------
-    def _choose(self, rules: I.RuleIntent, proposal: Proposal | None, role: str) -> str:
+    def _choose(self, rules: RuleIntent, proposal: Proposal | None, role: str) -> str:
         model_tool = proposal.tool if proposal and proposal.tool in self.runner.names_for(role) else None
         if rules.sure and rules.intent:
             return rules.intent
-        if rules.intent == I.OFF:
+        if rules.intent == OFF:
             # The intent model read no solar request: the LLM may not pull an unrelated
             # request into a tool (SmolLM2 picks a tool for "capital da França").
-            return I.OFF
+            return OFF
         if model_tool:
             return model_tool
         if rules.intent:
             return rules.intent
-        return I.OFF
+        return OFF
 
     @staticmethod
     def _context_line(state: ConversationState) -> str | None:
-        if state.intent != I.SIZE:
+        if state.intent != SIZE:
             return None
         known = {k: v for k, v in state.slots.model_dump().items() if v is not None}
         return f"Pending task: size_pv_system. Already known: {known}. Missing: {state.awaiting}."
 
-    def _model_args(self, ctx: TurnContext, tool: str) -> dict[str, Any]:
+    def model_args(self, ctx: TurnContext, tool: str) -> dict[str, Any]:
+        """Arguments a consulted model proposed for ``tool``, verified against the message."""
         p = ctx.proposal
         if p is None or p.tool != tool:
             return {}
         return verified_arguments(p.arguments, ctx.message, self.places)
 
-    # -- output helpers ----------------------------------------------------------------
+    def commerce(self) -> Any:
+        """The commerce backend the quote tool uses (for looking up companies), or ``None``."""
+        quotes = getattr(getattr(self.runner, "deps", None), "quotes", None)
+        if quotes is None:
+            return None
+        try:
+            return quotes().commerce
+        except HelioError:
+            return None
+
+    def _confirmation(self, ctx: TurnContext) -> bool | None:
+        """The user's yes/no to a quote summary (:func:`app.agent.handlers.quote.confirmation`)."""
+        return confirmation(ctx)
+
+    # -- speaking ----------------------------------------------------------------------
+    def speak(self, ctx: TurnContext, reply: Reply) -> Iterator[Event]:
+        """The reply as events: cards and citations as the speaker shows them, words as ``token`` s
+        (one per template line)."""
+        for part in reply.parts:
+            if isinstance(part, Say):
+                yield from self._say(ctx, self.speaker.text(part, ctx.lang))
+            else:
+                yield self.speaker.show(part, ctx.lang)
+
     def _say(self, ctx: TurnContext, text: str) -> Iterator[Event]:
         ctx.text.append(text)
-        for piece in R.chunks(text):
+        for piece in render.chunks(text):
             yield Event("token", {"text": piece})
 
     def _call(self, ctx: TurnContext, name: str, args: dict[str, Any],
@@ -259,7 +281,7 @@ class Assistant(SalesTurns):
                                     "error_code": outcome.error_code})
         yield outcome
 
-    def _run_tool(self, ctx: TurnContext, name: str, args: dict[str, Any],
+    def run_tool(self, ctx: TurnContext, name: str, args: dict[str, Any],
                   context: dict[str, Any] | None = None) -> Iterator[Event]:
         """Run a tool; on an argument error, give the message back to the model once.
         ``context``: the session's values for the tool's injected arguments."""
@@ -281,177 +303,6 @@ class Assistant(SalesTurns):
                     else:
                         yield item
         ctx.outcome = outcome
-
-    # -- handlers ----------------------------------------------------------------------
-    def _greet(self, ctx: TurnContext, rules: I.RuleIntent) -> Iterator[Event]:
-        yield from self._say(ctx, R.templates(ctx.lang)["greeting"])
-
-    def _off_topic(self, ctx: TurnContext, rules: I.RuleIntent) -> Iterator[Event]:
-        yield from self._say(ctx, R.templates(ctx.lang)["off_topic"])
-
-    def _size(self, ctx: TurnContext, rules: I.RuleIntent) -> Iterator[Event]:
-        t = R.templates(ctx.lang)
-        state, parsed = ctx.state, ctx.parsed
-        if parsed.battery_kwh and not (parsed.monthly_kwh or parsed.monthly_kwh_list or parsed.bill_brl):
-            # "baterias de 5 kWh": a capacity to look up in the catalog, not a consumption to size.
-            yield from self._find(ctx, I.RuleIntent(I.FIND, False, {}))
-            return
-        new: dict[str, Any] = {**parsed.slots(), **parsed.options()}
-        for key, value in self._model_args(ctx, I.SIZE).items():
-            if key in SIZE_SLOTS and key not in new and not (key == "uf" and "municipality" in new):
-                new[key] = value
-        if not {"monthly_kwh", "monthly_kwh_list", "bill_brl", "system_kwp"} & set(new) and not parsed.doubts:
-            again = X.consumption_follow_up(ctx.message, state.slots.monthly_kwh)
-            if again:
-                new["monthly_kwh"] = again
-        if parsed.ambiguous_ufs and "uf" not in new:
-            if state.slots.uf in parsed.ambiguous_ufs and self.places:
-                # "muda pra Lajeado" in a conversation about Estrela/RS: the namesake in that UF.
-                found = self.places.lookup(parsed.municipality or "", state.slots.uf)
-                if found:
-                    new.update(municipality=found.name, uf=found.uf, ibge_code=found.ibge_code)
-            if "uf" not in new:
-                state.uf_options = list(parsed.ambiguous_ufs)
-        if "uf" in new and "municipality" not in new and state.slots.municipality and self.places:
-            found = self.places.lookup(state.slots.municipality, new["uf"])
-            if found:
-                new.update(municipality=found.name, ibge_code=found.ibge_code)
-            else:  # another state: the city we had is not the site any more
-                state.slots.municipality = state.slots.ibge_code = None
-        had_result = state.last_sizing is not None
-        changed = state.slots.merge(new)
-        if state.slots.uf:
-            state.uf_options = []
-        state.intent = I.SIZE
-        missing = state.slots.missing_for_sizing()
-        if parsed.doubts:  # never size on a number nobody could mean: ask for it again
-            missing = sorted({d.slot for d in parsed.doubts} | set(missing), key=_SLOT_ORDER.index)
-        shown = [k for k in changed if k not in ("ibge_code",) and (k != "uf" or "municipality" not in changed)]
-        if missing:
-            again = any(m in state.asked for m in missing)
-            if shown:
-                yield from self._say(ctx, t["understood"].format(
-                    items=", ".join(R.fmt_slot(k, getattr(state.slots, k), ctx.lang) for k in shown)) + "\n")
-            for doubt in parsed.doubts:
-                yield from self._say(ctx, t["doubt"].format(raw=doubt.raw, limit=doubt.limit) + "\n")
-            yield from self._say(ctx, R.ask_text(missing, ctx.lang, again, municipality=state.slots.municipality,
-                                                 options=tuple(state.uf_options)))
-            state.awaiting = missing
-            state.asked = sorted(set(state.asked) | set(missing))
-            return
-        args = {k: v for k, v in state.slots.model_dump().items() if v is not None}
-        notes: list[str] = []
-        if args.get("distributor"):
-            args["distributor"] = X.distributor_for_uf(args["distributor"], args.get("uf"))
-        if args.get("system_kwp") and not args.get("connection"):
-            args["connection"] = "three_phase"  # generation barely depends on it; said in the answer
-            notes.append(t["notes"]["assumed_connection"])
-        yield from self._run_tool(ctx, I.SIZE, args)
-        outcome = ctx.outcome
-        for key, note in (("distributor", "distributor_unknown"), ("budget_brl", "budget_unmet")):
-            # An option the engine cannot honour is dropped once and said, not allowed to sink the sizing.
-            if not outcome.ok and args.get(key) is not None and _fails_on(outcome.error, key):
-                notes.append(t["notes"][note].format(value=R.fmt_option(key, args[key], ctx.lang)))
-                args = {k: v for k, v in args.items() if k != key}
-                yield from self._run_tool(ctx, I.SIZE, args)
-                outcome = ctx.outcome
-        state.awaiting = []
-        if not outcome.ok:
-            yield from self._say(ctx, t["sizing_failed"].format(error=outcome.error))
-            return
-        if had_result and shown:
-            yield from self._say(ctx, t["updated"].format(
-                items=", ".join(R.fmt_slot(k, getattr(state.slots, k), ctx.lang) for k in shown)) + "\n")
-        text, facts = R.sizing_text(args, outcome.result or {}, ctx.lang)
-        notes = R.sizing_notes(args, outcome.result or {}, ctx.lang, parsed.battery_kwh) + notes
-        if notes:
-            text += "\n" + t["notes"]["head"] + "\n" + "\n".join(f"- {n}" for n in notes)
-        state.last_sizing = {"arguments": args, "facts": facts}
-        yield Event("card", {"type": "sizing", "data": {"inputs": args, "facts": facts, "result": outcome.result,
-                                                        "notes": notes}})
-        products = R.sizing_products(outcome.result or {})
-        if products:
-            yield Event("card", {"type": "products", "data": {"items": products}})
-        yield from self._say(ctx, text)
-        yield from self._remember_sizing(ctx, outcome.result or {})
-
-    def _find(self, ctx: TurnContext, rules: I.RuleIntent) -> Iterator[Event]:
-        state = ctx.state
-        said = product_filters(ctx.message, ctx.parsed)
-        follow_up = state.intent == I.FIND and state.last_products and not ("category" in said and said.get(
-            "category") != state.last_products.get("category"))
-        # "e o de 8k híbrido?", "só da jinko": what the last search had, narrowed by what is said now.
-        args = {**(state.last_products if follow_up else {}), **said}
-        if follow_up and ("min_power_w" in said or "max_power_w" in said):
-            for key in ("min_power_w", "max_power_w"):
-                if key not in said:
-                    args.pop(key, None)
-        for key, value in rules.args.items():
-            args.setdefault(key, value)
-        for key, value in self._model_args(ctx, I.FIND).items():
-            # Free text narrows the search (AND): only when nothing else was understood.
-            if key != "query" or not args:
-                args.setdefault(key, value)
-        for key in ("product_id", "connection", "k"):
-            args.pop(key, None)
-        if args.get("category") not in ("battery", None):
-            for key in ("capacity_kwh", "voltage_v"):  # battery specs: "inversor 220 V" is no filter
-                args.pop(key, None)
-        state.intent = I.FIND
-        yield from self._run_tool(ctx, I.FIND, args)
-        outcome = ctx.outcome
-        if not outcome.ok:
-            yield from self._say(ctx, R.templates(ctx.lang)["tool_error"].format(error=outcome.error))
-            return
-        state.last_products = {k: v for k, v in args.items() if k not in ("query", "limit")}
-        items = (outcome.result or {}).get("items", [])
-        yield Event("card", {"type": "products", "data": {"items": items, "total": outcome.result.get("total")}})
-        yield from self._say(ctx, R.products_text(items, ctx.lang, args))
-
-    def _get(self, ctx: TurnContext, rules: I.RuleIntent) -> Iterator[Event]:
-        product_id = rules.args.get("product_id") or self._model_args(ctx, I.GET).get("product_id")
-        if not product_id:
-            yield from self._find(ctx, I.RuleIntent(I.FIND, False, {}))
-            return
-        yield from self._run_tool(ctx, I.GET, {"product_id": product_id})
-        outcome = ctx.outcome
-        if not outcome.ok:
-            yield from self._say(ctx, R.templates(ctx.lang)["product_failed"].format(error=outcome.error))
-            return
-        yield Event("card", {"type": "product", "data": outcome.result})
-        yield from self._say(ctx, R.products_text([outcome.result], ctx.lang))
-
-    def _know(self, ctx: TurnContext, rules: I.RuleIntent) -> Iterator[Event]:
-        t = R.templates(ctx.lang)
-        query = rules.args.get("query") or ctx.message.strip()
-        yield from self._run_tool(ctx, I.KNOW, {"query": query})
-        outcome = ctx.outcome
-        if not outcome.ok:
-            if outcome.error_code in ("indisponivel",):
-                ctx.degraded.append("knowledge: base de conhecimento fora do ar")
-                yield from self._say(ctx, t["knowledge_down"])
-            else:
-                yield from self._say(ctx, t["tool_error"].format(error=outcome.error))
-            return
-        hits = (outcome.result or {}).get("hits", [])
-        removed: set[int] = set()  # hits with a sentence that tried to instruct us (dropped: text is data)
-
-        def keep(unit: Unit) -> bool:
-            if R.is_instruction(unit.text):
-                removed.add(unit.hit)
-                return False
-            return True
-
-        embedder = getattr(self, "knowledge_embedder", None)
-        answer = answer_question(ctx.message, hits, keep=keep,
-                                 embed_query=embedder.embed_query if embedder else None,
-                                 embed_documents=embedder.embed_documents if embedder else None)
-        text, cites = R.knowledge_text(answer, hits, ctx.lang)
-        for cite in cites:
-            yield Event("citation", cite)
-        yield Event("card", {"type": "citations", "data": {
-            "items": cites, "answer": answer.kind, "passages_with_instructions_removed": len(removed)}})
-        yield from self._say(ctx, text)
 
 
 def collect(events: Iterator[Event]) -> dict[str, Any]:

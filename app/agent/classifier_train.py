@@ -29,6 +29,7 @@ import yaml
 from app.agent.classifier import (
     CONTEXTS, FINANCE, GREET, KNOW, LABELS, MODEL_PATH, OFF, QUOTE, SIZE, IntentModel, cue_features, cue_names, terms,
 )
+from app.agent.slots import SLOT_GROUPS
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN_PATH = ROOT / "data" / "intent" / "train.yaml"
@@ -36,7 +37,6 @@ DEV_PATH = ROOT / "evals" / "datasets" / "conversations" / "dev.yaml"
 KNOWLEDGE_DEV_PATH = ROOT / "evals" / "datasets" / "knowledge" / "dev.yaml"
 MIN_DF = 2
 C = 8.0
-_SIZE_SLOTS = {"consumption", "tariff", "site", "uf", "connection"}
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def dev_label(turn: dict[str, Any]) -> str | None:
         return turn["calls"][0]["tool"]
     if "ask" in turn:
         ask = set(turn["ask"])
-        if ask & _SIZE_SLOTS:
+        if ask & set(SLOT_GROUPS):
             return SIZE
         if "financing_amount" in ask:
             return FINANCE

@@ -15,9 +15,10 @@ import re
 import secrets
 from typing import Any
 
-from app.agent import render as R
+from app.agent import render
 from app.agent.state import ConversationState
 from app.agent.tools import ToolOutcome
+from app.sizing.models import SizingResult
 
 MAX_TOOL_CHARS = 3500
 _MARKER = re.compile(r"<<<|>>>")
@@ -73,12 +74,12 @@ def passages_block(hits: list[dict[str, Any]], nonce: str) -> tuple[str, list[di
     """Passages as delimited data, and the citations they carry (numbered from 1)."""
     parts, cites = [], []
     for hit in hits:
-        passage, _ = R.clean_passage(hit["text"], max_chars=600)
+        passage, _ = render.clean_passage(hit["text"], max_chars=600)
         passage = _MARKER.sub("", passage)
         if not passage:
             continue
         n = len(cites) + 1
-        cite = {"index": n, "label": R.citation_label(hit["citation"]), **hit["citation"], "score": hit["score"]}
+        cite = {"index": n, "label": render.citation_label(hit["citation"]), **hit["citation"], "score": hit["score"]}
         cites.append(cite)
         parts.append(f"<<<passage {n} #{nonce} source=\"{_MARKER.sub('', cite['label'])}\">>>\n{passage}\n"
                      f"<<<end {n} #{nonce}>>>")
@@ -89,12 +90,11 @@ def passages_block(hits: list[dict[str, Any]], nonce: str) -> tuple[str, list[di
     return head + "\n".join(parts), cites
 
 
-def sizing_view(args: dict[str, Any], result: dict[str, Any], lang: str) -> dict[str, Any]:
+def sizing_view(args: dict[str, Any], result: SizingResult, lang: str) -> dict[str, Any]:
     """The figures of a sizing the model may use (the full engine result is too long)."""
-    _, facts = R.sizing_text(args, result, lang)
-    best = result.get("best") if isinstance(result.get("best"), dict) else {}
-    economics = best.get("economics") if isinstance(best.get("economics"), dict) else {}
-    return {"site": R.place_label(args, result), "facts": facts,
+    _, facts = render.sizing_text(args, result, lang)
+    economics = result.best.economics.model_dump(mode="json")
+    return {"site": render.place_label(args, result), "facts": facts,
             "economics": {k: v for k, v in economics.items() if isinstance(v, (int, float, str))},
             "investment_brl": economics.get("capex_brl")}
 
@@ -117,10 +117,10 @@ def tool_content(outcome: ToolOutcome, lang: str, note: str | None = None) -> st
     """A tool's outcome as the model reads it (errors are short, actionable sentences)."""
     if not outcome.ok:
         return _compact({"ok": False, "error": outcome.error, "code": outcome.error_code})
-    result = outcome.result or {}
     head: dict[str, Any] = {"ok": True, **({"note": note} if note else {})}
     if outcome.name == "size_pv_system":
-        return _compact({**head, **sizing_view(outcome.arguments, result, lang)})
+        return _compact({**head, **sizing_view(outcome.arguments, outcome.result, lang)})
+    result = outcome.data or {}
     if outcome.name == "simulate_financing":
         return _compact({**head, **financing_view(result)})
     if outcome.name == "find_products":

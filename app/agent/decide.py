@@ -20,10 +20,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from app.agent import intent as I
+from app.agent.intent import FINANCE, FIND, GET, KNOW, OFF, QUOTE, RuleIntent, SIZE, TOOLS, classify, product_filters
 from app.agent.classifier import IntentModel, Prediction, shipped_model
 from app.agent.parsing import Parsed, parse_company, parse_financing
 from app.agent.places import fold
+from app.agent.slots import SLOT_GROUPS
 from app.agent.state import ConversationState
 
 SURE = 0.6
@@ -31,7 +32,6 @@ SURE = 0.6
 FLOOR = 0.35
 """below this the model's pick yields to a sure rule"""
 
-_SIZE_SLOTS = {"consumption", "tariff", "site", "uf", "connection"}
 _QUOTE_WORDS = re.compile(r"\b(create_draft_quote|orcamento|cotacao|quote)\b")
 _MARKUP = re.compile(r"<\|(im_start|im_end|system|endoftext)\|>|\[/?inst\]|<</?sys>>")
 _INJECTION = re.compile(
@@ -73,42 +73,42 @@ class Decision:
     source: str
     """what decided: injection, product_code, pending_slot, model, rules"""
     prediction: Prediction | None = None
-    rules: I.RuleIntent | None = None
+    rules: RuleIntent | None = None
     """what the hand-written rules read (arguments for another task come from them)"""
 
-    def rule_intent(self) -> I.RuleIntent:
-        return I.RuleIntent(self.intent, self.sure, self.args)
+    def rule_intent(self) -> RuleIntent:
+        return RuleIntent(self.intent, self.sure, self.args)
 
 
-def _pending_answer(parsed: Parsed, message: str, state: ConversationState, rules: I.RuleIntent) -> str | None:
+def _pending_answer(parsed: Parsed, message: str, state: ConversationState, rules: RuleIntent) -> str | None:
     """The task whose question this message answers, if it answers one."""
     awaiting = set(state.awaiting)
-    if awaiting & _SIZE_SLOTS and state.intent == I.SIZE and parsed.slots():
-        return I.SIZE
-    if "financing_amount" in awaiting and rules.intent == I.FINANCE:
-        return I.FINANCE
+    if awaiting & set(SLOT_GROUPS) and state.intent == SIZE and parsed.slots():
+        return SIZE
+    if "financing_amount" in awaiting and rules.intent == FINANCE:
+        return FINANCE
     if "quote_company" in awaiting and parse_company(message, bare=True):
-        return I.QUOTE
-    if state.intent == I.QUOTE and rules.intent == I.QUOTE and rules.sure:
-        return I.QUOTE  # "sim, pode criar" / "sou representante" right after a quote request
+        return QUOTE
+    if state.intent == QUOTE and rules.intent == QUOTE and rules.sure:
+        return QUOTE  # "sim, pode criar" / "sou representante" right after a quote request
     return None
 
 
 def arguments(intent: str, message: str, parsed: Parsed, state: ConversationState,
-              rules: I.RuleIntent) -> dict[str, Any]:
+              rules: RuleIntent) -> dict[str, Any]:
     """The rule-read arguments the handler of ``intent`` starts from."""
     if rules.intent == intent:
         args = dict(rules.args)
-    elif intent == I.FIND:
-        args = I.product_filters(message, parsed)
-    elif intent == I.FINANCE:
-        bare = state.intent == I.FINANCE and "financing_amount" in state.awaiting
+    elif intent == FIND:
+        args = product_filters(message, parsed)
+    elif intent == FINANCE:
+        bare = state.intent == FINANCE and "financing_amount" in state.awaiting
         args = parse_financing(message, "en" if parsed.language == "en" else "pt", bare_amount=bare).arguments()
-    elif intent == I.KNOW:
+    elif intent == KNOW:
         args = {"query": message.strip()}
     else:
         args = {}
-    if intent == I.FIND and state.last_intent == I.FIND and state.last_find:
+    if intent == FIND and state.last_intent == FIND and state.last_find:
         # "e o de 8k?", "só da Jinko": the same search, narrowed or changed.
         previous = dict(state.last_find)
         if {"min_power_w", "max_power_w"} & set(args):
@@ -123,7 +123,7 @@ def arguments(intent: str, message: str, parsed: Parsed, state: ConversationStat
 def decide(message: str, parsed: Parsed, state: ConversationState, *,
            model: IntentModel | None = None) -> Decision:
     """The task of this turn (see the module docstring)."""
-    rules = I.classify(message, parsed, state.intent, state.awaiting, has_sizing=bool(state.sizing_capex_brl))
+    rules = classify(message, parsed, state.intent, state.awaiting, has_sizing=bool(state.sizing_capex_brl))
 
     def done(intent: str, sure: bool, source: str, prediction: Prediction | None = None) -> Decision:
         return Decision(intent, sure, arguments(intent, message, parsed, state, rules), source, prediction, rules)
@@ -132,13 +132,13 @@ def decide(message: str, parsed: Parsed, state: ConversationState, *,
         # Refused; one that asks for a quote goes to the quote turn, which refuses it by role
         # (and never creates a quote without the user's "sim" to a summary).
         wants_quote = bool(_QUOTE_WORDS.search(fold(message)))
-        return Decision(I.QUOTE if wants_quote else I.OFF, True, {}, "injection", rules=rules)
-    if rules.intent == I.GET and rules.sure:
-        return Decision(I.GET, True, dict(rules.args), "product_code", rules=rules)
+        return Decision(QUOTE if wants_quote else OFF, True, {}, "injection", rules=rules)
+    if rules.intent == GET and rules.sure:
+        return Decision(GET, True, dict(rules.args), "product_code", rules=rules)
     pending = _pending_answer(parsed, message, state, rules)
     model = model or shipped_model()
     prediction = model.predict(message, state.last_intent, tuple(state.awaiting))
-    if pending is not None and not (prediction.intent != pending and prediction.intent in I.TOOLS
+    if pending is not None and not (prediction.intent != pending and prediction.intent in TOOLS
                                     and prediction.confidence >= 0.8):
         return done(pending, True, "pending_slot", prediction)
     if prediction.confidence < FLOOR and rules.sure and rules.intent:

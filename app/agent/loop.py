@@ -32,12 +32,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.agent import intent as I
-from app.agent import render as R
+from app.agent.intent import FINANCE, FIND, GET, KNOW, QUOTE, SIZE
+from app.agent import render
 from app.agent.assistant import Assistant
 from app.agent.context import bounded_history, new_nonce, passages_block, state_note, tool_content
 from app.agent.grounding import Grounding, settled_length
-from app.agent.sales import CONFIRMATION, sizing_capex_brl
+from app.agent.handlers.quote import CONFIRMATION
+from app.agent.handlers.sizing import sizing_capex_brl
+from app.agent.slots import SIZE_KEYS
 from app.agent.tools import ToolOutcome, role_may_use
 from app.agent.turn import Event, TurnContext
 from app.core.metrics import record_turn
@@ -179,9 +181,9 @@ class ModelLedAssistant(Assistant):
             yield from template(result)
             return
         answer = "".join(ctx.text)
-        if not ctx.tool_calls and "?" in answer and (state.intent == I.SIZE or ctx.parsed.slots()):
+        if not ctx.tool_calls and "?" in answer and (state.intent == SIZE or ctx.parsed.slots()):
             state.slots.merge(ctx.parsed.slots())
-            state.intent = I.SIZE
+            state.intent = SIZE
             state.awaiting = state.slots.missing_for_sizing()
         state.language = lang
         state.add("user", message)
@@ -203,7 +205,7 @@ class ModelLedAssistant(Assistant):
             if event.type == "done":
                 data = dict(event.data)
                 if reasons:
-                    yield Event("token", {"text": "\n\n" + R.templates(data["language"])["degraded_note"]})
+                    yield Event("token", {"text": "\n\n" + render.templates(data["language"])["degraded_note"]})
                 data["degraded_reasons"] = list(data.get("degraded_reasons") or []) + reasons
                 data["degraded"] = bool(data["degraded_reasons"])
                 data["grounding_fallback"] = bool(result and result.fallback == "grounding")
@@ -292,11 +294,11 @@ class ModelLedAssistant(Assistant):
                 if outcome.error_code == "acesso_negado":
                     # A tool this session may not use: refuse in so many words, whatever the model meant.
                     yield from self._emit(ctx, ("\n\n" if guard.text else "")
-                                          + R.templates(ctx.lang)["quote"]["refused"], info, started, result)
+                                          + render.templates(ctx.lang)["quote"]["refused"], info, started, result)
                     return result
                 ok_any = ok_any or outcome.ok
                 if outcome.ok:
-                    grounding.add([outcome.result, outcome.arguments])
+                    grounding.add([outcome.data, outcome.arguments])
                     content = yield from self._after_tool(ctx, outcome, nonce)
                 else:
                     content = tool_content(outcome, ctx.lang)
@@ -334,12 +336,12 @@ class ModelLedAssistant(Assistant):
             yield Event("tool_result", {"name": name, "ok": False, "error": malformed, "error_code": outcome.error_code})
             return outcome
         context = None
-        if name == I.QUOTE and role_may_use(ctx.role, name) and not ctx.state.sizing_id:
+        if name == QUOTE and role_may_use(ctx.role, name) and not ctx.state.sizing_id:
             error = TEXT.get(ctx.lang, TEXT["pt-BR"])["no_sizing"]
             yield Event("tool_call", {"name": name, "arguments": args})
             yield Event("tool_result", {"name": name, "ok": False, "error": error, "error_code": "precisa_dimensionamento"})
             return ToolOutcome(name, args, False, error=error, error_code="precisa_dimensionamento")
-        if name == I.QUOTE:
+        if name == QUOTE:
             args = {**{k: v for k, v in args.items() if k != "confirmed"}, "confirmed": False}
             context = {"sizing_id": ctx.state.sizing_id}
         outcome: ToolOutcome | None = None
@@ -355,40 +357,41 @@ class ModelLedAssistant(Assistant):
 
     def _after_tool(self, ctx: TurnContext, outcome: ToolOutcome, nonce: str) -> Iterator[Event]:
         """Cards for the UI, what the conversation remembers, and what the model reads back."""
-        state, result, args = ctx.state, outcome.result or {}, outcome.arguments
+        state, result, args = ctx.state, outcome.data or {}, outcome.arguments
         name = outcome.name
-        if name == I.SIZE:
-            _, facts = R.sizing_text(args, result, ctx.lang)
+        if name == SIZE:
+            sized = outcome.result
+            _, facts = render.sizing_text(args, sized, ctx.lang)
             state.last_sizing = {"arguments": args, "facts": facts}
-            state.slots.merge({k: v for k, v in args.items() if k in type(state.slots).model_fields})
-            state.intent, state.awaiting = I.SIZE, []
-            state.sizing_id = result.get("sizing_id") if isinstance(result.get("sizing_id"), str) else None
-            state.sizing_capex_brl = sizing_capex_brl(result)
+            state.slots.merge({k: v for k, v in args.items() if k in SIZE_KEYS})
+            state.intent, state.awaiting = SIZE, []
+            state.sizing_id = sized.sizing_id
+            state.sizing_capex_brl = sizing_capex_brl(sized)
             state.pending_quote = state.last_quote = state.financing = None
             yield Event("card", {"type": "sizing", "data": {"inputs": args, "facts": facts, "result": result}})
-            products = R.sizing_products(result)
+            products = render.sizing_products(sized)
             if products:
                 yield Event("card", {"type": "products", "data": {"items": products}})
-        elif name == I.FIND:
+        elif name == FIND:
             yield Event("card", {"type": "products", "data": {"items": result.get("items", []),
                                                               "total": result.get("total")}})
-        elif name == I.GET:
+        elif name == GET:
             yield Event("card", {"type": "product", "data": result})
-        elif name == I.FINANCE:
+        elif name == FINANCE:
             from_sizing = state.sizing_capex_brl is not None and abs(
                 float(args.get("amount_brl") or 0) - state.sizing_capex_brl) < 0.5
-            state.intent, state.financing = I.FINANCE, {"arguments": args, "from_sizing": from_sizing}
+            state.intent, state.financing = FINANCE, {"arguments": args, "from_sizing": from_sizing}
             yield Event("card", {"type": "financing", "data": {
                 **result, "source": "sizing" if from_sizing else "message",
                 "sizing_id": state.sizing_id if from_sizing else None}})
-        elif name == I.KNOW:
+        elif name == KNOW:
             content, cites = passages_block(result.get("hits", []), nonce)
             for cite in cites:
                 yield Event("citation", cite)
             if cites:
                 yield Event("card", {"type": "citations", "data": {"items": cites}})
             return content
-        elif name == I.QUOTE:
+        elif name == QUOTE:
             summary = result["summary"]
             company = args.get("company_id")
             yield Event("card", {"type": "quote_preview", "data": {**summary, "company_id": company,
@@ -396,7 +399,7 @@ class ModelLedAssistant(Assistant):
             if company:
                 state.buyer["company_id"] = company
             quote_args = {k: v for k, v in args.items() if k != "confirmed"}
-            state.intent = I.QUOTE
+            state.intent = QUOTE
             state.pending_quote = {"arguments": quote_args, "sizing_id": state.sizing_id,
                                    "system_total_brl": summary["system_total_brl"]}
             state.awaiting = [CONFIRMATION]

@@ -9,17 +9,17 @@ the message, see :func:`number_in_text`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
+from pydantic import Field
 from unidecode import unidecode
 
 from app.core.text import parse_number
 
-from app.agent import extractors as X
+from app.agent import extractors
 from app.agent.places import PlaceIndex, fold
-
-Connection = Literal["single_phase", "two_phase", "three_phase"]
+from app.agent.slots import OPTION_KEYS, SLOT_KEYS, Connection, SizingFields
 
 _NUM = r"\d{1,3}(?:[.\s]\d{3})+(?:,\d+)?|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?"
 
@@ -64,53 +64,26 @@ def detect_language(text: str, default: str = "pt-BR") -> str:
     return default
 
 
-@dataclass
-class Parsed:
-    """What the rules found in one message. ``None`` = not mentioned."""
+class Parsed(SizingFields):
+    """What the rules found in one message: the sizing fields (:class:`SizingFields`) and what
+    else only a message carries. ``None`` = not mentioned."""
 
-    monthly_kwh: float | None = None
-    monthly_kwh_list: list[float] | None = None
-    bill_brl: float | None = None
-    tariff_brl_per_kwh: float | None = None
-    connection: Connection | None = None
-    municipality: str | None = None
-    uf: str | None = None
-    ibge_code: int | None = None
     ambiguous_ufs: tuple[str, ...] = ()
-    lat: float | None = None
-    lon: float | None = None
     power_w: float | None = None
     language: str = "pt-BR"
     correction: bool = False
-    extra: dict[str, object] = field(default_factory=dict)
-    # What else a sizing can take (names as the tool's arguments; None = not said).
-    system_kwp: float | None = None
-    roof_type: str | None = None
-    roof_area_m2: float | None = None
-    shading_pct: float | None = None
-    tilt_deg: float | None = None
-    azimuth_deg: float | None = None
-    budget_brl: float | None = None
-    target_offset_pct: float | None = None
-    distributor: str | None = None
+    extra: dict[str, object] = Field(default_factory=dict)
     # A battery's capacity [kWh] (never a consumption) and numbers too large to be meant.
     battery_kwh: float | None = None
-    doubts: list[X.Doubt] = field(default_factory=list)
+    doubts: list[extractors.Doubt] = Field(default_factory=list)
 
     def slots(self) -> dict[str, object]:
-        keys = (
-            "monthly_kwh", "monthly_kwh_list", "bill_brl", "tariff_brl_per_kwh", "connection",
-            "municipality", "uf", "ibge_code", "lat", "lon",
-        )
-        return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
+        """The consumption, site and connection given (``SLOT_KEYS`` order)."""
+        return {k: getattr(self, k) for k in SLOT_KEYS if getattr(self, k) is not None}
 
     def options(self) -> dict[str, object]:
         """Sizing options the message gives (roof, area, budget, coverage, distributor, a size)."""
         return {k: getattr(self, k) for k in OPTION_KEYS if getattr(self, k) is not None}
-
-
-OPTION_KEYS = ("system_kwp", "roof_type", "roof_area_m2", "shading_pct", "tilt_deg", "azimuth_deg", "budget_brl",
-               "target_offset_pct", "distributor")
 
 
 _PHASES: list[tuple[str, Connection]] = [
@@ -140,8 +113,8 @@ def _kwh_values(text: str, lang: str) -> tuple[float | None, list[float] | None]
         seps = re.sub(r"[\d.,]+", "", lowered.split(nums[0], 1)[-1].rsplit(nums[-1], 1)[0])
         if seps.strip(" ;/|\n,") == "" or set(seps.strip()) <= {";", "/", "|", ",", " "}:
             return None, [parse_number(n, "en" if "." in n else "pt") for n in nums]
-    capacity = X.battery_capacity_kwh(text, lang)
-    for value, period, _raw, _start in X.kwh_figures(text, lang):
+    capacity = extractors.battery_capacity_kwh(text, lang)
+    for value, period, _raw, _start in extractors.kwh_figures(text, lang):
         if capacity is not None and value == capacity and period is None:
             continue  # "bateria de 5 kWh" is a capacity
         yearly = re.search(r"\b(anual|annual|yearly|por ano|ao ano|per year|a year)\b", fold(text))
@@ -150,7 +123,7 @@ def _kwh_values(text: str, lang: str) -> tuple[float | None, list[float] | None]
             value /= 12.0
         elif period in ("dia", "day"):
             value *= 30.0
-        if value > X.MAX_MONTHLY_KWH:
+        if value > extractors.MAX_MONTHLY_KWH:
             return None, None  # questioned (see extractors.doubts), never read as something else
         return value, None
     return None, None
@@ -160,7 +133,7 @@ def _money(text: str, lang: str) -> tuple[float | None, float | None]:
     """(bill_brl, tariff_brl_per_kwh) from 'R$ 450,00', '450 reais', 'R$ 0,95/kWh', 'tarifa 0,92'."""
     lowered = text.lower()
     bill = tariff = None
-    budget = X.budget_brl(text, lang)
+    budget = extractors.budget_brl(text, lang)
     for m in re.finditer(rf"(r\$\s*({_NUM})\s*(mil\b)?|({_NUM})\s*(mil\s+)?(reais|brl|contos?|pila)\b)"
                          rf"(\s*(/|por|per)\s*kwh)?", lowered):
         value = parse_number(m.group(2) or m.group(4), lang)
@@ -210,18 +183,18 @@ def parse_message(text: str, places: PlaceIndex | None, awaiting: tuple[str, ...
     if power:
         value = parse_number(power.group(1), num_lang)
         parsed.power_w = value * 1000 if power.group(2) == "kw" else value
-    parsed.doubts = X.doubts(text, num_lang)
+    parsed.doubts = extractors.doubts(text, num_lang)
     if parsed.doubts:
         parsed.monthly_kwh = parsed.monthly_kwh_list = None
-    parsed.battery_kwh = X.battery_capacity_kwh(text, num_lang)
-    parsed.system_kwp = X.fixed_size_kwp(text, num_lang)
-    parsed.roof_type = X.roof_type(text)
-    parsed.roof_area_m2 = X.roof_area_m2(text, num_lang)
-    parsed.shading_pct = X.shading_pct(text, num_lang)
-    parsed.tilt_deg, parsed.azimuth_deg = X.orientation(text, num_lang)
-    parsed.budget_brl = X.budget_brl(text, num_lang)
-    parsed.target_offset_pct = X.target_offset_pct(text, num_lang)
-    parsed.distributor = X.distributor(text)
+    parsed.battery_kwh = extractors.battery_capacity_kwh(text, num_lang)
+    parsed.system_kwp = extractors.fixed_size_kwp(text, num_lang)
+    parsed.roof_type = extractors.roof_type(text)
+    parsed.roof_area_m2 = extractors.roof_area_m2(text, num_lang)
+    parsed.shading_pct = extractors.shading_pct(text, num_lang)
+    parsed.tilt_deg, parsed.azimuth_deg = extractors.orientation(text, num_lang)
+    parsed.budget_brl = extractors.budget_brl(text, num_lang)
+    parsed.target_offset_pct = extractors.target_offset_pct(text, num_lang)
+    parsed.distributor = extractors.distributor(text)
     if awaiting and parsed.monthly_kwh is None and parsed.bill_brl is None and parsed.monthly_kwh_list is None:
         bare = re.fullmatch(rf"\s*(?:uns|umas|cerca de|about|around)?\s*({_NUM})\s*[.!]?\s*", text.lower())
         if bare and "consumption" in awaiting:
@@ -494,7 +467,7 @@ def product_filters(text: str, parsed: Parsed) -> dict[str, object]:
     for bound, pattern in (("max_price_brl", r"(ate|no maximo|abaixo de|menos de|up to|under|below|at most)"),
                            ("min_price_brl", r"(acima de|a partir de|mais de|above|over|at least)")):
         m = re.search(rf"\b{pattern}\s*(r\$\s*)?({_NUM})(?!\s*(?:k?wh?p?|v|a|m2|m²)\b)\s*(mil\b|k\b)?\s*(reais|brl)?",
-                      X.fold(text))
+                      extractors.fold(text))
         if m and (m.group(2) or m.group(4) or m.group(5) or "preco" in folded or "price" in folded):
             value = parse_number(m.group(3), lang) * (1000 if m.group(4) else 1)
             args[bound] = value

@@ -8,19 +8,24 @@ for tests and a missing package degrades one tool instead of the whole chat.
 from __future__ import annotations
 
 import logging
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+from pydantic import BaseModel
 
 from app.catalog.models import ProductQuery
 from app.catalog.repository import CatalogRepository
 from app.core.cache import Cache
 from app.core.errors import InvalidInput, Unavailable
 
+if TYPE_CHECKING:
+    from app.sizing.models import SizingResult
+
 log = logging.getLogger("helio.agent")
 
 
 class SizingPort(Protocol):
-    def size(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Size a system from the tool arguments; JSON-able result. Raises HelioError."""
+    def size(self, args: dict[str, Any]) -> SizingResult:
+        """Size a system from the tool arguments. Raises HelioError."""
         ...
 
 
@@ -79,7 +84,7 @@ class EngineSizing:
         self.cache = cache
         self.ttl_s = ttl_s
 
-    def size(self, args: dict[str, Any]) -> dict[str, Any]:
+    def size(self, args: dict[str, Any]) -> SizingResult:
         from pydantic import ValidationError
 
         from app.sizing import engine, models, service
@@ -95,28 +100,104 @@ class EngineSizing:
             result, _hit = service.size_and_store(request, self.catalog, self.cache, self.ttl_s)
         else:
             result = engine.size_system(request, self.catalog if self.catalog is not None else [])
-        return result.model_dump(mode="json") if hasattr(result, "model_dump") else dict(result)
+        return result
 
 
-def product_brief(product: Any) -> dict[str, Any]:
+class ProductBrief(BaseModel):
     """The fields a product card shows (all copied from the catalog record)."""
-    return {
-        "id": product.id,
-        "name": product.name,
-        "category": str(product.category),
-        "manufacturer": product.manufacturer,
-        "power_w": product.power_w,
-        "phase": str(product.phase) if product.phase else None,
-        "price_brl": product.price_brl,
-        "in_stock": product.in_stock,
-    }
+
+    id: str
+    name: str
+    category: str
+    manufacturer: str | None
+    power_w: float | None
+    phase: str | None
+    price_brl: float | None
+    in_stock: bool
 
 
-def catalog_search(catalog: CatalogRepository | None, query: ProductQuery) -> dict[str, Any]:
+class ProductDetail(ProductBrief):
+    """One product's card: the brief, its model, description and datasheet specs."""
+
+    model: str | None
+    description: str
+    specs: dict[str, Any] | None
+
+
+class ProductList(BaseModel):
+    """A catalog search: how many match, and the first ones."""
+
+    total: int
+    items: list[ProductBrief]
+
+
+class FinancingOption(BaseModel):
+    """One credit line for the amount asked, as the chat shows it (figures rounded for display)."""
+
+    rank: int
+    line_id: str
+    lender: str
+    line: str
+    rate_monthly_pct: float
+    rate_annual_pct: float
+    first_payment_brl: float
+    last_payment_brl: float
+    n_installments: int
+    iof_brl: float
+    contracted_brl: float
+    capitalized_interest_brl: float
+    total_paid_brl: float
+    total_interest_brl: float
+    cet_monthly_pct: float
+    cet_annual_pct: float
+    caveats: list[str]
+
+
+class IneligibleOption(BaseModel):
+    line_id: str
+    lender: str
+    reasons: list[str]
+
+
+class FinancingOffers(BaseModel):
+    """``simulate_financing``'s answer: the eligible lines ranked by CET, the others with why
+    (the compact view of :func:`app.financing.tool.simulate_financing_for_chat`)."""
+
+    amount_brl: float
+    down_payment_brl: float
+    financed_brl: float
+    term_months: int
+    grace_months: int
+    system: str
+    customer_type: str
+    ranked_by: str
+    options: list[FinancingOption]
+    ineligible: list[IneligibleOption]
+    notes: list[str]
+
+
+def product_brief(product: Any) -> ProductBrief:
+    return ProductBrief(id=product.id, name=product.name, category=str(product.category),
+                        manufacturer=product.manufacturer, power_w=product.power_w,
+                        phase=str(product.phase) if product.phase else None, price_brl=product.price_brl,
+                        in_stock=product.in_stock)
+
+
+def product_detail(product: Any) -> ProductDetail:
+    specs = product.module or product.inverter or product.battery or product.structure
+    return ProductDetail(
+        **product_brief(product).model_dump(),
+        model=product.model,
+        description=(product.description or "")[:400],
+        specs=specs.model_dump(mode="json", exclude_none=True, exclude={"cec"}) if specs else None,
+    )
+
+
+def catalog_search(catalog: CatalogRepository | None, query: ProductQuery) -> ProductList:
     if catalog is None:
         raise Unavailable("Catálogo indisponível no momento.", hint="Tente de novo mais tarde.")
     page = catalog.search(query)
-    return {"total": page.total, "items": [product_brief(p) for p in page.items]}
+    return ProductList(total=page.total, items=[product_brief(p) for p in page.items])
 
 
 def normalize_hit(hit: Any) -> dict[str, Any]:

@@ -12,12 +12,16 @@ from functools import lru_cache
 from functools import cache
 from pathlib import Path
 from statistics import fmean
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from app.core.settings import PROJECT_ROOT
 from app.core.text import format_brl, format_kwh, format_number, format_percent
+
+if TYPE_CHECKING:
+    from app.agent.ports import FinancingOffers, ProductBrief
+    from app.sizing.models import SizingResult
 
 PROMPTS_DIR = PROJECT_ROOT / "prompts"
 LANGS = ("pt-BR", "en")
@@ -72,119 +76,56 @@ def fmt_slot(key: str, value: Any, lang: str) -> str:
 
 # -- sizing result → facts ---------------------------------------------------------------
 
-def _find(obj: Any, keys: tuple[str, ...]) -> Any:
-    """First value under any of ``keys``, searching nested dicts breadth-first."""
-    queue = [obj]
-    while queue:
-        cur = queue.pop(0)
-        if isinstance(cur, dict):
-            for key in keys:
-                if cur.get(key) not in (None, "", []):
-                    return cur[key]
-            queue.extend(v for v in cur.values() if isinstance(v, (dict, list)))
-        elif isinstance(cur, list):
-            queue.extend(v for v in cur if isinstance(v, dict))
-    return None
-
-
-def _engine_facts(result: dict[str, Any], lang: str) -> dict[str, str]:
-    """Facts from ``app.sizing.models.SizingResult`` (its best design)."""
-    best = result["best"]
-    module, inverter, energy, econ = best["module"], best["inverter"], best["energy"], best.get("economics") or {}
+def sizing_facts(result: SizingResult, lang: str) -> dict[str, str]:
+    """Formatted figures of the engine's best design, for the sizing template and card."""
+    best = result.best
+    module, inverter, energy, econ = best.module, best.inverter, best.energy, best.economics
     facts = {
-        "system_kwp": f"{format_number(best['dc_kwp'], lang, 2)} kWp",
-        "modules": f"{module['quantity']} × {module['name']}",
-        "inverter": (f"{inverter['quantity']} × " if inverter["quantity"] > 1 else "") + inverter["name"],
-        "annual_kwh": format_kwh(energy["annual_kwh"], lang),
-        "monthly_kwh": format_kwh(fmean(energy["monthly_kwh"]), lang),
-        "coverage_pct": f"{format_number(energy['offset_pct'], lang, 0)} %",
-        "specific_yield": f"{format_number(energy['specific_yield_kwh_per_kwp'], lang)} kWh/kWp/{'ano' if lang != 'en' else 'yr'}",
+        "system_kwp": f"{format_number(best.dc_kwp, lang, 2)} kWp",
+        "modules": f"{module.quantity} × {module.name}",
+        "inverter": (f"{inverter.quantity} × " if inverter.quantity > 1 else "") + inverter.name,
+        "annual_kwh": format_kwh(energy.annual_kwh, lang),
+        "monthly_kwh": format_kwh(fmean(energy.monthly_kwh), lang),
+        "coverage_pct": f"{format_number(energy.offset_pct, lang, 0)} %",
+        "specific_yield": f"{format_number(energy.specific_yield_kwh_per_kwp, lang)} kWh/kWp/{'ano' if lang != 'en' else 'yr'}",
     }
-    kit = best.get("kit")
-    if best.get("kind") == "kit" and isinstance(kit, dict):
-        distributor = f", {kit['distributor']}" if kit.get("distributor") else ""
-        facts["kit"] = f"{kit['quantity']} × {kit['name']} ({format_brl(kit['unit_price_brl'], lang)}{distributor})"
-    if econ.get("capex_brl") is not None:
-        facts["capex_brl"] = format_brl(econ["capex_brl"], lang)
-    if econ.get("simple_payback_years") is not None:
-        facts["payback_years"] = format_number(econ["simple_payback_years"], lang, 1)
-    if best.get("string_check") == "not_verifiable":
+    kit = best.kit
+    if best.kind == "kit" and kit is not None:
+        distributor = f", {kit.distributor}" if kit.distributor else ""
+        facts["kit"] = f"{kit.quantity} × {kit.name} ({format_brl(kit.unit_price_brl, lang)}{distributor})"
+    if econ.capex_brl is not None:
+        facts["capex_brl"] = format_brl(econ.capex_brl, lang)
+    if econ.simple_payback_years is not None:
+        facts["payback_years"] = format_number(econ.simple_payback_years, lang, 1)
+    if best.string_check == "not_verifiable":
         # An integrator must know when strings could not be checked (kits without datasheet specs).
         facts["string_check"] = templates(lang)["string_check_not_verifiable"]
-    elif best.get("string_check") == "fails":
-        facts["string_check"] = f"{templates(lang)['string_check_fails']} {best.get('string_check_reason') or ''}".strip()
+    elif best.string_check == "fails":
+        facts["string_check"] = f"{templates(lang)['string_check_fails']} {best.string_check_reason or ''}".strip()
     return facts
 
 
-def sizing_products(result: dict[str, Any]) -> list[dict[str, Any]]:
+def sizing_products(result: SizingResult) -> list[dict[str, Any]]:
     """Catalog lines of the recommended design (what would be quoted), for a product card."""
-    best = result.get("best") if isinstance(result, dict) else None
-    if not isinstance(best, dict):
-        return []
-    if best.get("lines"):
+    best = result.best
+    if best.lines:
         return [
-            {"id": line["product_id"], "name": line["name"], "category": line.get("category"),
-             "quantity": line["quantity"], "price_brl": line["unit_price_brl"], "total_brl": line["total_brl"],
+            {"id": line.product_id, "name": line.name, "category": line.category,
+             "quantity": line.quantity, "price_brl": line.unit_price_brl, "total_brl": line.total_brl,
              "in_stock": True}
-            for line in best["lines"]
+            for line in best.lines
         ]
     return [
-        {"id": line["product_id"], "name": line["name"], "manufacturer": line.get("manufacturer"),
-         "quantity": line["quantity"], "power_w": line["unit_power_w"], "price_brl": line["unit_price_brl"],
-         "total_brl": line["total_brl"], "in_stock": True}
-        for line in (best.get("module"), best.get("inverter")) if isinstance(line, dict)
+        {"id": line.product_id, "name": line.name, "manufacturer": line.manufacturer,
+         "quantity": line.quantity, "power_w": line.unit_power_w, "price_brl": line.unit_price_brl,
+         "total_brl": line.total_brl, "in_stock": True}
+        for line in (best.module, best.inverter)
     ]
 
 
-def sizing_facts(result: dict[str, Any], lang: str) -> dict[str, str]:
-    """Formatted figures for the sizing template; only those the engine returned."""
-    if isinstance(result.get("best"), dict):
-        return _engine_facts(result, lang)
-    facts: dict[str, str] = {}
-    kwp = _find(result, ("system_kwp", "dc_kwp", "kwp", "system_power_kwp", "dc_power_kwp", "power_kwp"))
-    if kwp is None:
-        watts = _find(result, ("dc_power_w", "system_power_w", "array_power_w"))
-        kwp = watts / 1000 if isinstance(watts, (int, float)) else None
-    if isinstance(kwp, (int, float)):
-        facts["system_kwp"] = f"{format_number(kwp, lang, 2)} kWp"
-    count = _find(result, ("n_modules", "modules_count", "module_count", "num_modules", "modules_qty"))
-    module = _find(result, ("module_name", "module"))
-    module_name = module.get("name") if isinstance(module, dict) else module if isinstance(module, str) else None
-    module_w = _find(result, ("module_power_w", "module_pmax_w"))
-    if isinstance(count, (int, float)):
-        text = f"{int(count)} × {module_name}" if module_name else str(int(count))
-        if isinstance(module_w, (int, float)) and not module_name:
-            text += f" × {format_number(module_w, lang)} W"
-        facts["modules"] = text
-    inverter = _find(result, ("inverter_name", "inverter"))
-    if isinstance(inverter, dict):
-        inverter = inverter.get("name")
-    if isinstance(inverter, str):
-        facts["inverter"] = inverter
-    annual = _find(result, ("annual_generation_kwh", "annual_energy_kwh", "annual_kwh", "yearly_generation_kwh"))
-    if isinstance(annual, (int, float)):
-        facts["annual_kwh"] = format_kwh(annual, lang)
-    monthly = _find(result, ("monthly_generation_kwh", "monthly_energy_kwh", "avg_monthly_generation_kwh"))
-    if isinstance(monthly, list) and monthly and all(isinstance(v, (int, float)) for v in monthly):
-        monthly = fmean(monthly)
-    if isinstance(monthly, (int, float)):
-        facts["monthly_kwh"] = format_kwh(monthly, lang)
-    coverage = _find(result, ("coverage_pct", "consumption_coverage_pct", "offset_pct"))
-    if isinstance(coverage, (int, float)):
-        facts["coverage_pct"] = f"{format_number(coverage, lang, 0)} %"
-    yield_ = _find(result, ("specific_yield_kwh_per_kwp", "specific_yield_kwh_kwp_yr", "specific_yield"))
-    if isinstance(yield_, (int, float)):
-        facts["specific_yield"] = f"{format_number(yield_, lang)} kWh/kWp/{'ano' if lang != 'en' else 'yr'}"
-    price = _find(result, ("price_brl", "total_price_brl", "equipment_price_brl"))
-    if isinstance(price, (int, float)):
-        facts["price_brl"] = format_brl(price, lang)
-    return facts
-
-
-def place_label(args: dict[str, Any], result: dict[str, Any] | None = None) -> str:
-    site = (result or {}).get("site")
-    if isinstance(site, dict) and site.get("municipality"):
-        return f"{site['municipality']}/{site['uf']}"
+def place_label(args: dict[str, Any], result: SizingResult | None = None) -> str:
+    if result is not None and result.site.municipality:
+        return f"{result.site.municipality}/{result.site.uf}"
     if args.get("municipality"):
         return f"{args['municipality']}/{args['uf']}" if args.get("uf") else str(args["municipality"])
     if args.get("lat") is not None:
@@ -194,7 +135,7 @@ def place_label(args: dict[str, Any], result: dict[str, Any] | None = None) -> s
 
 # -- text pieces --------------------------------------------------------------------------
 
-def sizing_text(args: dict[str, Any], result: dict[str, Any], lang: str) -> tuple[str, dict[str, str]]:
+def sizing_text(args: dict[str, Any], result: SizingResult, lang: str) -> tuple[str, dict[str, str]]:
     t = templates(lang)
     facts = sizing_facts(result, lang)
     lines = [t["sizing_head"].format(place=place_label(args, result))]
@@ -203,42 +144,42 @@ def sizing_text(args: dict[str, Any], result: dict[str, Any], lang: str) -> tupl
     return "\n".join(lines), facts
 
 
-def sizing_notes(args: dict[str, Any], result: dict[str, Any], lang: str,
+def sizing_notes(args: dict[str, Any], result: SizingResult, lang: str,
                  battery_kwh: float | None = None) -> list[str]:
     """What became of each thing the user gave beyond consumption, site and phase: used (and
     how), or not used (and why). Figures come from ``result`` or echo the user's."""
     n = templates(lang)["notes"]
-    best = result.get("best") if isinstance(result.get("best"), dict) else None
+    best = result.best
     notes: list[str] = []
-    if best is None:
-        return notes
-    consumption = result.get("consumption") or {}
-    if args.get("bill_brl") and not args.get("tariff_brl_per_kwh") and consumption.get("annual_kwh"):
-        monthly = consumption["annual_kwh"] / 12
-        named = re.search(r"homologada de (.+?) \(TE", " ".join(result.get("assumptions") or []))
+    if args.get("bill_brl") and not args.get("tariff_brl_per_kwh") and result.consumption.annual_kwh:
+        monthly = result.consumption.annual_kwh / 12
+        named = re.search(r"homologada de (.+?) \(TE", " ".join(result.assumptions))
         notes.append(n["bill_tariff"].format(
             bill=format_brl(args["bill_brl"], lang), kwh=format_kwh(monthly, lang),
-            tariff=f"{format_brl((best.get('economics') or {}).get('energy_brl_per_kwh') or args['bill_brl'] / monthly, lang)}/kWh",
+            tariff=f"{format_brl(best.economics.energy_brl_per_kwh or args['bill_brl'] / monthly, lang)}/kWh",
             distributor=named.group(1) if named else n["site_distributor"]))
-    if result.get("mode") == "fixed_size" and args.get("system_kwp"):
+    if result.mode == "fixed_size" and args.get("system_kwp"):
         notes.append(n["fixed_size"].format(value=fmt_option("system_kwp", args["system_kwp"], lang)))
         if not (args.get("monthly_kwh") or args.get("monthly_kwh_list") or args.get("bill_brl")):
             notes.append(n["no_consumption"])
     if args.get("roof_type"):
         notes.append(n["roof"].format(value=fmt_option("roof_type", args["roof_type"], lang)))
     if args.get("roof_area_m2"):
-        used = best.get("roof_area_used_m2")
+        used = best.roof_area_used_m2
         notes.append(n["area_used" if used is not None else "area"].format(
             value=fmt_option("roof_area_m2", args["roof_area_m2"], lang),
             used=f"{format_number(used, lang, 1)} m²" if used is not None else ""))
+        cut = next((a for a in result.assumptions if a.startswith("A área do telhado limitou")), None)
+        if cut:
+            notes.append(cut if lang.startswith("pt") else n["area_limited"])
     if args.get("tilt_deg") is not None or args.get("azimuth_deg") is not None:
-        notes.append(n["plane"].format(tilt=f"{format_number(result.get('tilt_deg', 0), lang, 0)}°",
-                                       azimuth=f"{format_number(result.get('azimuth_deg', 0), lang, 0)}°"))
+        notes.append(n["plane"].format(tilt=f"{format_number(result.tilt_deg, lang, 0)}°",
+                                       azimuth=f"{format_number(result.azimuth_deg, lang, 0)}°"))
     if args.get("shading_pct") is not None:
         notes.append(n["shading"].format(value=fmt_option("shading_pct", args["shading_pct"], lang)))
     if args.get("target_offset_pct") is not None:
         notes.append(n["coverage"].format(value=fmt_option("target_offset_pct", args["target_offset_pct"], lang)))
-    capex = (best.get("economics") or {}).get("capex_brl")
+    capex = best.economics.capex_brl
     if args.get("budget_brl") and capex is not None:
         notes.append(n["budget_ok"].format(value=fmt_option("budget_brl", args["budget_brl"], lang),
                                            capex=format_brl(capex, lang)))
@@ -249,20 +190,20 @@ def sizing_notes(args: dict[str, Any], result: dict[str, Any], lang: str,
     return notes
 
 
-def products_text(items: list[dict[str, Any]], lang: str, filters: dict[str, Any] | None = None) -> str:
+def products_text(items: list[ProductBrief], lang: str, filters: dict[str, Any] | None = None) -> str:
     t = templates(lang)
     if not items:
         said = ", ".join(_filter_text(k, v, lang) for k, v in (filters or {}).items() if _filter_text(k, v, lang))
         return t["products_none"] + (" " + t["products_filters"].format(items=said) if said else "")
     lines = [t["products_head"].format(count=len(items))]
     for p in items:
-        bits = [p["name"]]
-        if p.get("power_w"):
-            bits.append(f"{format_number(p['power_w'], lang)} W")
-        if p.get("price_brl"):
-            bits.append(format_brl(p["price_brl"], lang))
-        bits.append(t["in_stock"] if p.get("in_stock") else t["out_of_stock"])
-        lines.append(f"- {' · '.join(bits)} (id: {p['id']})")
+        bits = [p.name]
+        if p.power_w:
+            bits.append(f"{format_number(p.power_w, lang)} W")
+        if p.price_brl:
+            bits.append(format_brl(p.price_brl, lang))
+        bits.append(t["in_stock"] if p.in_stock else t["out_of_stock"])
+        lines.append(f"- {' · '.join(bits)} (id: {p.id})")
     return "\n".join(lines)
 
 
@@ -333,16 +274,27 @@ def knowledge_text(answer: Any, hits: list[dict[str, Any]], lang: str) -> tuple[
 
     Every figure shown is inside a quoted passage (or the document's title); the lead line
     only re-arranges the quoted row's own cells."""
+    cites = knowledge_citations(answer, hits)
+    return knowledge_answer_text(answer, cites, lang), cites
+
+
+def knowledge_citations(answer: Any, hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The citations of a knowledge answer, numbered as its text refers to them (none when the
+    sources do not cover the question)."""
+    if answer.kind == "none":
+        return []
+    return [{"index": n, "label": citation_label(hits[i]["citation"]), **hits[i]["citation"],
+             "score": hits[i].get("score")} for n, i in enumerate(answer.hits, start=1)]
+
+
+def knowledge_answer_text(answer: Any, cites: list[dict[str, Any]], lang: str) -> str:
+    """The words of a knowledge answer (see :func:`knowledge_text`), given its citations."""
     k = templates(lang)["knowledge"]
-    cites = []
-    for n, i in enumerate(answer.hits, start=1):
-        hit = hits[i]
-        cites.append({"index": n, "label": citation_label(hit["citation"]), **hit["citation"], "score": hit.get("score")})
     number = {i: n for n, i in enumerate(answer.hits, start=1)}
     if answer.kind == "none":
         missing = (answer.why or {}).get("missing") or []
         about = k["none_about"].format(words=", ".join(missing)) if missing else ""
-        return k["none"].format(about=about), []
+        return k["none"].format(about=about)
     title = cites[0]["title"] if cites else ""
     asked = answer.asked or k["this_data"]
     lines: list[str] = []
@@ -361,7 +313,7 @@ def knowledge_text(answer: Any, hits: list[dict[str, Any]], lang: str) -> tuple[
             lines.append(k["lead"].format(title=title))
         lines += [f"«{_quote(q.unit.text)}» [{number[q.unit.hit]}]" for q in answer.quotes]
     lines.append(k["sources"] + " " + "; ".join(f"[{c['index']}] {c['label']}" for c in cites))
-    return "\n".join(lines), cites
+    return "\n".join(lines)
 
 
 def citation_label(citation: dict[str, Any]) -> str:
@@ -389,30 +341,30 @@ def fmt_date(iso: str, lang: str) -> str:
     return f"{day}/{month}/{year}"
 
 
-def financing_text(result: dict[str, Any], lang: str, from_sizing: bool) -> str:
+def financing_text(result: FinancingOffers, lang: str, from_sizing: bool) -> str:
     """The ranked credit lines of ``simulate_financing``; every figure from ``result``."""
     t = templates(lang)
     f = t["financing"]
-    options = result.get("options") or []
+    options = result.options
     if not options:
-        reasons = "; ".join(f"{i['lender']}: {', '.join(i['reasons'])}" for i in result.get("ineligible", []))
+        reasons = "; ".join(f"{i.lender}: {', '.join(i.reasons)}" for i in result.ineligible)
         return f["none"].format(reasons=reasons or "-")
-    lines = [f["head"].format(amount=format_brl(result["amount_brl"], lang), term=result["term_months"],
-                              system=f["systems"].get(result["system"], result["system"]),
+    lines = [f["head"].format(amount=format_brl(result.amount_brl, lang), term=result.term_months,
+                              system=f["systems"].get(result.system, result.system),
                               source=f["from_sizing"] if from_sizing else "")]
-    if result.get("down_payment_brl"):
-        lines.append(f["down"].format(value=format_brl(result["down_payment_brl"], lang),
-                                      financed=format_brl(result["financed_brl"], lang)))
+    if result.down_payment_brl:
+        lines.append(f["down"].format(value=format_brl(result.down_payment_brl, lang),
+                                      financed=format_brl(result.financed_brl, lang)))
     for o in options:
-        same = abs(o["first_payment_brl"] - o["last_payment_brl"]) < 0.005
-        installment = format_brl(o["first_payment_brl"], lang) if same else f["varying"].format(
-            first=format_brl(o["first_payment_brl"], lang), last=format_brl(o["last_payment_brl"], lang))
+        same = abs(o.first_payment_brl - o.last_payment_brl) < 0.005
+        installment = format_brl(o.first_payment_brl, lang) if same else f["varying"].format(
+            first=format_brl(o.first_payment_brl, lang), last=format_brl(o.last_payment_brl, lang))
         lines.append(f["option"].format(
-            rank=o["rank"], lender=o["lender"], line=o["line"], rate=format_percent(o["rate_monthly_pct"], lang),
-            n=o["n_installments"], installment=installment, total=format_brl(o["total_paid_brl"], lang),
-            cet_m=format_percent(o["cet_monthly_pct"], lang), cet_a=format_percent(o["cet_annual_pct"], lang)))
-    if result.get("ineligible"):
-        lines.append(f["ineligible"].format(items=", ".join(i["lender"] for i in result["ineligible"])))
+            rank=o.rank, lender=o.lender, line=o.line, rate=format_percent(o.rate_monthly_pct, lang),
+            n=o.n_installments, installment=installment, total=format_brl(o.total_paid_brl, lang),
+            cet_m=format_percent(o.cet_monthly_pct, lang), cet_a=format_percent(o.cet_annual_pct, lang)))
+    if result.ineligible:
+        lines.append(f["ineligible"].format(items=", ".join(i.lender for i in result.ineligible)))
     lines.append(f["foot"])
     return "\n".join(lines)
 
@@ -446,6 +398,19 @@ def quote_preview_text(summary: dict[str, Any], company_id: str, lang: str) -> s
         lines.append(q["warnings"].format(items="; ".join(summary["warnings"])))
     lines.append(q["confirm"])
     return "\n".join(lines)
+
+
+def person_preview_text(summary: dict[str, Any], lang: str) -> str:
+    """The summary of a quote for a person: "Criar rascunho para pessoa física Maria Souza
+    (CPF ***.982.247-**)? …", the items and totals, whether she is already on file, then the yes/no."""
+    q = templates(lang)["quote"]
+    person = summary["customer"]
+    contact = f"CPF {person['cpf_masked']}" if person.get("cpf_masked") else person.get("email") or person.get("phone")
+    lines = quote_preview_text(summary, "", lang).split("\n")[1:]  # the company's head line is not hers
+    lines = [line for line in lines if line != q["approval_free"]]   # no company, no spending limit
+    on_file = q["pf_existing" if person.get("existing") else "pf_new"].format(name=person["name"])
+    return "\n".join([q["pf_preview_head"].format(name=person["name"], contact=contact), *lines[:-1], on_file,
+                      lines[-1]])
 
 
 def quote_done_text(result: dict[str, Any], lang: str) -> str:

@@ -13,37 +13,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from app.agent.slots import SizingFields
 from app.core.cache import Cache
 from app.core.errors import InvalidInput
 
-Connection = Literal["single_phase", "two_phase", "three_phase"]
 _ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 MAX_TRANSCRIPT = 20
 
 
-class Slots(BaseModel):
-    """What sizing needs. Units in names; ``None`` = not known yet."""
-
-    monthly_kwh: float | None = None
-    monthly_kwh_list: list[float] | None = None
-    bill_brl: float | None = None
-    tariff_brl_per_kwh: float | None = None
-    municipality: str | None = None
-    uf: str | None = None
-    ibge_code: int | None = None
-    lat: float | None = None
-    lon: float | None = None
-    connection: Connection | None = None
-    # Options the user gave (tool argument names); kept until replaced, like the slots above.
-    system_kwp: float | None = None
-    roof_type: str | None = None
-    roof_area_m2: float | None = None
-    shading_pct: float | None = None
-    tilt_deg: float | None = None
-    azimuth_deg: float | None = None
-    budget_brl: float | None = None
-    target_offset_pct: float | None = None
-    distributor: str | None = None
+class Slots(SizingFields):
+    """What sizing needs and the options given (:class:`SizingFields`), learned over the turns."""
 
     def has_consumption(self) -> bool:
         """A bill in R$ is enough: the engine converts it with the site distributor's tariff."""

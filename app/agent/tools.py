@@ -22,9 +22,12 @@ from typing import Annotated, Any, Literal
 
 from langchain_core.tools import BaseTool, InjectedToolArg, tool
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from app.agent.ports import SearcherLike, SizingPort, catalog_search, normalize_hit, product_brief
+from app.agent.ports import (
+    FinancingOffers, ProductDetail, ProductList, SearcherLike, SizingPort, catalog_search, normalize_hit, product_detail,
+)
+from app.agent.slots import Connection
 from app.catalog.models import Category, Phase, ProductQuery
 from app.catalog.repository import CatalogRepository
 from app.auth.errors import Forbidden
@@ -37,10 +40,10 @@ from app.quotes.models import CustomerIn
 from app.quotes.service import QuoteService
 from app.quotes.tool import ALLOWED_ROLES as QUOTE_ROLES
 from app.quotes.tool import create_draft_quote_for_chat
+from app.sizing.models import SizingResult
 
 log = logging.getLogger("helio.agent.tools")
 
-Connection = Literal["single_phase", "two_phase", "three_phase"]
 RoofKind = Literal["ceramic", "fiber_cement", "metal", "slab", "ground"]
 ProductCategory = Literal["module", "inverter", "battery", "kit", "structure", "string_box", "cable"]
 SALES_ONLY = frozenset({"create_draft_quote"})
@@ -63,9 +66,12 @@ class ToolDeps:
     quotes: Callable[[], QuoteService] | None = None
 
 
-def tool_functions(deps: ToolDeps) -> list[Callable[..., dict[str, Any]]]:
+def tool_functions(deps: ToolDeps) -> list[Callable[..., Any]]:
     """The tools as plain functions over ``deps``; a domain error is raised as
-    :class:`~app.core.errors.HelioError` and each adapter turns it into a short message."""
+    :class:`~app.core.errors.HelioError` and each adapter turns it into a short message.
+    ``size_pv_system`` returns the engine's :class:`~app.sizing.models.SizingResult`,
+    ``find_products``/``get_product`` a :class:`~app.agent.ports.ProductList`/``ProductDetail``,
+    ``simulate_financing`` :class:`~app.agent.ports.FinancingOffers`; the others JSON-able dicts."""
 
     def size_pv_system(
         monthly_kwh: float | None = None,
@@ -89,7 +95,7 @@ def tool_functions(deps: ToolDeps) -> list[Callable[..., dict[str, Any]]]:
         budget_brl: float | None = None,
         target_offset_pct: float | None = None,
         distributor: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> SizingResult:
         """Size an on-grid PV system (kWp, modules, inverter, yearly energy) for a site in Brazil.
         Needs the site (municipality + uf, ibge_code, or lat/lon), the grid connection and the
         consumption (monthly_kwh, 12 values, or bill_brl; the tariff defaults to the site's
@@ -120,7 +126,7 @@ def tool_functions(deps: ToolDeps) -> list[Callable[..., dict[str, Any]]]:
         in_stock: bool | None = None,
         query: str | None = None,
         limit: int = 5,
-    ) -> dict[str, Any]:
+    ) -> ProductList:
         """Search the YSH catalog: modules (panels), inverters, batteries, kits... with filters
         (AND): power [W], phase, subtype (inverter: grid_tie, hybrid, off_grid, micro; structure:
         roof type), a battery's nominal capacity_kwh and voltage_v (each matched within 10 %, as
@@ -145,7 +151,7 @@ def tool_functions(deps: ToolDeps) -> list[Callable[..., dict[str, Any]]]:
         )
         return catalog_search(deps.catalog, q)
 
-    def get_product(product_id: str) -> dict[str, Any]:
+    def get_product(product_id: str) -> ProductDetail:
         """Details of one catalog product by its id (specs, price, stock)."""
         if deps.catalog is None:
             raise Unavailable("Catálogo indisponível no momento.")
@@ -153,14 +159,7 @@ def tool_functions(deps: ToolDeps) -> list[Callable[..., dict[str, Any]]]:
         if product is None:
             raise NotFound(f"Produto '{product_id}' não existe no catálogo.",
                            hint="Use find_products para achar o id certo.")
-        detail = product_brief(product)
-        specs = product.module or product.inverter or product.battery or product.structure
-        detail.update(
-            model=product.model,
-            description=(product.description or "")[:400],
-            specs=specs.model_dump(mode="json", exclude_none=True, exclude={"cec"}) if specs else None,
-        )
-        return detail
+        return product_detail(product)
 
     def search_knowledge(query: str, k: int = 4) -> dict[str, Any]:
         """Search datasheets, regulations (Lei 14.300, ANEEL) and financing rules; returns cited passages."""
@@ -177,13 +176,13 @@ def tool_functions(deps: ToolDeps) -> list[Callable[..., dict[str, Any]]]:
         grace_months: int = 0,
         system: Literal["price", "sac"] = "price",
         customer_type: Literal["pf", "pj"] = "pf",
-    ) -> dict[str, Any]:
+    ) -> FinancingOffers:
         """Compare solar credit lines to finance amount_brl [R$] in term_months monthly installments:
         rate % a.m., installment, total paid and CET per lender, cheapest first."""
         if deps.credit_book is None:
             raise Unavailable("Linhas de crédito indisponíveis.", hint="Confira settings.financing.credit_lines_path.")
-        return simulate_financing_for_chat(deps.credit_book(), amount_brl, term_months, down_payment_brl,
-                                           grace_months, system, customer_type)
+        return FinancingOffers.model_validate(simulate_financing_for_chat(
+            deps.credit_book(), amount_brl, term_months, down_payment_brl, grace_months, system, customer_type))
 
     def create_draft_quote(
         company_id: str | None = None,
@@ -229,9 +228,15 @@ class ToolOutcome:
     name: str
     arguments: dict[str, Any]
     ok: bool
-    result: dict[str, Any] | None = None
+    result: Any = None
+    """what the tool returned: a domain type (``SizingResult``) or a JSON-able dict"""
     error: str | None = None
     error_code: str | None = None
+
+    @property
+    def data(self) -> dict[str, Any] | None:
+        """The result as JSON-able data (for a card, the model, a record)."""
+        return self.result.model_dump(mode="json") if isinstance(self.result, BaseModel) else self.result
 
 
 class ToolRunner:

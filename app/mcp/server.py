@@ -19,7 +19,7 @@ from typing import Any
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import CallToolResult, ListToolsResult, TextContent
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from app.agent.tools import ToolDeps, role_may_use, tool_functions
 from app.core.errors import HelioError
@@ -70,12 +70,14 @@ def adapt(fn: Callable[..., dict[str, Any]]) -> Callable[..., Any]:
             record_tool(fn.__name__, "mcp", False, "erro_interno")
             raise
         record_tool(fn.__name__, "mcp", True)
-        return result
+        return result.model_dump(mode="json") if isinstance(result, BaseModel) else result
 
     call.__name__ = fn.__name__
     call.__doc__ = fn.__doc__
-    call.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
-    call.__annotations__ = {p.name: p.annotation for p in params} | {"return": signature.return_annotation}
+    returns = signature.return_annotation  # a domain type (SizingResult) goes out as its JSON
+    returns = dict[str, Any] if isinstance(returns, type) and issubclass(returns, BaseModel) else returns
+    call.__signature__ = signature.replace(parameters=params, return_annotation=returns)  # type: ignore[attr-defined]
+    call.__annotations__ = {p.name: p.annotation for p in params} | {"return": returns}
     return call
 
 

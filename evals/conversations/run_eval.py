@@ -19,9 +19,7 @@ would give it. Reports, per turn and in total:
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import math
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -38,40 +36,9 @@ from app.commerce.states import STATUS_LABEL
 from app.core.cache import MemoryCache
 from app.core.settings import Settings, get_settings
 from app.quotes.models import ApprovalInfo, CreateQuoteRequest, DraftQuote, QuoteLine, QuotePreview
+from evals.fakes import FormulaSizing
 
 HERE = Path(__file__).parent
-
-
-class EchoSizing:
-    """An engine-shaped result from a formula: 1 kWp per 120 kWh/month, 550 W modules,
-    R$ 4.000 per kWp invested; the id is a hash of the arguments. Like the engine, a bill
-    without a tariff converts at the site distributor's (here one default), and ``system_kwp``
-    simulates that size."""
-
-    default_tariff_brl_per_kwh = 0.90
-
-    def size(self, args: dict[str, Any]) -> dict[str, Any]:
-        tariff = args.get("tariff_brl_per_kwh") or self.default_tariff_brl_per_kwh
-        monthly = args.get("monthly_kwh") or (args["bill_brl"] / tariff if args.get("bill_brl") else None)
-        kwp = args["system_kwp"] if args.get("system_kwp") else round(monthly / 120, 2)
-        n_modules = math.ceil(kwp * 1000 / 550)
-
-        def line(pid: str, name: str, quantity: int, watts: float, price: float) -> dict[str, Any]:
-            return {"product_id": pid, "name": name, "manufacturer": None, "quantity": quantity,
-                    "unit_power_w": watts, "unit_price_brl": price, "total_brl": quantity * price}
-
-        return {
-            "sizing_id": hashlib.sha256(json.dumps(args, sort_keys=True).encode()).hexdigest()[:24],
-            "inputs": args,
-            "best": {
-                "dc_kwp": kwp,
-                "module": line("jinko-tiger-neo-550", "Jinko Tiger Neo 550 W", n_modules, 550, 700.0),
-                "inverter": line("growatt-min-5000tl-x", "Growatt MIN 5000TL-X", 1, 5000, 5000.0),
-                "energy": {"annual_kwh": kwp * 1450, "monthly_kwh": [kwp * 1450 / 12] * 12,
-                           "offset_pct": 100.0, "specific_yield_kwh_per_kwp": 1450.0},
-                "economics": {"capex_brl": round(kwp * 4000, 2)},
-            },
-        }
 
 
 class EvalQuotes:
@@ -158,7 +125,7 @@ def args_match(expected: dict[str, Any], got: dict[str, Any] | None) -> bool:
 
 def run(settings: Settings, *, rules_only: bool = False, llm: Any = None) -> dict[str, Any]:
     quotes = EvalQuotes()
-    assistant = build_assistant(settings, MemoryCache(), EvalCatalog(), StaticSearcher(), llm=llm, sizing=EchoSizing(),
+    assistant = build_assistant(settings, MemoryCache(), EvalCatalog(), StaticSearcher(), llm=llm, sizing=FormulaSizing(),
                                 quotes=lambda: quotes)
     assistant.consult_model = not rules_only
     assistant.router.cooldown_s = 0.0  # measure the model on every turn, even after a slow one

@@ -50,7 +50,7 @@ class RecordingRunner:
     def run(self, name: str, arguments: dict[str, Any], **kwargs: Any):
         outcome = self.inner.run(name, arguments, **kwargs)
         self.log.append({"name": outcome.name, "arguments": dict(outcome.arguments), "ok": outcome.ok,
-                         "result": outcome.result, "error": outcome.error, "error_code": outcome.error_code})
+                         "result": outcome.data, "error": outcome.error, "error_code": outcome.error_code})
         return outcome
 
 
@@ -158,11 +158,12 @@ def resolve_calls(calls: list[ExpectedCall], companies: dict[str, str], capex: f
 
 
 def _capex(calls: list[dict[str, Any]]) -> float | None:
-    from app.agent.sales import sizing_capex_brl
+    from app.agent.handlers.sizing import sizing_capex_brl
+    from app.sizing.models import SizingResult
 
     for call in reversed(calls):
         if call["name"] == "size_pv_system" and call["ok"] and isinstance(call["result"], dict):
-            value = sizing_capex_brl(call["result"])
+            value = sizing_capex_brl(SizingResult.model_validate(call["result"]))
             if value is not None:
                 return value
     return None

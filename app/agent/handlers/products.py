@@ -1,0 +1,55 @@
+"""Catalog turns: search products with the filters the message (and the last search) gives,
+or show one product by its id."""
+
+from __future__ import annotations
+
+from app.agent.handlers.base import Agent, Step
+from app.agent.intent import FIND, GET, RuleIntent
+from app.agent.parsing import product_filters
+from app.agent.ports import ProductList
+from app.agent.reply import Reply
+from app.agent.turn import TurnContext
+
+
+def find(agent: Agent, ctx: TurnContext, rules: RuleIntent | None) -> Step:
+    state = ctx.state
+    said = product_filters(ctx.message, ctx.parsed)
+    follow_up = state.intent == FIND and state.last_products and not ("category" in said and said.get(
+        "category") != state.last_products.get("category"))
+    # "e o de 8k híbrido?", "só da jinko": what the last search had, narrowed by what is said now.
+    args = {**(state.last_products if follow_up else {}), **said}
+    if follow_up and ("min_power_w" in said or "max_power_w" in said):
+        for key in ("min_power_w", "max_power_w"):
+            if key not in said:
+                args.pop(key, None)
+    for key, value in (rules.args if rules else {}).items():
+        args.setdefault(key, value)
+    for key, value in agent.model_args(ctx, FIND).items():
+        # Free text narrows the search (AND): only when nothing else was understood.
+        if key != "query" or not args:
+            args.setdefault(key, value)
+    for key in ("product_id", "connection", "k"):
+        args.pop(key, None)
+    if args.get("category") not in ("battery", None):
+        for key in ("capacity_kwh", "voltage_v"):  # battery specs: "inversor 220 V" is no filter
+            args.pop(key, None)
+    state.intent = FIND
+    yield from agent.run_tool(ctx, FIND, args)
+    outcome = ctx.outcome
+    if not outcome.ok:
+        return Reply().say("tool_error", error=outcome.error)
+    state.last_products = {k: v for k, v in args.items() if k not in ("query", "limit")}
+    found: ProductList = outcome.result
+    return (Reply().card("products", {"items": outcome.data["items"], "total": found.total})
+            .say("products", items=found.items, filters=args))
+
+
+def get(agent: Agent, ctx: TurnContext, rules: RuleIntent | None) -> Step:
+    product_id = (rules.args if rules else {}).get("product_id") or agent.model_args(ctx, GET).get("product_id")
+    if not product_id:
+        return (yield from find(agent, ctx, RuleIntent(FIND, False, {})))
+    yield from agent.run_tool(ctx, GET, {"product_id": product_id})
+    outcome = ctx.outcome
+    if not outcome.ok:
+        return Reply().say("product_failed", error=outcome.error)
+    return Reply().card("product", outcome.data).say("products", items=[outcome.result])

@@ -1,0 +1,204 @@
+"""Quote turns (sales reps): a draft quote of the conversation's sizing for the buying client.
+
+Access is decided by ``ctx.role``, which the API takes from the authenticated key: a widget or
+anonymous session gets a polite refusal for any quote request, whatever the message says,
+and the quote tool is neither offered to the model nor run for it. A quote is created only
+after the user answers "sim" to the summary, with an idempotency key derived from the
+conversation, the sizing and the quote's arguments, so a repeated "sim" replays the first
+quote instead of creating another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+from app.agent.handlers.base import Agent, Step
+from app.agent.intent import QUOTE, RuleIntent
+from app.agent.person import PersonAsk, parse_person
+from app.agent.parsing import choose_option, parse_client, parse_company, parse_end_customer, parse_financing, yes_or_no
+from app.agent.reply import Reply, Say
+from app.agent.tools import role_may_use
+from app.agent.turn import TurnContext
+from app.core.errors import HelioError
+
+CONFIRMATION = "quote_confirmation"
+
+
+def quote_idempotency_key(conversation_id: str, sizing_id: str, arguments: dict[str, Any]) -> str:
+    """Same conversation + sizing + quote arguments → same key → at most one quote."""
+    payload = json.dumps([conversation_id, sizing_id, arguments], sort_keys=True, ensure_ascii=False)
+    return "chat-" + hashlib.sha256(payload.encode()).hexdigest()[:40]
+
+
+def quote(agent: Agent, ctx: TurnContext, rules: RuleIntent | None) -> Step:
+    state = ctx.state
+    awaiting_company = state.intent == QUOTE and "quote_company" in state.awaiting
+    state.intent = QUOTE
+    state.pending_quote = None
+    state.awaiting = []
+    if not role_may_use(ctx.role, QUOTE):
+        return Reply().say("quote.refused")
+    if not state.sizing_id:
+        return Reply().say("quote.needs_sizing")
+    person = _quote_person(ctx, awaiting_company)
+    if person is not None:  # a person without a company (pessoa física)
+        return (yield from _quote_for_person(agent, ctx, person))
+    company, question = _quote_company(agent, ctx, awaiting_company)
+    if question is not None:
+        state.awaiting = ["quote_company"]
+        return Reply(parts=[question])
+    state.buyer["company_id"] = company
+    ask = parse_financing(ctx.message, "en" if ctx.lang == "en" else "pt")
+    args = {"company_id": company, "employee_id": state.buyer.get("employee_id"),
+            "end_customer_name": parse_end_customer(ctx.message) or state.buyer.get("end_customer_name"),
+            "term_months": ask.term_months, "down_payment_brl": ask.down_payment_brl}
+    args = {k: v for k, v in args.items() if v is not None}
+    if args.get("end_customer_name"):
+        state.buyer["end_customer_name"] = args["end_customer_name"]
+    yield from agent.run_tool(ctx, QUOTE, {**args, "confirmed": False}, context={"sizing_id": state.sizing_id})
+    outcome = ctx.outcome
+    if not outcome.ok:
+        return Reply().say("quote.failed", error=outcome.error)
+    summary = outcome.result["summary"]
+    reply = Reply().card("quote_preview", {**summary, "company_id": company, "sizing_id": state.sizing_id})
+    state.pending_quote = {"arguments": args, "sizing_id": state.sizing_id,
+                           "system_total_brl": summary["system_total_brl"]}
+    state.awaiting = [CONFIRMATION]
+    return reply.say("quote.preview", summary=summary, company=company)
+
+
+def _quote_company(agent: Agent, ctx: TurnContext, awaiting: bool) -> tuple[str | None, Say | None]:
+    """(the buying company's id, or the question to ask instead).
+
+    Reps name clients as people do: an id on file ("comp_…", written in the message), a
+    CNPJ or a company name, looked up in the commerce backend (several matches → which
+    one?). An id is never made up from the words of the message: a model's ``company_id``
+    counts only when it is written, as such, in the message."""
+    state = ctx.state
+    if state.company_options and awaiting:
+        pick = choose_option(ctx.message, [o["name"] for o in state.company_options])
+        if pick is not None:
+            chosen = state.company_options[pick]
+            state.company_options = []
+            return chosen["id"], None
+    explicit = parse_company(ctx.message, bare=awaiting)
+    proposed = agent.model_args(ctx, QUOTE).get("company_id")
+    if explicit is None and isinstance(proposed, str) and re.search(
+            rf"(?<![\w-]){re.escape(proposed)}(?![\w-])", ctx.message) and re.search(r"[\d_]", proposed):
+        explicit = proposed
+    if explicit:
+        return explicit, None
+    client = parse_client(ctx.message, bare=awaiting)
+    if client is None:
+        if state.buyer.get("company_id"):
+            return state.buyer["company_id"], None
+        return None, Say("quote.ask_company")
+    backend = agent.commerce()
+    if backend is None:
+        return None, Say("quote.ask_company")
+    try:
+        found = backend.find_companies(client)
+    except HelioError as exc:
+        return None, Say("quote.failed", {"error": exc.message})
+    if len(found) == 1:
+        state.company_options = []
+        return found[0].id, None
+    if not found:
+        return None, Say("quote.company_not_found", {"name": client})
+    state.company_options = [{"id": c.id, "name": c.name} for c in found]
+    return None, Say("quote.company_which", {"name": client, "companies": found})
+
+
+# -- a person without a company (pessoa física) ----------------------------------------------
+def _quote_person(ctx: TurnContext, awaiting: bool) -> PersonAsk | None:
+    """The person this quote is for, when the rep names one (a CPF, e-mail, phone or "pessoa
+    física" in the message, or in the reply that completes an earlier one), else ``None``."""
+    state = ctx.state
+    earlier = {k: v for k, v in state.buyer.items() if k.startswith("pf_")}
+    # a name already given stays unless the reply names someone anew ("o certo é 529…" is no name)
+    person = parse_person(ctx.message, bare=awaiting and "pf_name" not in earlier)
+    if person is None and awaiting and earlier and "pf_name" not in earlier:  # "Maria Souza" after "qual o nome?"
+        person = parse_person(f"pessoa física {ctx.message}", bare=True)
+    if person is None:
+        for key in earlier:  # the rep moved on to a company: forget the half-given person
+            state.buyer.pop(key, None)
+        return None
+    return person.merged(earlier) if awaiting else person
+
+
+def _quote_for_person(agent: Agent, ctx: TurnContext, person: PersonAsk) -> Step:
+    """Ask what is missing or wrong; else show the summary and wait for "sim" (nothing is
+    written before it: the customer record is created with the quote)."""
+    state = ctx.state
+    for key in [k for k in state.buyer if k.startswith("pf_")]:
+        state.buyer.pop(key)
+    question = None
+    if person.bad_cpf:
+        question = Say("quote.pf_bad_cpf", {"cpf": person.cpf_raw})
+    elif person.bad_phone and not (person.cpf or person.email):
+        question = Say("quote.pf_bad_phone", {"phone": person.phone_raw})
+    elif not person.name:
+        question = Say("quote.pf_ask_name")
+    elif not person.has_contact():
+        question = Say("quote.pf_ask_contact", {"name": person.name})
+    if question is not None:
+        state.buyer.update(person.remembered())
+        state.awaiting = ["quote_company"]
+        return Reply(parts=[question])
+    state.buyer.pop("company_id", None)
+    ask = parse_financing(ctx.message, "en" if ctx.lang == "en" else "pt")
+    args = {"customer": person.customer(), "term_months": ask.term_months,
+            "down_payment_brl": ask.down_payment_brl}
+    args = {k: v for k, v in args.items() if v is not None}
+    yield from agent.run_tool(ctx, QUOTE, {**args, "confirmed": False}, context={"sizing_id": state.sizing_id})
+    outcome = ctx.outcome
+    if not outcome.ok:
+        return Reply().say("quote.failed", error=outcome.error)
+    summary = outcome.result["summary"]
+    reply = Reply().card("quote_preview", {**summary, "sizing_id": state.sizing_id})
+    state.pending_quote = {"arguments": args, "sizing_id": state.sizing_id,
+                           "system_total_brl": summary["system_total_brl"]}
+    state.awaiting = [CONFIRMATION]
+    return reply.say("quote.pf_preview", summary=summary)
+
+
+def confirmation(ctx: TurnContext) -> bool | None:
+    """The user's yes/no when it answers a quote summary (or repeats the yes after the
+    quote was created), else ``None`` and the turn is read as a new request."""
+    state = ctx.state
+    if state.pending_quote is None:
+        return None
+    answer = yes_or_no(ctx.message)
+    waiting = state.awaiting == [CONFIRMATION]
+    replay = state.intent == QUOTE and state.last_quote is not None and answer is True
+    if answer is not None and (waiting or replay):
+        return answer
+    if waiting:  # something else: the summary is dropped, a new "gerar orçamento" shows it again
+        state.pending_quote, state.awaiting = None, []
+    return None
+
+
+def confirm_quote(agent: Agent, ctx: TurnContext, yes: bool) -> Step:
+    state = ctx.state
+    pending = state.pending_quote
+    if not role_may_use(ctx.role, QUOTE):
+        # A widget holding a rep's conversation id can neither finish nor cancel the rep's quote.
+        return Reply().say("quote.refused")
+    state.awaiting = []
+    if not yes:
+        state.pending_quote = None
+        return Reply().say("quote.cancelled")
+    key = quote_idempotency_key(state.id, pending["sizing_id"], pending["arguments"])
+    yield from agent.run_tool(ctx, QUOTE, {**pending["arguments"], "confirmed": True},
+                              context={"sizing_id": pending["sizing_id"], "idempotency_key": key,
+                                       "created_by": ctx.creator})
+    outcome = ctx.outcome
+    if not outcome.ok:
+        state.pending_quote = None
+        return Reply().say("quote.failed", error=outcome.error)
+    result = outcome.result
+    state.last_quote = {"quote_id": result["quote_id"], "idempotency_key": key}
+    return Reply().card("quote", {**result, "sizing_id": pending["sizing_id"]}).say("quote.done", result=result)
