@@ -236,13 +236,13 @@ def test_passages_block_strips_markers_inside_passages():
 
 
 def test_openai_stream_says_when_the_answer_starts_over(env):
-    env.server.script = [{"tool_calls": [SIZE_CALL]}, {"text": "Custa R$ 61.234,00 no total."}]
+    env.server.script = [{"tool_calls": [SIZE_CALL]}, {"text": "Custa R$ 99.999,00 no total."}]
     with env.client.stream("POST", "/v1/chat/completions", json={"model": "helio", "stream": True, "messages": [
             {"role": "user", "content": SIZING_MSG}]}) as r:
         lines = [json.loads(line[6:]) for line in r.read().decode().splitlines()
                  if line.startswith("data: {")]
     content = "".join(c["choices"][0]["delta"].get("content") or "" for c in lines if c.get("choices"))
-    assert "refazendo a resposta" in content and "61.234" not in content and "5,42 kWp" in content
+    assert "refazendo a resposta" in content and "99.999" not in content and "5,42 kWp" in content
     assert lines[-1]["helio"]["grounding_fallback"] is True
 
 

@@ -64,6 +64,18 @@ def test_numbers_must_come_from_the_tools_or_the_user():
     assert metrics.ungrounded_numbers(invented, [result], ["450 kwh"]) == ["3,8", "310,00"]
 
 
+def test_a_number_is_grounded_only_as_rounded_as_it_is_written():
+    result = {"capex_brl": 24987.4, "annual_kwh": 6587.0, "n_modules": 100, "fraction": 0.8749}
+    said = "Investimento de R$ 24.987,40, geração de 6.600 kWh/ano (6.587 exatos), 87,5 % de cobertura."
+    assert metrics.ungrounded_numbers(said, [result], []) == []
+    # near a source only after a unit scale, but not rounded from it: invented
+    assert metrics.ungrounded_numbers("Custa R$ 99.999,00.", [result], []) == ["99.999,00"]
+    assert metrics.ungrounded_numbers("Gera 6.610 kWh/ano.", [result], []) == ["6.610"]
+    # rounding that keeps two significant digits is honest; a different figure is not
+    assert metrics.ungrounded_numbers("Cerca de R$ 25.000.", [result], []) == []
+    assert metrics.ungrounded_numbers("Cerca de R$ 26.000.", [result], []) == ["26.000"]
+
+
 def test_clarification_and_refusal_checks():
     ask = _row([], [], kind="ask", ask=["connection"], known=["consumption", "site"], awaiting=["connection"])
     asked_again = _row([], [], kind="ask", ask=["connection"], known=["site"], awaiting=["site", "connection"])

@@ -69,19 +69,33 @@ def source_values(obj: Any) -> list[float]:
     return out
 
 
-def is_grounded(value: float, decimals: int, sources: Iterable[float]) -> bool:
-    # A formatter may round to the digits it shows and scale units (W→kW, fraction→%).
-    tol = 0.5 * 10 ** -decimals
+def is_grounded(value: float, decimals: int, sources: Iterable[float], rounded_to: int = 0) -> bool:
+    """Does some source, in some unit (W→kW, fraction→%, month→year), round to ``value`` as
+    written? ``decimals`` digits after the comma are shown; ``rounded_to`` trailing zeros of a
+    whole number may be rounding ("6.600 kWh" for 6.587). No looser than that: with a whole
+    sizing result as the source (hundreds of numbers), a relative tolerance let invented
+    figures through ("R$ 99.999" matched 100 × 1000)."""
+    tol = max(0.5 * 10 ** (rounded_to if rounded_to else -decimals), 1e-9)
     for m in sources:
         for scale in _SCALES:
-            s = m * scale
-            if abs(s - value) <= max(tol, 1e-9) or (s and abs(s - value) <= 0.005 * abs(s)):
+            if abs(m * scale - value) <= tol:
                 return True
     return False
 
 
 def _decimals(token: str) -> int:
     return len(re.split(r"[.,]", token)[-1]) if re.search(r"[.,]\d{1,2}$", token) else 0
+
+
+def _precision(token: str, value: float) -> tuple[int, int]:
+    """(decimals shown, trailing zeros that may be rounding) of ``token`` read as ``value``.
+    A whole number may be rounded keeping two significant digits ("6.600" → 2, "1.000" → 2,
+    "250" → 1, "99.999" → 0); "6.610" read as 6,61 shows three decimals."""
+    digits = re.sub(r"\D", "", token).lstrip("0")
+    if value != float(digits or 0):  # read with a decimal separator ("26.000" as 26,000 shows 3 decimals)
+        return len(re.split(r"[.,]", token)[-1]), 0
+    zeros = len(digits) - len(digits.rstrip("0"))
+    return 0, max(0, min(zeros, len(digits) - 2))
 
 
 class Grounding:
@@ -100,8 +114,12 @@ class Grounding:
 
     def _ok(self, token: str, values: set[float]) -> bool:
         if token not in self._verdicts:
-            self._verdicts[token] = any(is_grounded(v, _decimals(token), self.sources) for v in values)
+            self._verdicts[token] = any(self._supports(token, v) for v in values)
         return self._verdicts[token]
+
+    def _supports(self, token: str, value: float) -> bool:
+        decimals, rounded_to = _precision(token, value)
+        return is_grounded(value, decimals, self.sources, rounded_to)
 
     def ungrounded(self, text: str) -> list[str]:
         """Numbers in ``text`` that no source supports, as written."""

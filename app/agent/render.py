@@ -11,7 +11,6 @@ import re
 from functools import lru_cache
 from functools import cache
 from pathlib import Path
-from statistics import fmean
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -85,7 +84,7 @@ def sizing_facts(result: SizingResult, lang: str) -> dict[str, str]:
         "modules": f"{module.quantity} × {module.name}",
         "inverter": (f"{inverter.quantity} × " if inverter.quantity > 1 else "") + inverter.name,
         "annual_kwh": format_kwh(energy.annual_kwh, lang),
-        "monthly_kwh": format_kwh(fmean(energy.monthly_kwh), lang),
+        "monthly_kwh": format_kwh(energy.annual_kwh / 12, lang),  # the annual figure above, per month
         "coverage_pct": f"{format_number(energy.offset_pct, lang, 0)} %",
         "specific_yield": f"{format_number(energy.specific_yield_kwh_per_kwp, lang)} kWh/kWp/{'ano' if lang != 'en' else 'yr'}",
     }
