@@ -37,7 +37,7 @@ test: install  ## command 2: the whole test suite, every marker (starts redis-se
 	bash scripts/ensure-nginx.sh
 	bash scripts/ensure-promtool.sh
 	bash scripts/ensure-chromium.sh
-	$(BIN)/ruff check app ingest evals benchmarks scripts tests
+	$(BIN)/ruff check app cli ingest evals benchmarks scripts tests
 	$(BIN)/python -m pytest
 
 test-fast: install  ## unit tests only: no model loads, no services (redis-server not needed)

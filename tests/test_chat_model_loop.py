@@ -20,7 +20,7 @@ from app.agent.context import bounded_history, passages_block
 from app.agent.grounding import Grounding
 from app.agent.loop import ModelLedAssistant, TextGuard
 from app.agent.state import ConversationState
-from app.auth.deps import make_key_store
+from app.auth.keys import make_key_store
 from app.core.settings import Settings
 from app.llm.ollama import OllamaBackend
 from app.llm.openai import OpenAICompatBackend

@@ -65,7 +65,7 @@ def test_unknown_company_and_bad_limit_are_clear_errors(env):
 
 
 def test_cli_registers_what_the_api_then_serves(tmp_path, monkeypatch):
-    from app.cli.root import build_cli
+    from cli.root import build_cli
 
     for key, value in _env(tmp_path).items():
         monkeypatch.setenv(key, value)

@@ -12,7 +12,7 @@ import openai
 import pytest
 import uvicorn
 
-from app.auth.deps import make_key_store
+from app.auth.keys import make_key_store
 from app.core.settings import Settings
 from test_agent_support import FakeSizing, make_app, make_assistant
 

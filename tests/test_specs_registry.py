@@ -100,7 +100,7 @@ def test_a_file_with_one_bad_line_imports_nothing(tmp_path):
 
 
 def test_cli_import_and_its_errors(tmp_path, monkeypatch):
-    from app.cli.root import build_cli
+    from cli.root import build_cli
 
     monkeypatch.setenv("VAR_DIR", str(tmp_path))
     get_settings.cache_clear()
