@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import ast
+import itertools
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -28,6 +31,53 @@ os.environ.setdefault("QDRANT__EDGE_PATH", os.path.join(_TEST_VAR, "qdrant-edge"
 os.environ.setdefault("EMBEDDING__PRELOAD", "false")
 
 ROOT = Path(__file__).resolve().parents[1]
+
+_MARK_NAME = re.compile(r"pytest\.mark\.([A-Za-z_]\w*)")
+_EXPR_NAME = re.compile(r"[\w:+\-.\[\]\\/]+")  # an identifier of the -m grammar
+
+
+def _module_marks(source: str) -> set[str] | None:
+    """The marks of a module's top-level ``pytestmark = pytest.mark.x`` (or a list of them),
+    read without importing it; None when there is none or it is not that plain shape."""
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "pytestmark"
+                                                 for t in node.targets):
+            values = node.value.elts if isinstance(node.value, (ast.List, ast.Tuple)) else [node.value]
+            names = {_MARK_NAME.fullmatch(ast.unparse(v)) for v in values}
+            return None if None in names else {m.group(1) for m in names}
+    return None
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Do not even import a test module that ``-m`` deselects as a whole.
+
+    pytest imports every module before it applies ``-m``, so ``make test-fast`` used to pay for the
+    imports of the slow, redis and llm modules (qdrant-client, the OpenAI SDK, ragas…) to then run
+    none of their tests. A module is skipped only when its module-level marks alone decide it: the
+    expression stays false whatever other marks named in it a test of the module could also carry.
+    The selected tests are exactly the same.
+    """
+    markexpr = config.getoption("markexpr", default="")
+    if (not markexpr or "=" in markexpr or collection_path.suffix != ".py"
+            or not collection_path.name.startswith("test_")):
+        return None
+    try:
+        from _pytest.mark.expression import Expression  # pytest's own -m grammar
+
+        source = collection_path.read_text(encoding="utf-8")
+        marks = _module_marks(source) if "pytestmark" in source else None
+        if not marks:
+            return None
+        expression = Expression.compile(markexpr)
+        others = sorted(set(_EXPR_NAME.findall(markexpr)) - {"and", "or", "not"} - marks)
+        for size in range(len(others) + 1):
+            for extra in itertools.combinations(others, size):
+                present = marks | set(extra)
+                if expression.evaluate(lambda name, /, **kwargs: name in present):
+                    return None
+    except Exception:  # noqa: BLE001 - anything unexpected: collect as usual (slower, never wrong)
+        return None
+    return True
 
 
 def _free_port() -> int:

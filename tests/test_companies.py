@@ -12,6 +12,8 @@ from app.auth.keys import make_key_store
 from app.core.settings import Settings, get_settings
 from app.main import create_app
 
+pytestmark = pytest.mark.slow  # the whole app (create_app and its lifespan): integration tier
+
 
 def _env(tmp_path: Path) -> dict[str, str]:
     return {

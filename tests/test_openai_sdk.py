@@ -17,6 +17,7 @@ from app.core.settings import Settings
 from test_agent_support import FakeSizing, make_app, make_assistant
 
 MESSAGE = "Meu cliente em Uberlândia-MG gasta 650 kWh por mês, trifásico. Qual kit?"
+pytestmark = pytest.mark.slow  # a real uvicorn server on a port, driven by the SDK: integration tier
 
 
 @pytest.fixture(scope="module")

@@ -132,6 +132,7 @@ def api(tmp_path, monkeypatch):
     get_settings.cache_clear()
 
 
+@pytest.mark.slow  # the whole app (create_app and its lifespan): integration tier
 def test_admin_route_imports_csv_and_json_and_refuses_others(api):
     client, admin, rep = api
     body = HEADER + "\n" + MODULE_OK + "\n"
