@@ -8,6 +8,7 @@ COPY pyproject.toml README.md ./
 COPY app app
 COPY ingest ingest
 COPY evals evals
+COPY cli cli
 COPY prompts prompts
 COPY data data
 RUN pip install --no-cache-dir torch==2.13.0 \

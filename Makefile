@@ -37,10 +37,10 @@ test: install  ## command 2: the whole test suite, every marker (starts redis-se
 	bash scripts/ensure-nginx.sh
 	bash scripts/ensure-promtool.sh
 	bash scripts/ensure-chromium.sh
-	$(BIN)/ruff check app ingest evals benchmarks scripts tests
+	$(BIN)/ruff check app cli ingest evals benchmarks scripts tests
 	$(BIN)/python -m pytest
 
-test-fast: install  ## unit tests only: no model loads, no services (redis-server not needed)
+test-fast: install  ## the unit tier: no service, no model, no whole app; `slow` is the integration tier
 	$(BIN)/python -m pytest -m "not slow and not llm and not redis and not promtool"
 
 test-medusa: install  ## Hélio's Medusa client against a real Medusa 2.8 core (npm once; PostgreSQL + Redis from Debian)

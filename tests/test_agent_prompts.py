@@ -6,7 +6,7 @@ import re
 
 from app.agent import render
 from app.core.text import format_brl, format_number
-from app.cli.assistant import MODELFILE, render_modelfile
+from cli.assistant import MODELFILE, render_modelfile
 
 
 def test_modelfile_is_generated_from_the_system_prompt():

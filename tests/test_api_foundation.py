@@ -11,6 +11,7 @@ from app.core.settings import CatalogSettings, RedisSettings, Settings
 from app.main import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow  # the whole app (create_app and its lifespan) on the real catalog: integration tier
 
 
 @pytest.fixture(scope="session")

@@ -113,7 +113,7 @@ def test_prod_without_pepper_refuses(tmp_path):
 
 
 def test_cli_creates_lists_and_revokes(tmp_path, monkeypatch):
-    from app.cli import sales
+    from cli import sales
     s = settings_for(tmp_path)
     monkeypatch.setattr(sales, "get_settings", lambda: s)
     runner = CliRunner()

@@ -13,6 +13,7 @@ from app.catalog.store import SQLiteCatalogStore
 from ingest.catalog.pipeline import run_catalog_ingest  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "catalog"
+pytestmark = pytest.mark.slow  # the real export ingested (once per session): integration tier
 
 
 @pytest.fixture(scope="module")

@@ -69,6 +69,7 @@ def notes(p: dict, rule: str) -> list[dict]:
 # ------------------------------------------------------------------ the defects of the issue
 
 
+@pytest.mark.slow  # the real export ingested, served by the whole app: integration tier
 def test_epever_hp3522_power_is_3500_w_not_3_5(api):
     p = product(api, "inverter-epever-hp3522")
     assert p["name"] == "Inversor Carregador Epever HP3522 - 110A MPPT - 24/220V"
@@ -81,6 +82,7 @@ def test_epever_hp3522_power_is_3500_w_not_3_5(api):
     assert "inverter-epever-hp3522" in {x["id"] for x in page["items"]}
 
 
+@pytest.mark.slow
 def test_deye_micro_efficiency_is_not_the_80_of_its_model_code(api):
     p = product(api, "inverter-deye-sun-m80g4-eu-q0")
     assert p["power_w"] == 800.0
@@ -94,6 +96,7 @@ def test_deye_micro_efficiency_is_not_the_80_of_its_model_code(api):
         assert notes(p, "inverter_efficiency")[0]["source"]
 
 
+@pytest.mark.slow
 def test_solax_hybrid_efficiency_is_not_100(api):
     p = product(api, "inverter-solax-x1-hybrid-5-0-t")
     assert p["inverter"]["inverter_type"] == "hybrid"
@@ -104,6 +107,7 @@ def test_solax_hybrid_efficiency_is_not_100(api):
     assert not plausible_inverter_efficiency_pct(100.0)
 
 
+@pytest.mark.slow
 def test_epever_single_phase_output_is_not_offered_as_three_phase(api):
     three = search(api, category="inverter", phase="three_phase", manufacturer="Epever")
     assert three["items"] == [], [x["name"] for x in three["items"]]
@@ -116,6 +120,7 @@ def test_epever_single_phase_output_is_not_offered_as_three_phase(api):
     assert "inverter-epever-up2000" in singles
 
 
+@pytest.mark.slow
 def test_names_cut_by_the_export_are_completed_from_their_sources(api):
     [livoltek] = search(api, q="GT1-7K5T2")["items"]
     assert livoltek["name"] == "Inversor On Grid Livoltek 7,5kW 220V Monofásico - GT1-7K5T2"
@@ -126,6 +131,7 @@ def test_names_cut_by_the_export_are_completed_from_their_sources(api):
     assert notes(growatt, "complete_name")[0]["found"] == "GROWATT MAX60KTL3-XL 2"
 
 
+@pytest.mark.slow
 def test_kits_whose_whole_name_no_source_has_say_so_and_stay_distinct(api):
     kits = [x for x in search(api, category="kit", q="Kit Energia Solar Off Grid")["items"]
             if x["name"].startswith("Kit Energia Solar Off Grid - 1…")]
@@ -135,6 +141,7 @@ def test_kits_whose_whole_name_no_source_has_say_so_and_stay_distinct(api):
     assert all(notes(k, "complete_name")[0]["action"] == "held_back" for k in kits)
 
 
+@pytest.mark.slow
 def test_the_assistant_sees_the_checked_values_only(ingested):
     from app.agent.tools import ToolDeps, ToolRunner, make_tools
 
@@ -152,6 +159,7 @@ def test_the_assistant_sees_the_checked_values_only(ingested):
 # ------------------------------------------------------------------ every served product, every rule
 
 
+@pytest.mark.slow
 def test_every_served_product_passes_every_rule(api):
     served, offset = [], 0
     while True:
@@ -165,6 +173,7 @@ def test_every_served_product_passes_every_rule(api):
     assert {k: v for k, v in failures.items() if v} == {}
 
 
+@pytest.mark.slow
 def test_quality_report_counts_what_the_products_carry(ingested, api):
     tmp, report = ingested
     q = json.loads((tmp / "reports" / REPORT_NAME).read_text("utf-8"))

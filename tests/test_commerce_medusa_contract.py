@@ -194,6 +194,7 @@ def test_a_failure_after_the_cart_was_created_leaves_no_cart_behind(fake, tmp_pa
     assert quotes.create(request(company.id), idempotency_key="retry-1")[0].id == quote.id
 
 
+@pytest.mark.slow  # the whole app (create_app and its lifespan): integration tier
 def test_unexpected_answers_are_commerce_errors_never_a_500(fake, tmp_path):
     medusa = client(fake.url)
     company = medusa.create_company("Solar Forma Ltda", "compras@forma.com.br")

@@ -12,6 +12,8 @@ from app.auth.keys import make_key_store
 from app.core.settings import Settings, get_settings
 from app.main import create_app
 
+pytestmark = pytest.mark.slow  # the whole app (create_app and its lifespan): integration tier
+
 
 def _env(tmp_path: Path) -> dict[str, str]:
     return {
@@ -65,7 +67,7 @@ def test_unknown_company_and_bad_limit_are_clear_errors(env):
 
 
 def test_cli_registers_what_the_api_then_serves(tmp_path, monkeypatch):
-    from app.cli.root import build_cli
+    from cli.root import build_cli
 
     for key, value in _env(tmp_path).items():
         monkeypatch.setenv(key, value)

@@ -43,7 +43,7 @@ def stack_var(tmp_path_factory) -> Path:
     """Catalog store and knowledge index built from the repository's data, in a scratch folder."""
     var = tmp_path_factory.mktemp("eval-var")
     t0 = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "app.cli", "ingest", "all"], cwd=ROOT, env=_env(var),
+    done = subprocess.run([sys.executable, "-m", "cli", "ingest", "all"], cwd=ROOT, env=_env(var),
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
     print(f"ingest all: {time.perf_counter() - t0:.0f} s")
@@ -51,7 +51,7 @@ def stack_var(tmp_path_factory) -> Path:
 
 
 def _eval(var: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "app.cli", "eval", "run", "--split", "test", "--backend", "rules",
+    return subprocess.run([sys.executable, "-m", "cli", "eval", "run", "--split", "test", "--backend", "rules",
                            "--no-judge", "--quiet", "--out", str(out), *extra],
                           cwd=ROOT, env=_env(var), capture_output=True, text=True)
 

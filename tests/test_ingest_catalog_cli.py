@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from app.catalog.store import SQLiteCatalogStore
-from app.cli.root import build_cli
+from cli.root import build_cli
 from app.core.settings import get_settings
 
 

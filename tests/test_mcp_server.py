@@ -28,6 +28,7 @@ from test_metrics import samples, value
 from test_quotes_flow import INVERTER, MODULE, stock  # the same CEC-based stock as the quote tests
 
 SHOP = "https://loja.ysh.com.br"
+pytestmark = pytest.mark.slow  # the whole app served by uvicorn, reached by the MCP client: integration tier
 
 
 def _free_port() -> int:

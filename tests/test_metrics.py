@@ -41,6 +41,7 @@ def client(tmp_path):
         yield c
 
 
+@pytest.mark.slow  # the whole app (create_app and its lifespan): integration tier
 def test_requests_turns_tools_and_cache_are_counted(client):
     before = samples(client.get("/metrics").text)
     assert client.get("/healthz").status_code == 200
@@ -74,6 +75,7 @@ def test_requests_turns_tools_and_cache_are_counted(client):
         value(after, "helio_cache_lookups_total", family="conv", result="hit")
 
 
+@pytest.mark.slow
 def test_failed_tool_calls_are_counted_by_code(client):
     runner = client.app.state.assistant.runner
     before = samples(client.get("/metrics").text)

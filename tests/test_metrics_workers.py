@@ -26,7 +26,7 @@ def _free_port() -> int:
 
 
 def test_several_workers_need_redis(monkeypatch, tmp_path):
-    from app.cli.root import build_cli
+    from cli.root import build_cli
     from app.core.settings import get_settings
 
     monkeypatch.delenv("REDIS__URL", raising=False)
@@ -51,7 +51,7 @@ def test_metrics_merge_every_worker(redis_url, tmp_path):
            "LLM__BACKEND": "ollama", "LLM__OLLAMA_URL": "http://127.0.0.1:9"}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     log = open(tmp_path / "serve.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--workers", "2", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--workers", "2", "--port", str(port),
                              "--no-ingest-if-empty"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:

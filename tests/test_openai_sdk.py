@@ -12,11 +12,12 @@ import openai
 import pytest
 import uvicorn
 
-from app.auth.deps import make_key_store
+from app.auth.keys import make_key_store
 from app.core.settings import Settings
 from test_agent_support import FakeSizing, make_app, make_assistant
 
 MESSAGE = "Meu cliente em Uberlândia-MG gasta 650 kWh por mês, trifásico. Qual kit?"
+pytestmark = pytest.mark.slow  # a real uvicorn server on a port, driven by the SDK: integration tier
 
 
 @pytest.fixture(scope="module")

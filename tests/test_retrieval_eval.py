@@ -23,7 +23,7 @@ def test_hybrid_retrieval_meets_the_quality_bar(tmp_path):
         "QDRANT__EDGE_PATH": str(tmp_path / "qdrant-edge"),
         "QDRANT__PATH": str(tmp_path / "qdrant"),
     }
-    helio = [sys.executable, "-m", "app.cli"]
+    helio = [sys.executable, "-m", "cli"]
     subprocess.run(helio + ["ingest", "catalog"], cwd=ROOT, env=env, check=True, capture_output=True)
     out = tmp_path / "eval.json"
     run = subprocess.run([sys.executable, "-m", "evals.retrieval.run", "--ingest", "--out", str(out)],

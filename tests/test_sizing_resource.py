@@ -41,6 +41,7 @@ def test_monthly_temperatures_follow_station_seasons():
     assert jan - jul > 7.0
 
 
+@pytest.mark.slow  # reads the ~800-station calibration table and the municipality file
 def test_station_files_get_a_longitude_from_their_municipality():
     files, dropped = S.load_station_files(STATIONS / "calibration_stations.csv")
     teresina = next(f for f in files if f.file == "BRA_PI_Teresina.818320_INMET.epw")

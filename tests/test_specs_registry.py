@@ -117,7 +117,7 @@ def test_a_file_with_one_bad_line_imports_nothing(tmp_path):
 
 
 def test_cli_import_and_its_errors(tmp_path, monkeypatch):
-    from app.cli.root import build_cli
+    from cli.root import build_cli
 
     monkeypatch.setenv("VAR_DIR", str(tmp_path))
     get_settings.cache_clear()
@@ -149,6 +149,7 @@ def api(tmp_path, monkeypatch):
     get_settings.cache_clear()
 
 
+@pytest.mark.slow  # the whole app (create_app and its lifespan): integration tier
 def test_admin_route_imports_csv_and_json_and_refuses_others(api):
     client, admin, rep = api
     body = HEADER + "\n" + MODULE_OK + "\n"

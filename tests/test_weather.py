@@ -76,6 +76,7 @@ def test_every_encoding_gives_the_same_year(encoding, city):
     np.testing.assert_array_equal(wy.temp_air_c, ref.temp_air_c)
 
 
+@pytest.mark.slow  # pvlib's own readers as the reference (read_tmy2 parses in pure Python)
 def test_tmy3_and_tmy2_from_pvlib_load():
     tmy3 = read_weather((PVLIB_DATA / "723170TYA.CSV").read_bytes(), "723170TYA.CSV")
     assert tmy3.latitude_deg == pytest.approx(36.1) and tmy3.longitude_deg == pytest.approx(-79.95)

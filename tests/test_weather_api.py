@@ -86,7 +86,7 @@ def test_multipart_without_file_or_with_bad_request_json(client):
 
 
 def test_cli_weather_alone_needs_no_coordinates(store, tmp_path, monkeypatch):
-    from app.cli.root import build_cli
+    from cli.root import build_cli
 
     epw = tmp_path / "BRA_RS_Camaqua.869890_INMET.epw"
     epw.write_bytes(inmet_epw())

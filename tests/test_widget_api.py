@@ -136,7 +136,7 @@ def test_cors_answers_only_origins_of_widget_keys(env):
 
 
 def test_cli_widget_key_with_origin_works_from_that_origin_only(tmp_path, monkeypatch):
-    from app.cli import sales
+    from cli import sales
 
     settings = settings_for(tmp_path)
     monkeypatch.setattr(sales, "get_settings", lambda: settings)

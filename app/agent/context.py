@@ -25,7 +25,7 @@ _MARKER = re.compile(r"<<<|>>>")
 
 
 def count_tokens(text: str) -> int:
-    from ingest.knowledge.tokens import get_encoding
+    from app.core.tokens import get_encoding
 
     return len(get_encoding("cl100k_base").encode(text))
 

@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = get_settings()
     if args.ingest:
-        from app.cli.knowledge import run_knowledge
+        from cli.knowledge import run_knowledge
 
         run_knowledge()
     queries = load_queries(args.queries)

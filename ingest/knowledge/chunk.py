@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from itertools import groupby
 
 from ingest.knowledge.documents import SourceDoc
-from ingest.knowledge.tokens import get_encoding
+from app.core.tokens import get_encoding
 
 
 @dataclass(frozen=True)

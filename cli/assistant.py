@@ -1,5 +1,5 @@
 """``helio modelfile`` (write the Ollama Modelfile from prompts/) and ``helio chat`` (a
-terminal chat over the same assistant the API serves). Registered by app.cli.root."""
+terminal chat over the same assistant the API serves). Registered by cli.root."""
 
 from __future__ import annotations
 

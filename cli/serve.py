@@ -37,7 +37,7 @@ def serve(
         check_multiworker(settings, workers)
         prepare_multiprocess_metrics(settings)
     if ingest_if_empty and open_catalog(settings).count() == 0:
-        from app.cli.ingest import run_catalog
+        from cli.ingest import run_catalog
 
         console.print("[bold]Catálogo vazio:[/bold] ingerindo os dados de exemplo…")
         run_catalog()
@@ -50,7 +50,7 @@ def serve(
             os.environ["KNOWLEDGE__BUILD_IN_BACKGROUND"] = "true"
             get_settings.cache_clear()
         else:
-            from app.cli.knowledge import KNOWLEDGE_KINDS, run_knowledge
+            from cli.knowledge import KNOWLEDGE_KINDS, run_knowledge
 
             # Several processes cannot share the embedded index: build it before they open it.
             console.print("[bold]Base de conhecimento vazia:[/bold] indexando fichas, financiamento e regulação…")

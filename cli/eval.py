@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from app.cli.progress import staged_progress
+from cli.progress import staged_progress
 
 console = Console()
 app = typer.Typer(help="Avaliação do assistente: conversas, conhecimento (RAG), juiz, gates.", no_args_is_help=True)

@@ -6,15 +6,15 @@ import logging
 
 import typer
 
-from app.cli import assistant as assistant_cli
-from app.cli import eval as eval_cli
-from app.cli import ingest as ingest_cli
-from app.cli import intent as intent_cli
-from app.cli import knowledge as knowledge_cli
-from app.cli import sales as sales_cli
-from app.cli import serve as serve_cli
-from app.cli import size as size_cli
-from app.cli import specs as specs_cli
+from cli import assistant as assistant_cli
+from cli import eval as eval_cli
+from cli import ingest as ingest_cli
+from cli import intent as intent_cli
+from cli import knowledge as knowledge_cli
+from cli import sales as sales_cli
+from cli import serve as serve_cli
+from cli import size as size_cli
+from cli import specs as specs_cli
 
 
 def build_cli() -> typer.Typer:

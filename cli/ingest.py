@@ -6,7 +6,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from app.cli.progress import staged_progress
+from cli.progress import staged_progress
 from app.core.metrics import record_ingest
 from app.core.settings import get_settings
 
@@ -75,7 +75,7 @@ def catalog() -> None:
 @app.command("all")
 def ingest_all(force: bool = typer.Option(False, "--force", help="Re-embeda tudo, mesmo o que não mudou.")) -> None:
     """Catálogo tipado primeiro, depois a base de conhecimento (produtos, fichas, financiamento, regulação)."""
-    from app.cli.knowledge import KNOWLEDGE_KINDS, run_knowledge
+    from cli.knowledge import KNOWLEDGE_KINDS, run_knowledge
 
     catalog()
     run_knowledge(KNOWLEDGE_KINDS, force=force)

@@ -1,6 +1,6 @@
 """``helio keys …`` (API keys) and ``helio financing simulate`` — sales-side commands.
 
-The lead wires them in ``app.cli.root``: ``cli.add_typer(sales.keys_app, name="keys")`` and
+The lead wires them in ``cli.root``: ``cli.add_typer(sales.keys_app, name="keys")`` and
 ``cli.add_typer(sales.financing_app, name="financing")``.
 """
 

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 
 def main() -> None:
-    from app.cli.root import build_cli
+    from cli.root import build_cli
 
     build_cli()()

@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from app.cli.progress import staged_progress
+from cli.progress import staged_progress
 from app.core.errors import HelioError
 from app.core.metrics import record_ingest
 from app.core.settings import get_settings
