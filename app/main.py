@@ -1,5 +1,6 @@
 """FastAPI application factory. Nothing is built at import time: settings, stores and
-clients are opened in the lifespan and stored on ``app.state`` for the dependencies."""
+clients are opened in the lifespan into one typed container (:class:`app.api.services.Services`,
+published as ``app.state.services``) that the dependencies read."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from app.api.compression import GzipMemo
 from app.api.errors import install_error_handlers
 from app.api.metrics import MetricsMiddleware
 from app.api.openapi import install_openapi
+from app.api.services import Services, ServiceState
 from app.api.metrics import router as metrics_router
 from app.api.middleware import RequestContextMiddleware
 from app.api.routes import chat, companies, financing, health, openai_compat, products, quotes, search, sizing, specs
@@ -111,10 +113,27 @@ def _build_mcp(settings: Settings, state):
                                            commerce=lambda: state.commerce, quotes=state.quotes))
 
 
+def _open_auth(state: Services) -> None:
+    """API keys and the OIDC verifier, opened here rather than on the first request that
+    needs them (the verifier fetches nothing until a token arrives)."""
+    from app.auth.keys import make_key_store
+    from app.auth.oidc import OIDCVerifier
+
+    if state.auth_keys is None:  # the demo step may have opened it already
+        state.auth_keys = make_key_store(state.settings)
+    oidc = state.settings.auth.oidc
+    if oidc.issuer and oidc.audience:
+        try:
+            state.oidc = OIDCVerifier(oidc, state.settings.env)
+        except Exception:  # noqa: BLE001 - a bad OIDC setting answers 503 with its reason when a token arrives
+            log.exception("OIDC mal configurado")
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    state = app.state
+    # Published first, filled in order below; requests arrive only after the yield.
+    state = app.state.services = Services(settings=settings)
     configure_logging()  # request ids in every log line (unless logging is already set up)
     tracing = setup_tracing()  # only with OTEL_EXPORTER_OTLP_* set
     state.cache = make_cache(settings.redis)
@@ -122,6 +141,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     from app.widget.demo import setup_demo
 
     await run_in_threadpool(setup_demo, app)
+    await run_in_threadpool(_open_auth, state)
     try:
         state.catalog = open_catalog(settings)
         state.specs, state.catalog = _with_specs(settings, state.catalog)
@@ -160,7 +180,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     async with state.mcp.session_manager.run():
         yield
     process_exited(os.getpid())
-    for resource in (state.searcher, state.cache, getattr(state, "oidc", None)):
+    for resource in (state.searcher, state.cache, state.oidc):
         close = getattr(resource, "close", None)
         if callable(close):
             close()
@@ -175,7 +195,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=_lifespan,
     )
-    app.state.settings = settings or get_settings()
+    app.state = ServiceState({"settings": settings or get_settings()})
     install_error_handlers(app)
     # Innermost of the outer layers: metrics and request ids see the compressed response.
     app.add_middleware(GZipMiddleware, minimum_size=app.state.settings.api.gzip_min_bytes,

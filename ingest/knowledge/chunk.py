@@ -46,9 +46,16 @@ class Chunker:
         self.max_tokens = max_tokens
         self.overlap = overlap
         self.enc = get_encoding(encoding)
+        self._counts: dict[str, int] = {}
 
     def count(self, text: str) -> int:
-        return len(self.enc.encode(text, disallowed_special=()))
+        """Token count, remembered: packing asks again for pieces it already measured."""
+        n = self._counts.get(text)
+        if n is None:
+            if len(self._counts) >= 65536:
+                self._counts.clear()
+            n = self._counts[text] = len(self.enc.encode(text, disallowed_special=()))
+        return n
 
     # -- splitting oversize blocks ------------------------------------------------------------
     def _split_table(self, text: str, budget: int) -> list[str]:

@@ -150,20 +150,17 @@ def sync_index(
             records.append((point_id(doc.source, chunk_hash, dense_fp), chunk, chunk_payload(doc, chunk, source_hash, chunk_hash)))
         pending.append(_Pending(doc, source_hash, records, set(state.ids) if state else set(), state is None))
 
-    total_new = sum(1 for p in pending for rid, _, _ in p.records if rid not in p.old_ids or force)
-    done = 0
-    if progress:
-        progress("embeddings", 0, total_new)
+    vectors = _embed_new(pending, embedder, report, force, progress)
     batch: list[_Pending] = []
     batch_size = 0
     for item in pending:
         batch.append(item)
         batch_size += len(item.records)
         if batch_size >= batch_chunks:
-            done = _write_batch(batch, store, embedder, sparse, report, force, done, total_new, progress)
+            _write_batch(batch, store, vectors, sparse, report, force)
             batch, batch_size = [], 0
     if batch:
-        _write_batch(batch, store, embedder, sparse, report, force, done, total_new, progress)
+        _write_batch(batch, store, vectors, sparse, report, force)
 
     for source, state in states.items():
         if source in seen or protected(source):
@@ -177,21 +174,38 @@ def sync_index(
     return report
 
 
-def _write_batch(batch: list[_Pending], store: VectorStore, embedder: Embedder, sparse: SparseEncoder,
-                 report: IndexReport, force: bool, done: int, total: int, progress: ProgressFn | None) -> int:
-    to_embed = [(rid, chunk, payload) for p in batch for rid, chunk, payload in p.records if force or rid not in p.old_ids]
-    t = time.perf_counter()
+def _embed_new(pending: list[_Pending], embedder: Embedder, report: IndexReport, force: bool,
+               progress: ProgressFn | None) -> dict[str, list[float]]:
+    """Dense vectors of every chunk to write, in one call: the embedder sorts the whole run
+    by length, so its batches hold chunks of near-equal length (a window of a few
+    documents at a time would mix lengths and pad more). Nothing is written before all
+    are embedded, so a crash here leaves the old points serving."""
+    texts: dict[str, str] = {}
+    for p in pending:
+        for rid, chunk, _ in p.records:
+            if force or rid not in p.old_ids:
+                texts.setdefault(rid, chunk.text)
+    done = 0
+    if progress:
+        progress("embeddings", 0, len(texts))
 
     def on_batch(n: int) -> None:
         nonlocal done
         done += n
         if progress:
-            progress("embeddings", done, total)
+            progress("embeddings", done, len(texts))
 
-    vectors = embedder.embed_documents([c.text for _, c, _ in to_embed], on_batch=on_batch) if to_embed else []
+    t = time.perf_counter()
+    vectors = embedder.embed_documents(list(texts.values()), on_batch=on_batch) if texts else []
     report.embed_seconds += time.perf_counter() - t
-    store.upsert([ChunkRecord(rid, vec, sparse.encode_document(c.text), payload)
-                  for (rid, c, payload), vec in zip(to_embed, vectors, strict=True)])
+    return dict(zip(texts, vectors, strict=True))
+
+
+def _write_batch(batch: list[_Pending], store: VectorStore, vectors: dict[str, list[float]], sparse: SparseEncoder,
+                 report: IndexReport, force: bool) -> None:
+    to_embed = [(rid, chunk, payload) for p in batch for rid, chunk, payload in p.records if force or rid not in p.old_ids]
+    store.upsert([ChunkRecord(rid, vectors[rid], sparse.encode_document(c.text), payload)
+                  for rid, c, payload in to_embed])
     report.chunks_embedded += len(to_embed)
     for p in batch:  # new points are in; now retag the kept ones and drop the stale ones
         ids = {rid for rid, _, _ in p.records}
@@ -209,4 +223,3 @@ def _write_batch(batch: list[_Pending], store: VectorStore, embedder: Embedder, 
             report.new += 1
         else:
             report.updated += 1
-    return done
