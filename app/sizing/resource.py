@@ -87,12 +87,19 @@ class WeatherYear:
 
 @cache
 def _merra2() -> dict[str, np.ndarray]:
+    """The grid as stored (float32); cells are widened to float64 when read (:func:`_merra2_cell`):
+    widening the whole global grid took ~1.5 s per process for the few cells a site reads."""
     import gsee_climate_data
 
     with gsee_climate_data.load() as z:
-        xk, pk = z["xk"].astype(np.float64), z["pk"].astype(np.float64)
-        mean = (xk * pk).sum(-1) / pk.sum(-1)  # (lat, lon, month) daily mean GHI [W/m²]
-        return {"lat": z["lat"].astype(float), "lon": z["lon"].astype(float), "xk": xk, "pk": pk, "mean": mean}
+        return {"lat": z["lat"].astype(float), "lon": z["lon"].astype(float), "xk": z["xk"], "pk": z["pk"]}
+
+
+def _merra2_cell(i: int, j: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One cell's (month, bin) histogram values and weights, and its monthly daily mean GHI [W/m²]."""
+    m = _merra2()
+    xk, pk = m["xk"][i, j].astype(np.float64), m["pk"][i, j].astype(np.float64)
+    return xk, pk, (xk * pk).sum(-1) / pk.sum(-1)
 
 
 def merra2_monthly_ghi_w_m2(latitude_deg: float, longitude_deg: float) -> np.ndarray:
@@ -104,9 +111,11 @@ def merra2_monthly_ghi_w_m2(latitude_deg: float, longitude_deg: float) -> np.nda
     i0, j0 = int(fi), int(fj)
     i1, j1 = min(i0 + 1, len(lat) - 1), (j0 + 1) % len(lon)
     wi, wj = fi - i0, fj - j0
-    g = m["mean"]
-    return ((1 - wi) * (1 - wj) * g[i0, j0] + (1 - wi) * wj * g[i0, j1]
-            + wi * (1 - wj) * g[i1, j0] + wi * wj * g[i1, j1])
+    def g(i: int, j: int) -> np.ndarray:
+        return _merra2_cell(i, j)[2]
+
+    return ((1 - wi) * (1 - wj) * g(i0, j0) + (1 - wi) * wj * g(i0, j1)
+            + wi * (1 - wj) * g(i1, j0) + wi * wj * g(i1, j1))
 
 
 def _merra2_daily_quantiles(latitude_deg: float, longitude_deg: float, month_index: int, n_days: int) -> np.ndarray:
@@ -114,7 +123,8 @@ def _merra2_daily_quantiles(latitude_deg: float, longitude_deg: float, month_ind
     m = _merra2()
     i = int(np.abs(m["lat"] - latitude_deg).argmin())
     j = int(np.abs(((m["lon"] - longitude_deg + 180) % 360) - 180).argmin())
-    xk, pk = m["xk"][i, j, month_index], m["pk"][i, j, month_index]
+    xk, pk, _ = _merra2_cell(i, j)
+    xk, pk = xk[month_index], pk[month_index]
     cdf = np.cumsum(pk) / pk.sum()
     q = (np.arange(n_days) + 0.5) / n_days
     return np.interp(q, cdf, xk)
