@@ -385,7 +385,7 @@ class ModelLedAssistant(Assistant):
                 **result, "source": "sizing" if from_sizing else "message",
                 "sizing_id": state.sizing_id if from_sizing else None}})
         elif name == KNOW:
-            content, cites = passages_block(result.get("hits", []), nonce)
+            content, cites = passages_block(outcome.result.hits, nonce)
             for cite in cites:
                 yield Event("citation", cite)
             if cites:

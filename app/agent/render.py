@@ -19,7 +19,11 @@ from app.core.settings import PROJECT_ROOT
 from app.core.text import format_brl, format_kwh, format_number, format_percent
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from app.agent.ports import FinancingOffers, ProductBrief
+    from app.retrieval.answer import KnowledgeAnswer
+    from app.retrieval.types import Passage
     from app.sizing.models import SizingResult
 
 PROMPTS_DIR = PROJECT_ROOT / "prompts"
@@ -268,7 +272,7 @@ def _quote(text: str, max_chars: int = 360) -> str:
     return text if len(text) <= max_chars else text[:max_chars].rsplit(" ", 1)[0] + " …"
 
 
-def knowledge_text(answer: Any, hits: list[dict[str, Any]], lang: str) -> tuple[str, list[dict[str, Any]]]:
+def knowledge_text(answer: KnowledgeAnswer, hits: Sequence[Passage], lang: str) -> tuple[str, list[dict[str, Any]]]:
     """The reply to a knowledge question and its citations, from :class:`~app.retrieval.answer.KnowledgeAnswer`.
 
     Every figure shown is inside a quoted passage (or the document's title); the lead line
@@ -277,16 +281,16 @@ def knowledge_text(answer: Any, hits: list[dict[str, Any]], lang: str) -> tuple[
     return knowledge_answer_text(answer, cites, lang), cites
 
 
-def knowledge_citations(answer: Any, hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def knowledge_citations(answer: KnowledgeAnswer, hits: Sequence[Passage]) -> list[dict[str, Any]]:
     """The citations of a knowledge answer, numbered as its text refers to them (none when the
     sources do not cover the question)."""
     if answer.kind == "none":
         return []
-    return [{"index": n, "label": citation_label(hits[i]["citation"]), **hits[i]["citation"],
-             "score": hits[i].get("score")} for n, i in enumerate(answer.hits, start=1)]
+    return [{"index": n, "label": citation_label(hits[i].citation), **hits[i].citation,
+             "score": hits[i].score} for n, i in enumerate(answer.hits, start=1)]
 
 
-def knowledge_answer_text(answer: Any, cites: list[dict[str, Any]], lang: str) -> str:
+def knowledge_answer_text(answer: KnowledgeAnswer, cites: list[dict[str, Any]], lang: str) -> str:
     """The words of a knowledge answer (see :func:`knowledge_text`), given its citations."""
     k = templates(lang)["knowledge"]
     number = {i: n for n, i in enumerate(answer.hits, start=1)}

@@ -40,6 +40,7 @@ from app.quotes.models import CustomerIn
 from app.quotes.service import QuoteService
 from app.quotes.tool import ALLOWED_ROLES as QUOTE_ROLES
 from app.quotes.tool import create_draft_quote_for_chat
+from app.retrieval.types import KnowledgeHits
 from app.sizing.models import SizingResult
 
 log = logging.getLogger("helio.agent.tools")
@@ -71,7 +72,8 @@ def tool_functions(deps: ToolDeps) -> list[Callable[..., Any]]:
     :class:`~app.core.errors.HelioError` and each adapter turns it into a short message.
     ``size_pv_system`` returns the engine's :class:`~app.sizing.models.SizingResult`,
     ``find_products``/``get_product`` a :class:`~app.agent.ports.ProductList`/``ProductDetail``,
-    ``simulate_financing`` :class:`~app.agent.ports.FinancingOffers`; the others JSON-able dicts."""
+    ``simulate_financing`` :class:`~app.agent.ports.FinancingOffers`, ``search_knowledge``
+    :class:`~app.retrieval.types.KnowledgeHits`; ``create_draft_quote`` a JSON-able dict."""
 
     def size_pv_system(
         monthly_kwh: float | None = None,
@@ -161,13 +163,13 @@ def tool_functions(deps: ToolDeps) -> list[Callable[..., Any]]:
                            hint="Use find_products para achar o id certo.")
         return product_detail(product)
 
-    def search_knowledge(query: str, k: int = 4) -> dict[str, Any]:
+    def search_knowledge(query: str, k: int = 4) -> KnowledgeHits:
         """Search datasheets, regulations (Lei 14.300, ANEEL) and financing rules; returns cited passages."""
         if deps.searcher is None:
             raise Unavailable("Base de conhecimento fora do ar.", hint="Responda sem citações e avise o usuário.")
         with span("retrieval.search", **{"helio.search.k": k}):
             hits = deps.searcher.search(query, k=max(1, min(k, 8)), filters=None)
-        return {"hits": [normalize_hit(h) for h in hits]}
+        return KnowledgeHits(hits=[normalize_hit(h) for h in hits])
 
     def simulate_financing(
         amount_brl: float,
