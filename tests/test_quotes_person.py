@@ -141,14 +141,14 @@ def test_bad_person_data_is_refused_before_anything_is_written(service):
 def test_the_chat_tool_takes_a_person(service):
     preview = create_draft_quote_for_chat(service, "sales_rep", False, customer=MARIA,
                                           items=[{"sku": "mod-550", "quantity": 4}])
-    assert preview["ok"] and preview["summary"]["customer"]["cpf_masked"] == "***.982.247-**"
+    assert preview.ok and preview.summary.customer.cpf_masked == "***.982.247-**"
     assert _customers(service) == 0
     done = create_draft_quote_for_chat(service, "sales_rep", True, customer=MARIA,
                                        items=[{"sku": "mod-550", "quantity": 4}], idempotency_key="chat-1")
-    assert done["ok"] and done["created"] and done["customer"]["name"] == "Maria Souza"
+    assert done.ok and done.created and done.customer.name == "Maria Souza"
     both = create_draft_quote_for_chat(service, "sales_rep", False, company_id="comp_x", customer=MARIA,
                                        items=[{"sku": "mod-550", "quantity": 4}])
-    assert not both["ok"]
+    assert not both.ok
 
 
 # -- the API ------------------------------------------------------------------------------------------

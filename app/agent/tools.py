@@ -36,7 +36,7 @@ from app.core.metrics import record_tool
 from app.core.telemetry import span
 from app.financing.rules import CreditLineBook
 from app.financing.tool import simulate_financing_for_chat
-from app.quotes.models import CustomerIn
+from app.quotes.models import CustomerIn, DraftQuoteResult, QuoteRefused
 from app.quotes.service import QuoteService
 from app.quotes.tool import ALLOWED_ROLES as QUOTE_ROLES
 from app.quotes.tool import create_draft_quote_for_chat
@@ -73,7 +73,8 @@ def tool_functions(deps: ToolDeps) -> list[Callable[..., Any]]:
     ``size_pv_system`` returns the engine's :class:`~app.sizing.models.SizingResult`,
     ``find_products``/``get_product`` a :class:`~app.agent.ports.ProductList`/``ProductDetail``,
     ``simulate_financing`` :class:`~app.agent.ports.FinancingOffers`, ``search_knowledge``
-    :class:`~app.retrieval.types.KnowledgeHits`; ``create_draft_quote`` a JSON-able dict."""
+    :class:`~app.retrieval.types.KnowledgeHits`, ``create_draft_quote``
+    :class:`~app.quotes.models.DraftQuotePreview` or ``DraftQuoteCreated``."""
 
     def size_pv_system(
         monthly_kwh: float | None = None,
@@ -198,7 +199,7 @@ def tool_functions(deps: ToolDeps) -> list[Callable[..., Any]]:
         idempotency_key: Annotated[str | None, InjectedToolArg] = None,
         created_by: Annotated[dict[str, str | None] | None, InjectedToolArg] = None,
         customer: CustomerIn | None = None,
-    ) -> dict[str, Any]:
+    ) -> DraftQuoteResult:
         """Sales reps only: draft quote of the conversation's sizing for the buying company_id, or
         for a person without a company (customer: name plus cpf, email or phone as the user wrote
         them; never invented). confirmed=false returns the summary to show; confirmed=true only
@@ -210,11 +211,9 @@ def tool_functions(deps: ToolDeps) -> list[Callable[..., Any]]:
             service, role, confirmed, company_id, sizing_id=sizing_id, employee_id=employee_id,
             end_customer_name=end_customer_name, term_months=term_months, down_payment_brl=down_payment_brl,
             idempotency_key=idempotency_key, created_by=created_by, customer=customer)
-        if not result.get("ok"):
+        if isinstance(result, QuoteRefused):
             error = Forbidden if role not in QUOTE_ROLES else InvalidInput
-            raise error(result.get("error") or "Orçamento recusado.", hint=result.get("hint"))
-        if not confirmed:
-            result["summary"]["validity_days"] = service.validity_days
+            raise error(result.error or "Orçamento recusado.", hint=result.hint)
         return result
 
     return [size_pv_system, find_products, get_product, search_knowledge, simulate_financing, create_draft_quote]
