@@ -151,6 +151,22 @@ def test_the_chat_tool_takes_a_person(service):
     assert not both.ok
 
 
+
+def test_the_chat_tools_json_names_the_person_only_when_there_is_one(service):
+    """The typed result goes out (MCP, cards, the model) as the JSON the tool always returned."""
+    person = create_draft_quote_for_chat(service, "sales_rep", False, customer=MARIA,
+                                         items=[{"sku": "mod-550", "quantity": 4}]).model_dump(mode="json")
+    assert list(person) == ["ok", "created", "needs_confirmation", "message", "summary"]
+    assert list(person["summary"]) == ["items", "equipment_total_brl", "installation_brl", "system_total_brl",
+                                       "approval_required", "approval_reasons", "warnings", "customer",
+                                       "validity_days"]
+    assert person["summary"]["validity_days"] == service.validity_days
+    done = create_draft_quote_for_chat(service, "sales_rep", True, customer=MARIA,
+                                       items=[{"sku": "mod-550", "quantity": 4}], idempotency_key="k")
+    assert done.model_dump(mode="json")["customer"]["cpf_masked"] == "***.982.247-**"
+    done.customer = None  # a company's quote: no "customer" key at all, "best_financing" always there
+    assert "customer" not in done.model_dump(mode="json") and "best_financing" in done.model_dump(mode="json")
+
 # -- the API ------------------------------------------------------------------------------------------
 
 @pytest.fixture
