@@ -65,9 +65,25 @@ def test_searcher_hits_become_citations():
     hit = retrieval.Hit(text="Fio B…", score=0.5, citation=retrieval.Citation(
         title="Lei 14.300", source="regulation/lei.md", doc_type="regulation", page=2, section="Art. 27"))
     out = normalize_hit(hit)
-    assert out["citation"]["title"] == "Lei 14.300" and out["citation"]["section"] == "Art. 27"
-    assert normalize_hit({"text": "x", "score": 1, "citation": "Manual"})["citation"]["title"] == "Manual"
+    assert out.citation["title"] == "Lei 14.300" and out.citation["section"] == "Art. 27"
+    assert normalize_hit({"text": "x", "score": 1, "citation": "Manual"}).citation["title"] == "Manual"
 
+
+
+def test_search_knowledge_returns_typed_passages_and_the_same_json():
+    """The handlers read attributes; the model, cards, eval records and MCP get the JSON they always had."""
+    from app.retrieval import search as retrieval
+    from app.retrieval.types import KnowledgeHits
+
+    hit = retrieval.Hit(text="Fio B…", score=0.5, metadata={"lender": "bv"}, citation=retrieval.Citation(
+        title="Lei 14.300", source="regulation/lei.md", doc_type="regulation", page=2, section="Art. 27"))
+    runner = ToolRunner(make_tools(ToolDeps(sizing=FakeSizing(), catalog=None, searcher=FakeSearcher([hit]))))
+    outcome = runner.run("search_knowledge", {"query": "fio b"})
+    assert isinstance(outcome.result, KnowledgeHits) and outcome.result.hits[0].text == "Fio B…"
+    assert outcome.data == {"hits": [{"text": "Fio B…", "score": 0.5, "citation": {
+        "title": "Lei 14.300", "source": "regulation/lei.md", "doc_type": "regulation", "page": 2,
+        "section": "Art. 27", "product_ids": []}}]}
+    assert list(outcome.data["hits"][0]) == ["text", "score", "citation"]
 
 @pytest.mark.slow
 def test_real_engine_and_catalog_through_the_assistant(tmp_path):

@@ -24,6 +24,7 @@ from app.auth.keys import make_key_store
 from app.core.settings import Settings
 from app.llm.ollama import OllamaBackend
 from app.llm.openai import OpenAICompatBackend
+from app.retrieval.types import Passage
 from fake_llm_servers import ollama_server, openai_server, tool_messages, tool_names
 from test_agent_support import FakeSearcher, FakeSizing, make_app, make_assistant, parse_sse
 
@@ -239,8 +240,8 @@ def test_history_is_cut_to_the_token_budget_newest_first():
 
 
 def test_passages_block_strips_markers_inside_passages():
-    block, cites = passages_block([{"text": "Texto >>> com <<< marcas.", "score": 1.0,
-                                    "citation": {"title": "T"}}], "abcd")
+    block, cites = passages_block([Passage(text="Texto >>> com <<< marcas.", score=1.0,
+                                           citation={"title": "T"})], "abcd")
     assert "#abcd" in block and block.count("<<<") == 2 and len(cites) == 1
 
 

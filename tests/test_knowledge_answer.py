@@ -13,19 +13,20 @@ from pathlib import Path
 import pytest
 
 from app.retrieval.answer import answer_question, split_units
+from app.retrieval.types import Passage
 from tests.test_agent_support import ScriptedLLM, make_assistant, run_turn
 
 ROOT = Path(__file__).resolve().parents[1]
 
-FIO_B_TABLE = {
+FIO_B_TABLE = Passage.model_validate({
     "text": "| Ano de faturamento | % do Fio B cobrado sobre a energia compensada |\n|---|---|\n"
             "| 2023 | 15 % |\n| 2024 | 30 % |\n| 2025 | 45 % |\n| **2026** | **60 %** |\n| 2027 | 75 % |\n"
             "| 2028 | 90 % |",
     "score": 6.0,
     "citation": {"title": "Fio B — transição da Lei 14.300/2022, art. 27", "source": "regulation/fio-b.md",
                  "section": "Cronograma"},
-}
-MODULE_SHEET = {
+})
+MODULE_SHEET = Passage.model_validate({
     "text": "| Parâmetro | Valor | Fonte |\n|---|---|---|\n| Potência máxima (Pmax, STC) | 600 W | catálogo |\n"
             "| Tensão de circuito aberto (Voc) | não informado pela fonte | — |\n"
             "| Peso | não informado pela fonte | — |",
@@ -33,22 +34,22 @@ MODULE_SHEET = {
     "citation": {"title": "Astronergy 600 W — Folha de dados", "source": "datasheets/astronergy-600w.md",
                  "section": "Características elétricas (STC)"},
     "metadata": {"manufacturer": "astronergy", "model": "600 W"},
-}
-OTHER_WARRANTY = {
+})
+OTHER_WARRANTY = Passage.model_validate({
     "text": "Microinversor Deye Sun2000G3 – Potência Contínua: 2000 W – Garantia: de 12 anos.",
     "score": 2.0,
     "citation": {"title": "Microinversor Deye SUN2000G3", "source": "catalog:deye-sun2000g3"},
-}
-CREDIT_LINE = {
+})
+CREDIT_LINE = Passage.model_validate({
     "text": "| Campo | Valor |\n|---|---|\n| Instituição (lender) | Banco BV |\n"
             "| Taxa efetiva mensal (% a.m., interest rate) | 1,17 |\n| Prazo (meses, term) | mínimo: não informado; máximo: 96 |",
     "score": 4.0,
     "citation": {"title": "Banco BV — Financiamento solar BV", "source": "financing/credit_lines.yaml#bv-solar"},
-}
+})
 
 
 def test_a_table_row_keeps_its_header():
-    units = split_units(FIO_B_TABLE["text"])
+    units = split_units(FIO_B_TABLE.text)
     row = next(u for u in units if u.key == "2027")
     assert row.kind == "row"
     assert row.text == "Ano de faturamento: 2027; % do Fio B cobrado sobre a energia compensada: 75 %"
@@ -57,7 +58,7 @@ def test_a_table_row_keeps_its_header():
 
 
 def test_parameter_tables_read_name_then_value_and_drop_the_source_column():
-    units = split_units(MODULE_SHEET["text"])
+    units = split_units(MODULE_SHEET.text)
     assert [u.text for u in units][:2] == ["Potência máxima (Pmax, STC): 600 W",
                                           "Tensão de circuito aberto (Voc): não informado pela fonte"]
 
@@ -104,9 +105,9 @@ def test_a_bank_no_passage_mentions_is_not_answered_with_another_banks_rate():
 
 
 def test_a_short_opening_sentence_is_quoted_with_the_one_after_it():
-    hit = {"text": "O IOF incide sobre operações de crédito. A fórmula tem uma parte fixa e uma parte diária, "
+    hit = Passage.model_validate({"text": "O IOF incide sobre operações de crédito. A fórmula tem uma parte fixa e uma parte diária, "
                    "limitada a 365 dias.\n\nOutro parágrafo sobre tarifas.",
-           "citation": {"title": "Como comparar financiamentos", "section": "4. IOF"}}
+           "citation": {"title": "Como comparar financiamentos", "section": "4. IOF"}})
     answer = answer_question("como o iof entra no financiamento?", [hit])
     assert answer.quotes[0].unit.text == ("O IOF incide sobre operações de crédito. A fórmula tem uma parte fixa e "
                                           "uma parte diária, limitada a 365 dias.")
@@ -118,8 +119,8 @@ def test_no_hits_or_no_content_words_is_none():
 
 
 def test_dense_similarity_only_reorders_near_ties():
-    hits = [{"text": "O CET aparece na fórmula do fluxo. O CET é a taxa que iguala o valor recebido às parcelas.",
-             "citation": {"title": "Como comparar financiamentos"}}]
+    hits = [Passage.model_validate({"text": "O CET aparece na fórmula do fluxo. O CET é a taxa que iguala o valor recebido às parcelas.",
+             "citation": {"title": "Como comparar financiamentos"}})]
 
     def embed_query(text):
         return [1.0, 0.0]

@@ -253,16 +253,16 @@ def test_chat_tool_needs_a_sales_rep_and_a_confirmation(env):
                            lambda sid: sizing_result() if sid == SIZING_ID else None)
     args = dict(company_id=env.company_id, sizing_id=SIZING_ID, employee_id=env.buyer_free)
     refused = create_draft_quote_for_chat(service, role="widget", confirmed=True, **args)
-    assert refused["ok"] is False and "representante de vendas" in refused["error"]
+    assert refused.ok is False and "representante de vendas" in refused.error
     preview = create_draft_quote_for_chat(service, role="sales_rep", confirmed=False, **args)
-    assert preview["needs_confirmation"] and preview["created"] is False and _quote_count(env) == 0
-    assert preview["summary"]["equipment_total_brl"] > 0
+    assert preview.needs_confirmation and preview.created is False and _quote_count(env) == 0
+    assert preview.summary.equipment_total_brl > 0
     done = create_draft_quote_for_chat(service, role="sales_rep", confirmed=True, idempotency_key="chat-1", **args)
-    assert done["created"] and done["quote_id"] and _quote_count(env) == 1
+    assert done.created and done.quote_id and _quote_count(env) == 1
     again = create_draft_quote_for_chat(service, role="sales_rep", confirmed=True, idempotency_key="chat-1", **args)
-    assert again["quote_id"] == done["quote_id"] and again["created"] is False
+    assert again.quote_id == done.quote_id and again.created is False
     bad = create_draft_quote_for_chat(service, role="sales_rep", confirmed=True, company_id="nope", sizing_id=SIZING_ID)
-    assert bad["ok"] is False and "nope" in bad["error"]
+    assert bad.ok is False and "nope" in bad.error
 
 
 @pytest.mark.redis

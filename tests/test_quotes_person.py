@@ -141,15 +141,31 @@ def test_bad_person_data_is_refused_before_anything_is_written(service):
 def test_the_chat_tool_takes_a_person(service):
     preview = create_draft_quote_for_chat(service, "sales_rep", False, customer=MARIA,
                                           items=[{"sku": "mod-550", "quantity": 4}])
-    assert preview["ok"] and preview["summary"]["customer"]["cpf_masked"] == "***.982.247-**"
+    assert preview.ok and preview.summary.customer.cpf_masked == "***.982.247-**"
     assert _customers(service) == 0
     done = create_draft_quote_for_chat(service, "sales_rep", True, customer=MARIA,
                                        items=[{"sku": "mod-550", "quantity": 4}], idempotency_key="chat-1")
-    assert done["ok"] and done["created"] and done["customer"]["name"] == "Maria Souza"
+    assert done.ok and done.created and done.customer.name == "Maria Souza"
     both = create_draft_quote_for_chat(service, "sales_rep", False, company_id="comp_x", customer=MARIA,
                                        items=[{"sku": "mod-550", "quantity": 4}])
-    assert not both["ok"]
+    assert not both.ok
 
+
+
+def test_the_chat_tools_json_names_the_person_only_when_there_is_one(service):
+    """The typed result goes out (MCP, cards, the model) as the JSON the tool always returned."""
+    person = create_draft_quote_for_chat(service, "sales_rep", False, customer=MARIA,
+                                         items=[{"sku": "mod-550", "quantity": 4}]).model_dump(mode="json")
+    assert list(person) == ["ok", "created", "needs_confirmation", "message", "summary"]
+    assert list(person["summary"]) == ["items", "equipment_total_brl", "installation_brl", "system_total_brl",
+                                       "approval_required", "approval_reasons", "warnings", "customer",
+                                       "validity_days"]
+    assert person["summary"]["validity_days"] == service.validity_days
+    done = create_draft_quote_for_chat(service, "sales_rep", True, customer=MARIA,
+                                       items=[{"sku": "mod-550", "quantity": 4}], idempotency_key="k")
+    assert done.model_dump(mode="json")["customer"]["cpf_masked"] == "***.982.247-**"
+    done.customer = None  # a company's quote: no "customer" key at all, "best_financing" always there
+    assert "customer" not in done.model_dump(mode="json") and "best_financing" in done.model_dump(mode="json")
 
 # -- the API ------------------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from typing import Any
 from app.agent import render
 from app.agent.state import ConversationState
 from app.agent.tools import ToolOutcome
+from app.retrieval.types import Passage
 from app.sizing.models import SizingResult
 
 MAX_TOOL_CHARS = 3500
@@ -70,16 +71,16 @@ def _compact(obj: Any, limit: int = MAX_TOOL_CHARS) -> str:
     return text if len(text) <= limit else text[:limit] + " …(truncated)"
 
 
-def passages_block(hits: list[dict[str, Any]], nonce: str) -> tuple[str, list[dict[str, Any]]]:
+def passages_block(hits: list[Passage], nonce: str) -> tuple[str, list[dict[str, Any]]]:
     """Passages as delimited data, and the citations they carry (numbered from 1)."""
     parts, cites = [], []
     for hit in hits:
-        passage, _ = render.clean_passage(hit["text"], max_chars=600)
+        passage, _ = render.clean_passage(hit.text, max_chars=600)
         passage = _MARKER.sub("", passage)
         if not passage:
             continue
         n = len(cites) + 1
-        cite = {"index": n, "label": render.citation_label(hit["citation"]), **hit["citation"], "score": hit["score"]}
+        cite = {"index": n, "label": render.citation_label(hit.citation), **hit.citation, "score": hit.score}
         cites.append(cite)
         parts.append(f"<<<passage {n} #{nonce} source=\"{_MARKER.sub('', cite['label'])}\">>>\n{passage}\n"
                      f"<<<end {n} #{nonce}>>>")

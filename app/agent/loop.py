@@ -385,23 +385,23 @@ class ModelLedAssistant(Assistant):
                 **result, "source": "sizing" if from_sizing else "message",
                 "sizing_id": state.sizing_id if from_sizing else None}})
         elif name == KNOW:
-            content, cites = passages_block(result.get("hits", []), nonce)
+            content, cites = passages_block(outcome.result.hits, nonce)
             for cite in cites:
                 yield Event("citation", cite)
             if cites:
                 yield Event("card", {"type": "citations", "data": {"items": cites}})
             return content
         elif name == QUOTE:
-            summary = result["summary"]
+            summary = outcome.result.summary
             company = args.get("company_id")
-            yield Event("card", {"type": "quote_preview", "data": {**summary, "company_id": company,
+            yield Event("card", {"type": "quote_preview", "data": {**result["summary"], "company_id": company,
                                                                    "sizing_id": state.sizing_id}})
             if company:
                 state.buyer["company_id"] = company
             quote_args = {k: v for k, v in args.items() if k != "confirmed"}
             state.intent = QUOTE
             state.pending_quote = {"arguments": quote_args, "sizing_id": state.sizing_id,
-                                   "system_total_brl": summary["system_total_brl"]}
+                                   "system_total_brl": summary.system_total_brl}
             state.awaiting = [CONFIRMATION]
             return tool_content(outcome, ctx.lang, note=TEXT.get(ctx.lang, TEXT["pt-BR"])["preview"])
         return tool_content(outcome, ctx.lang)

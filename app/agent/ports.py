@@ -16,6 +16,7 @@ from app.catalog.models import ProductQuery
 from app.catalog.repository import CatalogRepository
 from app.core.cache import Cache
 from app.core.errors import InvalidInput, Unavailable
+from app.retrieval.types import Passage
 
 if TYPE_CHECKING:
     from app.sizing.models import SizingResult
@@ -200,8 +201,8 @@ def catalog_search(catalog: CatalogRepository | None, query: ProductQuery) -> Pr
     return ProductList(total=page.total, items=[product_brief(p) for p in page.items])
 
 
-def normalize_hit(hit: Any) -> dict[str, Any]:
-    """A searcher hit (object or dict) → ``{text, score, citation}`` with a printable citation."""
+def normalize_hit(hit: Any) -> Passage:
+    """A searcher hit (object or dict) → a :class:`~app.retrieval.types.Passage` with a printable citation."""
     get = (lambda k, d=None: hit.get(k, d)) if isinstance(hit, dict) else (lambda k, d=None: getattr(hit, k, d))
     text = get("text") or get("content") or ""
     citation = get("citation")
@@ -216,4 +217,4 @@ def normalize_hit(hit: Any) -> dict[str, Any]:
     citation.setdefault("title", payload.get("title") or payload.get("source") or "fonte sem título")
     if payload.get("source"):
         citation.setdefault("source", payload["source"])
-    return {"text": str(text), "score": float(get("score", 0.0) or 0.0), "citation": citation}
+    return Passage(text=str(text), score=float(get("score", 0.0) or 0.0), citation=citation)

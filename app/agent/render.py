@@ -19,7 +19,12 @@ from app.core.settings import PROJECT_ROOT
 from app.core.text import format_brl, format_kwh, format_number, format_percent
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from app.agent.ports import FinancingOffers, ProductBrief
+    from app.quotes.models import DraftQuoteCreated, QuoteSummary
+    from app.retrieval.answer import KnowledgeAnswer
+    from app.retrieval.types import Passage
     from app.sizing.models import SizingResult
 
 PROMPTS_DIR = PROJECT_ROOT / "prompts"
@@ -268,7 +273,7 @@ def _quote(text: str, max_chars: int = 360) -> str:
     return text if len(text) <= max_chars else text[:max_chars].rsplit(" ", 1)[0] + " …"
 
 
-def knowledge_text(answer: Any, hits: list[dict[str, Any]], lang: str) -> tuple[str, list[dict[str, Any]]]:
+def knowledge_text(answer: KnowledgeAnswer, hits: Sequence[Passage], lang: str) -> tuple[str, list[dict[str, Any]]]:
     """The reply to a knowledge question and its citations, from :class:`~app.retrieval.answer.KnowledgeAnswer`.
 
     Every figure shown is inside a quoted passage (or the document's title); the lead line
@@ -277,16 +282,16 @@ def knowledge_text(answer: Any, hits: list[dict[str, Any]], lang: str) -> tuple[
     return knowledge_answer_text(answer, cites, lang), cites
 
 
-def knowledge_citations(answer: Any, hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def knowledge_citations(answer: KnowledgeAnswer, hits: Sequence[Passage]) -> list[dict[str, Any]]:
     """The citations of a knowledge answer, numbered as its text refers to them (none when the
     sources do not cover the question)."""
     if answer.kind == "none":
         return []
-    return [{"index": n, "label": citation_label(hits[i]["citation"]), **hits[i]["citation"],
-             "score": hits[i].get("score")} for n, i in enumerate(answer.hits, start=1)]
+    return [{"index": n, "label": citation_label(hits[i].citation), **hits[i].citation,
+             "score": hits[i].score} for n, i in enumerate(answer.hits, start=1)]
 
 
-def knowledge_answer_text(answer: Any, cites: list[dict[str, Any]], lang: str) -> str:
+def knowledge_answer_text(answer: KnowledgeAnswer, cites: list[dict[str, Any]], lang: str) -> str:
     """The words of a knowledge answer (see :func:`knowledge_text`), given its citations."""
     k = templates(lang)["knowledge"]
     number = {i: n for n, i in enumerate(answer.hits, start=1)}
@@ -375,50 +380,51 @@ def fmt_cnpj(digits: str) -> str:
     return f"{digits[:2]}.{digits[2:5]}.{digits[5:8]}/{digits[8:12]}-{digits[12:]}"
 
 
-def quote_preview_text(summary: dict[str, Any], company_id: str, lang: str) -> str:
+def quote_preview_text(summary: QuoteSummary, company_id: str, lang: str) -> str:
     """The summary shown before a quote is created, ending with the yes/no question."""
     q = templates(lang)["quote"]
     lines = [q["preview_head"].format(company=company_id)]
-    for item in summary["items"]:
-        lines.append("- " + q["item"].format(quantity=item["quantity"], title=item["title"],
-                                             unit=format_brl(item["unit_price_brl"], lang),
-                                             total=format_brl(item["total_brl"], lang)))
-    lines.append(q["equipment"].format(value=format_brl(summary["equipment_total_brl"], lang)))
-    if summary.get("installation_brl") is not None:
-        lines.append(q["installation"].format(value=format_brl(summary["installation_brl"], lang)))
-    lines.append(q["system_total"].format(value=format_brl(summary["system_total_brl"], lang)))
-    if summary.get("approval_required"):
-        lines.append(q["approval_needed"].format(reasons="; ".join(summary.get("approval_reasons") or [])))
+    for item in summary.items:
+        lines.append("- " + q["item"].format(quantity=item.quantity, title=item.title,
+                                             unit=format_brl(item.unit_price_brl, lang),
+                                             total=format_brl(item.total_brl, lang)))
+    lines.append(q["equipment"].format(value=format_brl(summary.equipment_total_brl, lang)))
+    if summary.installation_brl is not None:
+        lines.append(q["installation"].format(value=format_brl(summary.installation_brl, lang)))
+    lines.append(q["system_total"].format(value=format_brl(summary.system_total_brl, lang)))
+    if summary.approval_required:
+        lines.append(q["approval_needed"].format(reasons="; ".join(summary.approval_reasons)))
     else:
         lines.append(q["approval_free"])
-    if summary.get("validity_days"):
-        lines.append(q["validity"].format(days=summary["validity_days"]))
-    if summary.get("warnings"):
-        lines.append(q["warnings"].format(items="; ".join(summary["warnings"])))
+    if summary.validity_days:
+        lines.append(q["validity"].format(days=summary.validity_days))
+    if summary.warnings:
+        lines.append(q["warnings"].format(items="; ".join(summary.warnings)))
     lines.append(q["confirm"])
     return "\n".join(lines)
 
 
-def person_preview_text(summary: dict[str, Any], lang: str) -> str:
+def person_preview_text(summary: QuoteSummary, lang: str) -> str:
     """The summary of a quote for a person: "Criar rascunho para pessoa física Maria Souza
     (CPF ***.982.247-**)? …", the items and totals, whether she is already on file, then the yes/no."""
     q = templates(lang)["quote"]
-    person = summary["customer"]
-    contact = f"CPF {person['cpf_masked']}" if person.get("cpf_masked") else person.get("email") or person.get("phone")
+    person = summary.customer
+    assert person is not None, "a person's quote summary names her"
+    contact = f"CPF {person.cpf_masked}" if person.cpf_masked else person.email or person.phone
     lines = quote_preview_text(summary, "", lang).split("\n")[1:]  # the company's head line is not hers
     lines = [line for line in lines if line != q["approval_free"]]   # no company, no spending limit
-    on_file = q["pf_existing" if person.get("existing") else "pf_new"].format(name=person["name"])
-    return "\n".join([q["pf_preview_head"].format(name=person["name"], contact=contact), *lines[:-1], on_file,
+    on_file = q["pf_existing" if person.existing else "pf_new"].format(name=person.name)
+    return "\n".join([q["pf_preview_head"].format(name=person.name, contact=contact), *lines[:-1], on_file,
                       lines[-1]])
 
 
-def quote_done_text(result: dict[str, Any], lang: str) -> str:
+def quote_done_text(result: DraftQuoteCreated, lang: str) -> str:
     """The answer after ``create_draft_quote(confirmed=True)``: created, or an idempotent replay."""
     q = templates(lang)["quote"]
-    fields = dict(id=result["quote_id"], status=result["status_label"] if lang != "en" else result["status"],
-                  total=format_brl(result["system_total_brl"], lang), valid_until=fmt_date(result["valid_until"], lang),
-                  url=result["proposal_url"])
-    lines = [q["created" if result.get("created") else "exists"].format(**fields)]
-    if result.get("created") and result.get("approval_required"):
-        lines.append(q["approval_pending"].format(reasons="; ".join(result.get("approval_reasons") or [])))
+    fields = dict(id=result.quote_id, status=result.status_label if lang != "en" else result.status,
+                  total=format_brl(result.system_total_brl, lang), valid_until=fmt_date(result.valid_until, lang),
+                  url=result.proposal_url)
+    lines = [q["created" if result.created else "exists"].format(**fields)]
+    if result.created and result.approval_required:
+        lines.append(q["approval_pending"].format(reasons="; ".join(result.approval_reasons)))
     return "\n".join(lines)

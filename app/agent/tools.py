@@ -36,10 +36,11 @@ from app.core.metrics import record_tool
 from app.core.telemetry import span
 from app.financing.rules import CreditLineBook
 from app.financing.tool import simulate_financing_for_chat
-from app.quotes.models import CustomerIn
+from app.quotes.models import CustomerIn, DraftQuoteResult, QuoteRefused
 from app.quotes.service import QuoteService
 from app.quotes.tool import ALLOWED_ROLES as QUOTE_ROLES
 from app.quotes.tool import create_draft_quote_for_chat
+from app.retrieval.types import KnowledgeHits
 from app.sizing.models import SizingResult
 
 log = logging.getLogger("helio.agent.tools")
@@ -71,7 +72,9 @@ def tool_functions(deps: ToolDeps) -> list[Callable[..., Any]]:
     :class:`~app.core.errors.HelioError` and each adapter turns it into a short message.
     ``size_pv_system`` returns the engine's :class:`~app.sizing.models.SizingResult`,
     ``find_products``/``get_product`` a :class:`~app.agent.ports.ProductList`/``ProductDetail``,
-    ``simulate_financing`` :class:`~app.agent.ports.FinancingOffers`; the others JSON-able dicts."""
+    ``simulate_financing`` :class:`~app.agent.ports.FinancingOffers`, ``search_knowledge``
+    :class:`~app.retrieval.types.KnowledgeHits`, ``create_draft_quote``
+    :class:`~app.quotes.models.DraftQuotePreview` or ``DraftQuoteCreated``."""
 
     def size_pv_system(
         monthly_kwh: float | None = None,
@@ -161,13 +164,13 @@ def tool_functions(deps: ToolDeps) -> list[Callable[..., Any]]:
                            hint="Use find_products para achar o id certo.")
         return product_detail(product)
 
-    def search_knowledge(query: str, k: int = 4) -> dict[str, Any]:
+    def search_knowledge(query: str, k: int = 4) -> KnowledgeHits:
         """Search datasheets, regulations (Lei 14.300, ANEEL) and financing rules; returns cited passages."""
         if deps.searcher is None:
             raise Unavailable("Base de conhecimento fora do ar.", hint="Responda sem citações e avise o usuário.")
         with span("retrieval.search", **{"helio.search.k": k}):
             hits = deps.searcher.search(query, k=max(1, min(k, 8)), filters=None)
-        return {"hits": [normalize_hit(h) for h in hits]}
+        return KnowledgeHits(hits=[normalize_hit(h) for h in hits])
 
     def simulate_financing(
         amount_brl: float,
@@ -196,7 +199,7 @@ def tool_functions(deps: ToolDeps) -> list[Callable[..., Any]]:
         idempotency_key: Annotated[str | None, InjectedToolArg] = None,
         created_by: Annotated[dict[str, str | None] | None, InjectedToolArg] = None,
         customer: CustomerIn | None = None,
-    ) -> dict[str, Any]:
+    ) -> DraftQuoteResult:
         """Sales reps only: draft quote of the conversation's sizing for the buying company_id, or
         for a person without a company (customer: name plus cpf, email or phone as the user wrote
         them; never invented). confirmed=false returns the summary to show; confirmed=true only
@@ -208,11 +211,9 @@ def tool_functions(deps: ToolDeps) -> list[Callable[..., Any]]:
             service, role, confirmed, company_id, sizing_id=sizing_id, employee_id=employee_id,
             end_customer_name=end_customer_name, term_months=term_months, down_payment_brl=down_payment_brl,
             idempotency_key=idempotency_key, created_by=created_by, customer=customer)
-        if not result.get("ok"):
+        if isinstance(result, QuoteRefused):
             error = Forbidden if role not in QUOTE_ROLES else InvalidInput
-            raise error(result.get("error") or "Orçamento recusado.", hint=result.get("hint"))
-        if not confirmed:
-            result["summary"]["validity_days"] = service.validity_days
+            raise error(result.error or "Orçamento recusado.", hint=result.hint)
         return result
 
     return [size_pv_system, find_products, get_product, search_knowledge, simulate_financing, create_draft_quote]

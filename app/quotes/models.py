@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from app.commerce.models import LineItem, QuoteStatus
 from app.financing.simulate import FinancingComparison
@@ -164,3 +164,87 @@ class QuotePreview(BaseModel):
     sizing_id: str | None
     design_label: str | None
     customer: QuoteCustomer | None = None
+
+
+# -- what the assistant's create_draft_quote returns ----------------------------------------------
+
+def _without_absent(data: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """``data`` without those ``keys`` whose value is None (the chat's JSON leaves them out)."""
+    return {k: v for k, v in data.items() if not (k in keys and v is None)}
+
+
+class QuoteSummaryItem(BaseModel):
+    sku: str
+    title: str
+    quantity: int
+    unit_price_brl: float
+    total_brl: float
+
+
+class QuoteSummary(BaseModel):
+    """What a draft quote would contain, as the chat shows it before asking for a yes."""
+
+    items: list[QuoteSummaryItem]
+    equipment_total_brl: float
+    installation_brl: float | None
+    system_total_brl: float
+    approval_required: bool
+    approval_reasons: list[str]
+    warnings: list[str]
+    customer: QuoteCustomer | None = Field(None, description="a person's quote: who (absent from the JSON otherwise)")
+    validity_days: int | None = Field(None, description="days the quote stays valid once created")
+
+    @model_serializer(mode="wrap")
+    def _omit_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _without_absent(handler(self), "customer", "validity_days")
+
+
+class BestFinancing(BaseModel):
+    lender: str
+    first_payment_brl: float
+    n_installments: int
+    cet_annual_pct: float
+
+
+class DraftQuoteResult(BaseModel):
+    """``create_draft_quote``'s result: :class:`DraftQuotePreview` (nothing created yet) or
+    :class:`DraftQuoteCreated`."""
+
+    ok: Literal[True] = True
+    created: bool
+
+
+class DraftQuotePreview(DraftQuoteResult):
+    created: Literal[False] = False
+    needs_confirmation: Literal[True] = True
+    message: str = "Mostre este resumo e peça confirmação explícita antes de criar o orçamento."
+    summary: QuoteSummary
+
+
+class DraftQuoteCreated(DraftQuoteResult):
+    """The quote created (``created``) or found again for the same idempotency key."""
+
+    quote_id: str
+    status: str
+    status_label: str
+    equipment_total_brl: float
+    system_total_brl: float
+    valid_until: str = Field(description="ISO date")
+    approval_required: bool
+    approval_reasons: list[str]
+    proposal_url: str
+    customer: QuoteCustomer | None = Field(None, description="a person's quote: who (absent from the JSON otherwise)")
+    best_financing: BestFinancing | None = None
+    warnings: list[str]
+
+    @model_serializer(mode="wrap")
+    def _omit_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _without_absent(handler(self), "customer")
+
+
+class QuoteRefused(BaseModel):
+    """Why ``create_draft_quote_for_chat`` created nothing (a role, domain or input problem)."""
+
+    ok: Literal[False] = False
+    error: str
+    hint: str | None = None

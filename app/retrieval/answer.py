@@ -16,8 +16,8 @@ it), then dense similarity (the configured embedder, when given) re-ranks the be
 candidates. The thresholds were tuned on the DEV split of evals/datasets/knowledge.
 
 Every number in a quote is the passage's own: nothing here computes or rewrites a value.
-Pure functions over plain hit dicts (``text``, ``citation{title, section, …}``,
-``metadata``); no FastAPI, no LangChain.
+Pure functions over :class:`~app.retrieval.types.Passage` (``text``, ``citation{title,
+section, …}``, ``metadata``); no FastAPI, no LangChain.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from app.core.text import fold
 from app.retrieval.text import STOPWORDS, stem, tokenize
+from app.retrieval.types import Passage
 
 AnswerKind = Literal["answer", "silent", "none"]
 
@@ -214,10 +215,9 @@ def _match(term: str, terms: set[str]) -> float:
     return 0.0
 
 
-def _title_terms(hit: dict[str, Any]) -> set[str]:
+def _title_terms(hit: Passage) -> set[str]:
     """What the document is: title, manufacturer, model, lender (not the section)."""
-    c = hit.get("citation") or {}
-    meta = hit.get("metadata") or {}
+    c, meta = hit.citation, hit.metadata
     parts = [str(c.get("title") or "")] + [str(meta.get(k) or "") for k in ("manufacturer", "model", "lender")]
     return set(tokenize(" ".join(parts)))
 
@@ -263,7 +263,7 @@ def _roles(question: str, terms: list[str], titles: list[set[str]]) -> dict[str,
 
 def answer_question(
     question: str,
-    hits: Sequence[dict[str, Any]],
+    hits: Sequence[Passage],
     *,
     embed_query: Callable[[str], Sequence[float]] | None = None,
     embed_documents: Callable[[Sequence[str]], Sequence[Sequence[float]]] | None = None,
@@ -279,8 +279,8 @@ def answer_question(
     if not hits or not terms:
         return KnowledgeAnswer("none", why={"terms": terms})
     titles = [_title_terms(h) for h in hits]
-    sections = [set(tokenize(str((h.get("citation") or {}).get("section") or ""))) for h in hits]
-    bodies = [set(tokenize(h.get("text") or "")) for h in hits]
+    sections = [set(tokenize(str(h.citation.get("section") or ""))) for h in hits]
+    bodies = [set(tokenize(h.text)) for h in hits]
     everywhere = set().union(*titles, *sections, *bodies)
     roles = _roles(question, terms, titles)
     subject = {t: w for t, (role, w) in roles.items() if role == "subject"}
@@ -296,7 +296,7 @@ def answer_question(
         # must be in the unit (or its section heading)
         subj = sum(w * max(_match(t, titles[i]), _match(t, bodies[i])) for t, w in subject.items())
         previous: Unit | None = None
-        for unit in split_units(hit.get("text") or "", i):
+        for unit in split_units(hit.text, i):
             if keep is not None and not keep(unit):
                 previous = None
                 continue
@@ -432,8 +432,8 @@ def _surface(question: str, terms: list[str]) -> str | None:
     return " ".join(dict.fromkeys(words)) or None
 
 
-def _title(hit: dict[str, Any]) -> str:
-    c = hit.get("citation") or {}
+def _title(hit: Passage) -> str:
+    c = hit.citation
     return str(c.get("title") or c.get("source") or "fonte")
 
 

@@ -52,6 +52,24 @@ class SearchFilters(BaseModel):
         return out
 
 
+class Passage(BaseModel):
+    """A retrieved passage as the assistant quotes and cites it (``search_knowledge``'s items)."""
+
+    text: str
+    score: float = 0.0
+    citation: dict[str, Any] = Field(
+        default_factory=dict, description="printable: title always set; source, section, page… as the searcher gave")
+    metadata: dict[str, Any] = Field(
+        default_factory=dict, exclude=True,
+        description="what the document is (manufacturer, model, lender) for the answer step; not part of the JSON")
+
+
+class KnowledgeHits(BaseModel):
+    """What ``search_knowledge`` returns: the passages found, best first."""
+
+    hits: list[Passage] = Field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class ChunkRecord:
     """One point to store: id (uuid5 of source + chunk hash), both vectors, payload."""

@@ -21,7 +21,7 @@ def know(agent: Agent, ctx: TurnContext, rules: RuleIntent | None) -> Step:
             ctx.degraded.append("knowledge: base de conhecimento fora do ar")
             return Reply().say("knowledge_down")
         return Reply().say("tool_error", error=outcome.error)
-    hits = (outcome.result or {}).get("hits", [])
+    hits = outcome.result.hits
     removed: set[int] = set()  # hits with a sentence that tried to instruct us (dropped: text is data)
 
     def keep(unit: Unit) -> bool:

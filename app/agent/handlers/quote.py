@@ -62,10 +62,11 @@ def quote(agent: Agent, ctx: TurnContext, rules: RuleIntent | None) -> Step:
     outcome = ctx.outcome
     if not outcome.ok:
         return Reply().say("quote.failed", error=outcome.error)
-    summary = outcome.result["summary"]
-    reply = Reply().card("quote_preview", {**summary, "company_id": company, "sizing_id": state.sizing_id})
+    summary = outcome.result.summary
+    reply = Reply().card("quote_preview", {**outcome.data["summary"], "company_id": company,
+                                           "sizing_id": state.sizing_id})
     state.pending_quote = {"arguments": args, "sizing_id": state.sizing_id,
-                           "system_total_brl": summary["system_total_brl"]}
+                           "system_total_brl": summary.system_total_brl}
     state.awaiting = [CONFIRMATION]
     return reply.say("quote.preview", summary=summary, company=company)
 
@@ -157,10 +158,10 @@ def _quote_for_person(agent: Agent, ctx: TurnContext, person: PersonAsk) -> Step
     outcome = ctx.outcome
     if not outcome.ok:
         return Reply().say("quote.failed", error=outcome.error)
-    summary = outcome.result["summary"]
-    reply = Reply().card("quote_preview", {**summary, "sizing_id": state.sizing_id})
+    summary = outcome.result.summary
+    reply = Reply().card("quote_preview", {**outcome.data["summary"], "sizing_id": state.sizing_id})
     state.pending_quote = {"arguments": args, "sizing_id": state.sizing_id,
-                           "system_total_brl": summary["system_total_brl"]}
+                           "system_total_brl": summary.system_total_brl}
     state.awaiting = [CONFIRMATION]
     return reply.say("quote.pf_preview", summary=summary)
 
@@ -200,5 +201,6 @@ def confirm_quote(agent: Agent, ctx: TurnContext, yes: bool) -> Step:
         state.pending_quote = None
         return Reply().say("quote.failed", error=outcome.error)
     result = outcome.result
-    state.last_quote = {"quote_id": result["quote_id"], "idempotency_key": key}
-    return Reply().card("quote", {**result, "sizing_id": pending["sizing_id"]}).say("quote.done", result=result)
+    state.last_quote = {"quote_id": result.quote_id, "idempotency_key": key}
+    return (Reply().card("quote", {**outcome.data, "sizing_id": pending["sizing_id"]})
+            .say("quote.done", result=result))
