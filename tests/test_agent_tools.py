@@ -111,3 +111,11 @@ def test_real_engine_and_catalog_through_the_assistant(tmp_path):
     assert all(p["price_brl"] is not None for p in products), "the card shows what would be quoted, priced"
     if best["string_check"] == "not_verifiable":
         assert "não verificável" in reply["message"], "an unchecked kit must say so in the answer"
+
+
+def test_a_search_hit_keeps_what_its_document_is_for_the_answer_step():
+    hit = {"text": "Garantia de 12 anos.", "score": 0.8, "citation": {"title": "Ficha Astronergy 600 W"},
+           "metadata": {"manufacturer": "Astronergy", "power_w": 600}}
+    passage = normalize_hit(hit)
+    assert passage.metadata == {"manufacturer": "Astronergy", "power_w": 600}
+    assert "metadata" not in passage.model_dump(mode="json")  # not part of the tool's JSON

@@ -217,4 +217,5 @@ def normalize_hit(hit: Any) -> Passage:
     citation.setdefault("title", payload.get("title") or payload.get("source") or "fonte sem título")
     if payload.get("source"):
         citation.setdefault("source", payload["source"])
-    return Passage(text=str(text), score=float(get("score", 0.0) or 0.0), citation=citation)
+    return Passage(text=str(text), score=float(get("score", 0.0) or 0.0), citation=citation,
+                   metadata=dict(get("metadata") or {}))
