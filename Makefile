@@ -41,7 +41,7 @@ test: install  ## command 2: the whole test suite, every marker (starts redis-se
 	$(BIN)/python -m pytest
 
 test-fast: install  ## the unit tier: no service, no model, no whole app; `slow` is the integration tier
-	$(BIN)/python -m pytest -m "not slow and not llm and not redis and not promtool"
+	$(BIN)/python -m pytest -n 2 --dist worksteal -m "not slow and not llm and not redis and not promtool"
 
 test-medusa: install  ## Hélio's Medusa client against a real Medusa 2.8 core (npm once; PostgreSQL + Redis from Debian)
 	bash scripts/medusa-core/medusa-core.sh install

@@ -96,9 +96,23 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not (deselected_whatever_else(markexpr, {"slow"}) and deselected_whatever_else(markexpr, {"llm"})):
         return
     loaded = [name for name in MODEL_RUNTIMES if name in sys.modules]
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # a pytest-xdist worker: its controller decides (pytest_testnodedown)
+        workeroutput["helio_loaded_models"] = loaded
+        return
+    loaded = sorted({*loaded, *session.config.stash.get(_LOADED_MODELS, [])})
     if loaded:
         session.config.stash[_LOADED_MODELS] = loaded
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """pytest-xdist: collect what each worker loaded (test-fast runs on two workers)."""
+    loaded = getattr(node, "workeroutput", {}).get("helio_loaded_models") or []
+    if loaded:
+        stash = node.config.stash
+        stash[_LOADED_MODELS] = sorted({*stash.get(_LOADED_MODELS, []), *loaded})
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
