@@ -29,6 +29,9 @@ def run(
     thresholds: Path = typer.Option(None, "--thresholds", help="outro thresholds.yaml"),
     no_judge: bool = typer.Option(False, "--no-judge", help="não chama o juiz mesmo se configurado"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="sem barra de progresso"),
+    datasets_dir: Path = typer.Option(None, "--datasets", file_okay=False,
+                                      help="outra pasta de conjuntos (conversations/<split>.yaml, "
+                                           "knowledge/<split>.yaml), p.ex. um conjunto de sondagem fora do repo"),
 ) -> None:
     """Roda o conjunto no assistente real, escreve report.json/.md/.html e sai ≠ 0 se um gate falhar."""
     from app.core.errors import HelioError
@@ -40,7 +43,8 @@ def run(
     try:
         with staged_progress(console, quiet) as on_progress:
             report, gates, paths = run_suite(get_settings(), suite=suite, split=split, backend=backend, out_dir=out,
-                                             thresholds=thresholds, judge=not no_judge, progress=on_progress)
+                                             thresholds=thresholds, judge=not no_judge, progress=on_progress,
+                                             datasets_dir=datasets_dir)
     except (DatasetError, StackNotReady, HelioError, ValueError) as exc:
         console.print(f"[red]erro:[/red] {exc}")
         raise typer.Exit(2) from exc

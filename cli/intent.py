@@ -22,11 +22,11 @@ def train(out: Path = typer.Option(None, "--out", help="arquivo do modelo; padr�
 
 @app.command("eval")
 def evaluate(folds: int = typer.Option(5, help="dobras da validação cruzada")) -> None:
-    """Acurácia: treino só em train.yaml medido no split dev, e validação cruzada em tudo."""
+    """Acurácia: treino só em train.yaml (+ train.d/) medido no split dev, e validação cruzada em tudo."""
     from app.agent import classifier_train as T
 
     console = Console()
-    train_set, dev = T.train_examples(), T.dev_examples()
+    train_set, dev = [ex for f in T.train_files() for ex in T.train_examples(f)], T.dev_examples()
     acc, wrong = T.accuracy(T.fit(train_set), dev)
     console.print(f"train.yaml → dev: {acc:.3f} ({len(dev) - len(wrong)}/{len(dev)})")
     for ex, got in wrong:

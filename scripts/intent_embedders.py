@@ -31,7 +31,7 @@ def main() -> None:
     from app.agent import classifier_train as T
     from app.agent.classifier import cue_features
 
-    train, dev = T.train_examples(), T.dev_examples()
+    train, dev = [ex for f in T.train_files() for ex in T.train_examples(f)], T.dev_examples()
     every = train + dev
 
     def embedders():

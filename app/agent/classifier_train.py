@@ -33,6 +33,7 @@ from app.agent.slots import SLOT_GROUPS
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN_PATH = ROOT / "data" / "intent" / "train.yaml"
+TRAIN_DIR = ROOT / "data" / "intent" / "train.d"  # more files of the same format, read in name order
 DEV_PATH = ROOT / "evals" / "datasets" / "conversations" / "dev.yaml"
 KNOWLEDGE_DEV_PATH = ROOT / "evals" / "datasets" / "knowledge" / "dev.yaml"
 MIN_DF = 2
@@ -98,22 +99,28 @@ def train_examples(path: Path = TRAIN_PATH) -> list[Example]:
     leave the request open; each follow-up with its own context."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     rng = random.Random(17)
+    prefix = "" if path == TRAIN_PATH else f"{path.stem}/"
     out = []
-    for label, texts in data["examples"].items():
+    for label, texts in (data.get("examples") or {}).items():
         if label not in LABELS:
             raise ValueError(f"{path}: rótulo desconhecido {label!r} (use: {', '.join(LABELS)})")
         for i, text in enumerate(texts):
-            out.append(Example(text, label, None, (), "train", f"{label}:{i}"))
-            out.append(Example(text, label, rng.choice(CONTEXTS), (), "train", f"{label}:{i}"))
+            out.append(Example(text, label, None, (), "train", f"{prefix}{label}:{i}"))
+            out.append(Example(text, label, rng.choice(CONTEXTS), (), "train", f"{prefix}{label}:{i}"))
     for i, item in enumerate(data.get("follow_ups") or []):
         if item["intent"] not in LABELS or item["after"] not in CONTEXTS:
             raise ValueError(f"{path}: follow-up {item!r}: rótulo ou contexto desconhecido")
-        out.append(Example(item["text"], item["intent"], item["after"], (), "train", f"follow:{i}"))
+        out.append(Example(item["text"], item["intent"], item["after"], (), "train", f"{prefix}follow:{i}"))
     return out
 
 
+def train_files(main: Path = TRAIN_PATH, more: Path = TRAIN_DIR) -> list[Path]:
+    """``train.yaml`` then ``train.d/*.yaml`` in name order (one file per topic keeps edits apart)."""
+    return [main, *sorted(more.glob("*.yaml"))] if more.is_dir() else [main]
+
+
 def all_examples() -> list[Example]:
-    return train_examples() + dev_examples() + knowledge_dev_examples()
+    return [ex for path in train_files() for ex in train_examples(path)] + dev_examples() + knowledge_dev_examples()
 
 
 def data_sha256(examples: list[Example]) -> str:
