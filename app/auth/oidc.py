@@ -31,6 +31,7 @@ import jwt
 
 from app.auth.errors import Forbidden, Unauthorized
 from app.auth.keys import ROLE_LABEL, ROLES, Principal, Role, role_allows
+from app.core import http
 from app.core.errors import Unavailable
 from app.core.settings import OIDCSettings
 
@@ -195,7 +196,7 @@ class OIDCVerifier:
         self.settings = settings
         self.env = env
         self.issuer = check_issuer_url(settings.issuer, env)
-        self._client = client or httpx.Client(timeout=settings.http_timeout_s, follow_redirects=False)
+        self._client = client or http.client(timeout=settings.http_timeout_s, follow_redirects=False)
         self._jwks_uri: str | None = None
         self._discovery_lock = threading.Lock()
         self.keys = KeySet(self._fetch_jwks, settings.jwks_max_age_s, settings.jwks_min_refresh_s)

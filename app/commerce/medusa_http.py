@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from app.core import http
 from app.core.errors import Conflict, HelioError, InvalidInput, NotFound, Unavailable
 
 log = logging.getLogger("helio.commerce.medusa")
@@ -175,7 +176,7 @@ class MedusaHTTP:
         self._basic = None
         if admin_api_key:
             self._basic = "Basic " + base64.b64encode(f"{admin_api_key}:".encode()).decode()
-        self.client = httpx.Client(base_url=url.rstrip("/"), timeout=httpx.Timeout(timeout_s), transport=transport)
+        self.client = http.client(base_url=url.rstrip("/"), timeout=httpx.Timeout(timeout_s), transport=transport)
 
     def close(self) -> None:
         self.client.close()

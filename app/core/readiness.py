@@ -11,6 +11,8 @@ from typing import Any
 
 import httpx
 
+from app.core import http
+
 Check = dict[str, str]
 
 
@@ -75,7 +77,7 @@ def check_commerce(state: Any) -> Check:
     if not settings.commerce.url:
         return _down("COMMERCE__BACKEND=medusa sem COMMERCE__URL")
     try:
-        response = httpx.get(settings.commerce.url.rstrip("/") + "/health", timeout=2.0)
+        response = http.get(settings.commerce.url.rstrip("/") + "/health", timeout=2.0)
     except httpx.HTTPError as exc:
         return _down(f"Medusa inacessível: {exc}")
     if response.status_code != 200:

@@ -12,13 +12,14 @@ from typing import Any
 
 import httpx
 
+from app.core import http
 from app.llm.base import Health, LLMReply, LLMUnavailable, reply_from_message, stream_text
 
 
 def ollama_has_model(base_url: str, model: str, timeout_s: float = 0.5) -> tuple[bool, str]:
     """Quick ``GET /api/tags``: is the server up and does it have ``model``?"""
     try:
-        response = httpx.get(base_url.rstrip("/") + "/api/tags", timeout=timeout_s)
+        response = http.get(base_url.rstrip("/") + "/api/tags", timeout=timeout_s)
         response.raise_for_status()
         names = {m.get("name", "") for m in response.json().get("models", [])}
     except (httpx.HTTPError, ValueError) as exc:
@@ -45,7 +46,8 @@ class OllamaBackend:
             "base_url": self.base_url,
             "temperature": temperature,
             "num_predict": max_tokens,
-            "client_kwargs": {"timeout": timeout_s or self.timeout_s},
+            # The shared TLS context: ChatOllama builds two httpx clients per instance (~60 ms of CA bundle).
+            "client_kwargs": {"timeout": timeout_s or self.timeout_s, "verify": http.tls_context()},
         }
         if fmt is not None:
             kwargs["format"] = fmt

