@@ -22,7 +22,7 @@ from typing import Any
 
 from app.agent.intent import FINANCE, FIND, GET, KNOW, OFF, QUOTE, RuleIntent, SIZE, TOOLS, classify, product_filters
 from app.agent.classifier import IntentModel, Prediction, shipped_model
-from app.agent.parsing import Parsed, parse_company, parse_financing
+from app.agent.parsing import Parsed, parse_client, parse_company, parse_financing
 from app.agent.places import fold
 from app.agent.slots import SLOT_GROUPS
 from app.agent.state import ConversationState
@@ -143,4 +143,14 @@ def decide(message: str, parsed: Parsed, state: ConversationState, *,
         return done(pending, True, "pending_slot", prediction)
     if prediction.confidence < FLOOR and rules.sure and rules.intent:
         return done(rules.intent, True, "rules", prediction)
+    if prediction.intent == QUOTE and _sizing_first(message, state):
+        return done(SIZE, True, "model", prediction)
     return done(prediction.intent, prediction.confidence >= SURE, "model", prediction)
+
+
+def _sizing_first(message: str, state: ConversationState) -> bool:
+    """"quero um orçamento de energia solar" with nothing sized and no client named: a buyer
+    asking what a system would cost, which starts with a sizing (its questions), not a quote."""
+    if state.sizing_id or state.intent == QUOTE or state.pending_quote:
+        return False
+    return parse_company(message) is None and parse_client(message) is None

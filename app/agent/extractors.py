@@ -107,9 +107,19 @@ def target_offset_pct(text: str, lang: str = "pt") -> float | None:
     return None
 
 
+_BUDGET_AFTER = re.compile(rf"(r\$\s*)?({NUM})\s*(mil|k)?\b\s*(reais|brl|conto)?\s*(de|of)\s+"
+                          rf"(orcamento|verba|budget|investimento)\b")
+
+
 def budget_brl(text: str, lang: str = "pt") -> float | None:
-    """"tenho 30 mil", "orçamento de R$ 25.000", "budget of R$ 40k", "verba de 50 mil"."""
+    """"tenho 30 mil", "orçamento de R$ 25.000", "budget of R$ 40k", "verba de 50 mil",
+    "25 mil de orçamento"."""
     folded = fold(text)
+    after = _BUDGET_AFTER.search(folded)
+    if after and (after.group(1) or after.group(3) or after.group(4)):
+        value = _number(after.group(2), lang)
+        if value is not None:
+            return value * MULTIPLIERS.get(after.group(3) or "", 1.0)
     m = re.search(rf"\b(orcamento|verba|budget|tenho|investir|investimento de|ate|no maximo|dispon\w*|gastar)\b"
                   rf"[^\d]{{0,18}}?(r\$\s*)?({NUM})\s*(mil|k|mi|milhao|milhoes)?\b\s*(reais|brl|conto)?", folded)
     if not m:
@@ -254,4 +264,70 @@ def consumption_follow_up(text: str, previous_kwh: float | None) -> float | None
         return previous_kwh * 2
     if re.search(r"\b(triplic\w*|o triplo|triple\w*)\b", folded):
         return previous_kwh * 3
+    return None
+
+
+_MONTHS = {
+    "jan": 0, "janeiro": 0, "january": 0, "fev": 1, "fevereiro": 1, "feb": 1, "february": 1, "mar": 2, "marco": 2,
+    "march": 2, "abr": 3, "abril": 3, "apr": 3, "april": 3, "mai": 4, "maio": 4, "may": 4, "jun": 5, "junho": 5,
+    "june": 5, "jul": 6, "julho": 6, "july": 6, "ago": 7, "agosto": 7, "aug": 7, "august": 7, "set": 8,
+    "setembro": 8, "sep": 8, "sept": 8, "september": 8, "out": 9, "outubro": 9, "oct": 9, "october": 9,
+    "nov": 10, "novembro": 10, "november": 10, "dez": 11, "dezembro": 11, "dec": 11, "december": 11,
+}
+_MONTH_VALUE = re.compile(rf"\b({'|'.join(sorted(_MONTHS, key=len, reverse=True))})\b\.?(?:/\d{{2,4}})?\s*[:=\-]?\s*"
+                          rf"({NUM})\s*(?:k?wh)?")
+
+
+def monthly_history(text: str, lang: str = "pt") -> list[float] | None:
+    """Twelve monthly consumptions [kWh] labelled by month ("jan 520 fev 480 … dez 530",
+    "janeiro: 410, fevereiro: 390 …"), in calendar order; ``None`` unless all twelve are given."""
+    values: dict[int, float] = {}
+    for m in _MONTH_VALUE.finditer(fold(text)):
+        value = _number(m.group(2), lang)
+        month = _MONTHS[m.group(1)]
+        if value is None or month in values:
+            return None  # a month twice: not a plain history
+        values[month] = value
+    if len(values) != 12:
+        return None
+    return [values[i] for i in range(12)]
+
+
+_NOT_A_QUANTITY_AFTER = re.compile(
+    r"\s*(x\b|vezes|parcelas|meses|mes\b|months?|anos?\b|years?|%|por ?cento|m2|m²|metros|graus|°|deg|"
+    r"kwp|kw\b|w\b|watts?|v\b|volts?|h\b|horas|dias|pessoas|placas|paineis|modulos)")
+_BARE_NUMBER = re.compile(rf"(?<![\w.,/])({NUM})(\s*mil\b)?(?![\w.,/])")
+
+
+def bare_quantity(text: str, lang: str = "pt") -> float | None:
+    """The one unit-less number of a short follow-up ("e se fosse 600?", "na verdade é 980",
+    "e se fosse 2 mil?"): the caller decides what it replaces (the consumption, the bill or the
+    size the conversation holds). ``None`` when the message is long, has several numbers, or
+    the number carries another unit ("em 60x", "150 m2", "20 graus")."""
+    folded = fold(text)
+    if len(folded.split()) > 10:
+        return None
+    found = []
+    for m in _BARE_NUMBER.finditer(folded):
+        if _NOT_A_QUANTITY_AFTER.match(folded, m.end()):
+            return None
+        value = _number(m.group(1), lang)
+        if value is None:
+            return None
+        if value in (110, 127, 220, 380) and re.match(r"\s*(mono|bi|tri|fas|phase|single|two|three)", folded[m.end():]):
+            continue  # "220 bifásico": the grid voltage
+        found.append(value * (1000.0 if m.group(2) else 1.0))
+    return found[0] if len(found) == 1 and found[0] > 0 else None
+
+
+def quantity_kind(text: str) -> str | None:
+    """Which sizing quantity a follow-up's bare number names by a word next to it, if any:
+    ``monthly_kwh`` ("o consumo é 480"), ``bill_brl`` ("a conta é 980") or ``system_kwp``."""
+    folded = fold(text)
+    if re.search(r"\b(consum\w*|gast\w*|usa|uses|usage|kwh)\b", folded):
+        return "monthly_kwh"
+    if re.search(r"\b(conta|fatura|bill|reais|paga\w*)\b", folded):
+        return "bill_brl"
+    if re.search(r"\b(kwp|potencia|sistema de|system of)\b", folded):
+        return "system_kwp"
     return None

@@ -107,6 +107,9 @@ def parse_connection(text: str) -> Connection | None:
 
 def _kwh_values(text: str, lang: str) -> tuple[float | None, list[float] | None]:
     lowered = text.lower()
+    months = extractors.monthly_history(text, lang)  # "jan 520 fev 480 … dez 530"
+    if months:
+        return None, months
     # Twelve monthly values ("consumo: 400; 420; 380 …" or "400 420 380 … kWh").
     nums = re.findall(r"(?<![\d,.])(\d{2,5}(?:[.,]\d+)?)(?![\d])", lowered)
     if len(nums) == 12 and ("kwh" in lowered or "mes" in fold(text) or "month" in lowered or "consum" in fold(text)):
