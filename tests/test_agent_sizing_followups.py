@@ -43,6 +43,15 @@ def test_a_bare_number_replaces_the_quantity_the_conversation_holds():
     assert sizing.calls[-1]["monthly_kwh"] == 510 and "bill_brl" not in sizing.calls[-1]
 
 
+def test_money_the_client_has_is_a_budget_not_a_consumption():
+    sizing = FakeSizing()
+    a = default_assistant(sizing)
+    run_turn(a, "f5", "cliente em londrina, 820 kwh, tri")
+    run_turn(a, "f5", "o cliente so tem 30 mil")
+    assert sizing.calls[-1]["monthly_kwh"] == 820 and sizing.calls[-1]["budget_brl"] == 30_000
+    assert extractors.budget_brl("ele tem uma conta de 500 reais") is None
+
+
 def test_a_voltage_or_a_term_is_not_a_new_consumption():
     sizing = FakeSizing()
     a = default_assistant(sizing)

@@ -110,12 +110,16 @@ def target_offset_pct(text: str, lang: str = "pt") -> float | None:
 _BUDGET_AFTER = re.compile(rf"(r\$\s*)?({NUM})\s*(mil|k)?\b\s*(reais|brl|conto)?\s*(de|of)\s+"
                           rf"(orcamento|verba|budget|investimento)\b")
 
+# "o cliente só tem 30 mil": money the client has, the number right after "tem" (not "tem conta de…").
+_BUDGET_HAS = re.compile(rf"\b(?:so|soh|apenas) tem\s+(?:uns |umas |ate )?(r\$\s*)?({NUM})\s*(mil|k)?\b\s*(reais|conto)?"
+                         rf"(?!\s*(?:k?wh|kwp|kw|m2|m²|%|x\b|vezes|parcelas|meses|anos|placas|paineis|modulos))")
+
 
 def budget_brl(text: str, lang: str = "pt") -> float | None:
     """"tenho 30 mil", "orçamento de R$ 25.000", "budget of R$ 40k", "verba de 50 mil",
     "25 mil de orçamento"."""
     folded = fold(text)
-    after = _BUDGET_AFTER.search(folded)
+    after = _BUDGET_AFTER.search(folded) or _BUDGET_HAS.search(folded)
     if after and (after.group(1) or after.group(3) or after.group(4)):
         value = _number(after.group(2), lang)
         if value is not None:

@@ -40,12 +40,13 @@ def _replaced_quantity(ctx: TurnContext, slots: Slots) -> dict[str, float]:
         return {}
     kind = extractors.quantity_kind(ctx.message)
     if kind is None:
-        if slots.system_kwp and not slots.has_consumption():
-            kind = "system_kwp"
-        elif slots.bill_brl:
-            kind = "bill_brl"
-        elif slots.monthly_kwh or slots.monthly_kwh_list:
-            kind = "monthly_kwh"
+        held = {"system_kwp": slots.system_kwp if not slots.has_consumption() else None,
+                "bill_brl": slots.bill_brl, "monthly_kwh": slots.monthly_kwh}
+        if slots.monthly_kwh_list:
+            held["monthly_kwh"] = sum(slots.monthly_kwh_list) / len(slots.monthly_kwh_list)
+        kind = next((k for k, v in held.items() if v), None)
+        if kind is not None and not held[kind] / 10 <= value <= held[kind] * 10:
+            return {}  # "só tem 30 mil" after 820 kWh is not a new consumption: read nothing
     plausible = {"monthly_kwh": value >= 10, "bill_brl": value >= 10, "system_kwp": value <= 5000}
     return {kind: value} if kind and plausible[kind] else {}
 
