@@ -72,6 +72,16 @@ def test_quero_um_orcamento_with_nothing_sized_starts_the_sizing_questions():
     assert "equipe comercial" not in reply["message"]
 
 
+def test_simulating_a_size_in_kw_is_a_generation_not_an_inverter_search():
+    sizing = FakeSizing()
+    a = default_assistant(sizing)
+    reply = run_turn(a, "f6", "simula um de 10 kw em goiania")
+    assert reply["intent"] == "size_pv_system"
+    assert sizing.calls[-1]["system_kwp"] == 10 and sizing.calls[-1]["municipality"] == "Goiânia"
+    reply = run_turn(a, "f6", "tem inversor de 10 kw?")  # a power without a generation verb stays a search
+    assert reply["intent"] == "find_products"
+
+
 def test_a_history_labelled_by_month_is_twelve_values_in_calendar_order(places):
     text = "historico: fev 480 jan 520 mar 510 abr 470 mai 430 jun 400 jul 390 ago 410 set 450 out 490 nov 500 dez 530"
     parsed = parse_message(text + " - uberlandia, tri", places)
