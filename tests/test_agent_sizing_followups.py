@@ -90,6 +90,27 @@ def test_a_history_labelled_by_month_is_twelve_values_in_calendar_order(places):
     assert extractors.monthly_history("jan 520 fev 480 mar 510") is None  # three months are no history
 
 
+@pytest.mark.parametrize(("text", "kwh"), [
+    ("consumo de 450 kw/h por mes, cliente em limeira, bifasico", 450),
+    ("cliente usa 900kw por mes em petropolis, tri", 900),
+    ("1,5k kwh/mes em sinop mt trifasico", 1500),
+    ("gasta uns seiscentos kwh, casa em taubate, mono", 600),
+    ("dois mil e quinhentos kWh por mês em Sorocaba", 2500),
+])
+def test_energy_written_as_people_do_is_a_consumption_and_sized(text, kwh, places):
+    assert parse_message(text, places).monthly_kwh == kwh
+    sizing = FakeSizing()
+    reply = run_turn(default_assistant(sizing), "f7", text)
+    assert reply["intent"] == "size_pv_system"  # not an inverter search for "450 kW"
+
+
+def test_spelled_numbers_only_before_a_unit():
+    assert parse_message("conta de mil reais, cliente em aracatuba, trifasico", None).bill_brl == 1000
+    assert extractors.spelled_numbers("um sistema pra uma casa") == "um sistema pra uma casa"
+    assert extractors.spelled_numbers("uns 2 mil kwh") == "uns 2 mil kwh"
+    assert extractors.kwh_figures("inversor de 5 kw", "pt") == []
+
+
 def test_a_budget_said_after_the_number():
     assert extractors.budget_brl("cliente tem 25 mil de orcamento, consome 800 kwh") == 25_000
     assert extractors.budget_brl("R$ 40.000 de verba") == 40_000

@@ -23,7 +23,7 @@ from typing import Any
 
 from app.agent.intent import FINANCE, FIND, GET, KNOW, OFF, QUOTE, RuleIntent, SIZE, TOOLS, classify, product_filters
 from app.agent.classifier import IntentModel, Prediction, shipped_model
-from app.agent.extractors import generation_question
+from app.agent.extractors import generation_question, plain_units
 from app.agent.parsing import Parsed, parse_client, parse_company, parse_financing
 from app.agent.places import fold
 from app.agent.slots import SLOT_GROUPS
@@ -143,7 +143,7 @@ def decide(message: str, parsed: Parsed, state: ConversationState, *,
         return done(SIZE, True, "rules")
     pending = _pending_answer(parsed, message, state, rules)
     model = model or shipped_model()
-    prediction = model.predict(message, state.last_intent, tuple(state.awaiting))
+    prediction = model.predict(plain_units(message), state.last_intent, tuple(state.awaiting))
     if pending is not None and not (prediction.intent != pending and prediction.intent in TOOLS
                                     and prediction.confidence >= 0.8):
         return done(pending, True, "pending_slot", prediction)

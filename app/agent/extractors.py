@@ -198,7 +198,9 @@ def kwh_figures(text: str, lang: str) -> list[tuple[float, str | None, str, int]
     "2,1 mil kwh" = 2 100; "1,2 MWh" = 1 200."""
     lowered = text.lower()
     out = []
-    for m in re.finditer(rf"(?<![\w.,])({NUM})\s*(mil\s*)?(k|m)wh\b", lowered):
+    # "kW/h" and "kW por mês" are how many people write kWh (a power unit never takes "/h" or a month).
+    unit = r"(k|m)(?:wh\b|w\s*/\s*h\b|w(?=\s*(?:/|por|ao|no|a|p/)\s*m[eê]s\b))"
+    for m in re.finditer(rf"(?<![\w.,])({NUM})\s*(mil\s*|k\s+)?{unit}", lowered):
         value = _number(m.group(1), lang)
         if value is None:
             continue
@@ -300,7 +302,7 @@ def monthly_history(text: str, lang: str = "pt") -> list[float] | None:
 _NOT_A_QUANTITY_AFTER = re.compile(
     r"\s*(x\b|vezes|parcelas|meses|mes\b|months?|anos?\b|years?|%|por ?cento|m2|m²|metros|graus|°|deg|"
     r"kwp|kw\b|w\b|watts?|v\b|volts?|h\b|horas|dias|pessoas|placas|paineis|modulos)")
-_BARE_NUMBER = re.compile(rf"(?<![\w.,/])({NUM})(\s*mil\b)?(?![\w.,/])")
+_BARE_NUMBER = re.compile(rf"(?<![\w.,/])({NUM})(\s*mil\b|k\b)?(?![\w.,/])")
 
 
 def bare_quantity(text: str, lang: str = "pt") -> float | None:
@@ -335,3 +337,56 @@ def quantity_kind(text: str) -> str | None:
     if re.search(r"\b(kwp|potencia|sistema de|system of)\b", folded):
         return "system_kwp"
     return None
+
+
+_UNITS_WORDS = {"um": 1, "uma": 1, "dois": 2, "duas": 2, "tres": 3, "quatro": 4, "cinco": 5, "seis": 6, "sete": 7,
+                "oito": 8, "nove": 9, "dez": 10, "onze": 11, "doze": 12, "treze": 13, "quatorze": 14, "catorze": 14,
+                "quinze": 15, "dezesseis": 16, "dezessete": 17, "dezoito": 18, "dezenove": 19, "vinte": 20,
+                "trinta": 30, "quarenta": 40, "cinquenta": 50, "sessenta": 60, "setenta": 70, "oitenta": 80,
+                "noventa": 90, "cem": 100, "cento": 100, "duzentos": 200, "duzentas": 200, "trezentos": 300,
+                "trezentas": 300, "quatrocentos": 400, "quatrocentas": 400, "quinhentos": 500, "quinhentas": 500,
+                "seiscentos": 600, "seiscentas": 600, "setecentos": 700, "setecentas": 700, "oitocentos": 800,
+                "oitocentas": 800, "novecentos": 900, "novecentas": 900}
+_WORD = rf"(?:{'|'.join(sorted(_UNITS_WORDS, key=len, reverse=True))}|três|mil)"
+_SPELLED = re.compile(rf"(?<!\d\s)(?<![\d.,])\b({_WORD}(?:\s+(?:e\s+)?{_WORD})*)\s+(?=(k?wh|kwp|kw\b|reais|contos?|pila|por m[eê]s)\b)",
+                      re.IGNORECASE)
+
+
+def _spelled_value(words: str) -> float | None:
+    total = group = 0
+    for word in words.split():
+        if word == "e":
+            continue
+        if word == "mil":
+            total += (group or 1) * 1000
+            group = 0
+        else:
+            group += _UNITS_WORDS[word]
+    value = total + group
+    return float(value) if value >= 10 else None
+
+
+def spelled_numbers(text: str) -> str:
+    """Numbers written in words before a unit, as digits: "uns seiscentos kWh" → "uns 600 kWh",
+    "conta de mil reais" → "conta de 1000 reais", "dois mil e quinhentos kwh" → "2500 kwh".
+    Only before an energy or money unit, so "um sistema" stays words."""
+
+    def digits(m: re.Match[str]) -> str:
+        value = _spelled_value(fold(m.group(1)))
+        return m.group(0) if value is None else f"{value:.0f} "
+
+    return _SPELLED.sub(digits, text)
+
+
+def plain_units(text: str) -> str:
+    """``text`` with energy written the usual way, for the intent model: spelled numbers as digits,
+    "450 kW/h", "900kw por mês" and "1,5k kWh" as "450 kWh", "900 kWh por mês", "1500 kWh" (the
+    model, trained on "kWh", reads a bare "kW" as an inverter's power)."""
+    text = spelled_numbers(text)
+    out, last = [], 0
+    for value, _period, raw, start in kwh_figures(text, "pt"):
+        if re.fullmatch(rf"{NUM}\s*kwh", raw.lower()):
+            continue
+        out.append(text[last:start] + f"{value:g} kWh")
+        last = start + len(raw)
+    return "".join(out) + text[last:]

@@ -169,6 +169,7 @@ def parse_message(text: str, places: PlaceIndex | None, awaiting: tuple[str, ...
     """
     lang = detect_language(text)
     num_lang = "en" if lang == "en" else "pt"
+    text = extractors.spelled_numbers(text)  # "uns seiscentos kWh" → "uns 600 kWh"
     parsed = Parsed(language=lang)
     parsed.correction = bool(_CORRECTION.search(fold(text)))
     parsed.monthly_kwh, parsed.monthly_kwh_list = _kwh_values(text, num_lang)
