@@ -128,6 +128,13 @@ def test_a_misspelt_name_or_a_capital_that_is_a_word_after_em(text, city, uf, pl
     assert found is not None and (found.municipality, found.uf) == (city, uf)
 
 
+def test_an_everyday_word_after_em_is_the_namesake_in_the_conversations_state(places):
+    assert (places.find("e se fosse em bonito?", "MS").municipality, places.find("e se fosse em bonito?", "MS").uf) == (
+        "Bonito", "MS")
+    assert places.find("e se fosse em bonito?") is None  # no state in the conversation: not guessed
+    assert places.find("e se fosse em laje?", "BA") is None  # a roof word stays a roof
+
+
 @pytest.mark.parametrize("text", ["no natal a conta sobe", "consumo em media 500 kwh", "instalar em casa",
                                   "entrega em janeiro", "instalado em telhado ceramico"])
 def test_no_place_is_guessed_from_ordinary_words(text, places):

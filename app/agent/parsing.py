@@ -161,11 +161,13 @@ def _money(text: str, lang: str) -> tuple[float | None, float | None]:
     return bill, tariff
 
 
-def parse_message(text: str, places: PlaceIndex | None, awaiting: tuple[str, ...] = ()) -> Parsed:
+def parse_message(text: str, places: PlaceIndex | None, awaiting: tuple[str, ...] = (),
+                  near_uf: str | None = None) -> Parsed:
     """Everything the rules can read in one user message.
 
     ``awaiting`` names the slots the assistant just asked for, so a bare "500" after
-    "Qual o consumo mensal?" is read as 500 kWh/month.
+    "Qual o consumo mensal?" is read as 500 kWh/month; ``near_uf`` is the state the
+    conversation is about ("e em bonito?" after a site in MS is Bonito/MS).
     """
     lang = detect_language(text)
     num_lang = "en" if lang == "en" else "pt"
@@ -179,7 +181,7 @@ def parse_message(text: str, places: PlaceIndex | None, awaiting: tuple[str, ...
     if coords and ("lat" in text.lower() or "coord" in text.lower()):
         parsed.lat, parsed.lon = (float(c.replace(",", ".")) for c in coords.groups())
     if places is not None:
-        place = places.find(text)
+        place = places.find(text, near_uf)
         if place is not None:
             parsed.municipality, parsed.uf, parsed.ibge_code = place.municipality, place.uf, place.ibge_code
             parsed.ambiguous_ufs = place.ambiguous_ufs

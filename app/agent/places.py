@@ -26,11 +26,14 @@ _COMMON_WORDS = {
     "aurora", "caridade", "concordia", "harmonia", "independencia", "jardim", "macaco",
     "nova", "santa", "sao", "vista", "feliz", "formosa", "moeda", "bandeira", "bom", "capital",
     "pilar", "piedade", "carmo", "glória", "gloria", "cascavel", "tiros", "trindade", "brasil",
-    # words of the trade and of a roof/site description that are also municipality names
-    "laje", "telha", "painel", "sertao", "estrela", "cristal", "chacara", "mata", "formiga", "pedreira",
+    "sertao", "estrela", "cristal", "chacara", "mata", "formiga", "pedreira",
     "cachoeira", "palmeira", "cedro", "ipe", "capela", "cruzeiro", "varzea", "alegre", "prata",
-    "placas", "corrente", "modelo", "marco", "propria", "bora", "caem", "conquista", "sales",
+    "marco", "propria", "bora", "caem", "conquista", "sales",
 }
+# Words of the trade (a roof, a panel, a current) that are also municipality names: never a place
+# unless capitalised or followed by the UF ("em laje" is on a slab even in a conversation about BA).
+_TRADE_WORDS = {"laje", "telha", "painel", "placas", "corrente", "modelo"}
+_COMMON_WORDS |= _TRADE_WORDS
 
 # Informal names a buyer types; value is (municipality, UF).
 _ALIASES = {
@@ -118,7 +121,7 @@ class PlaceIndex:
             candidates = [m for m in candidates if m.uf == uf.upper()]
         return candidates[0] if len(candidates) == 1 else None
 
-    def find(self, text: str) -> PlaceMatch | None:
+    def find(self, text: str, near_uf: str | None = None) -> PlaceMatch | None:
         """The place named in ``text``.
 
         Every municipality name (and nickname) in the text is a candidate; a name inside a
@@ -127,6 +130,8 @@ class PlaceIndex:
         does, so "45 m² de laje em Salvador" is Salvador. Among the rest, a name followed by
         its UF ("Bonito MS") or introduced as a place ("em Contagem", "cidade de …") beats
         one that is not ("cliente da solar bh em contagem"), then the longer name wins.
+        ``near_uf`` (the state the conversation is about) lets an everyday word after "em" be
+        that state's municipality: "e em bonito?" after Campo Grande/MS is Bonito/MS.
         """
         explicit_uf = self._explicit_uf(text)
         spans = [(m.start(), m.end(), m.group()) for m in re.finditer(r"[\wÀ-ÿ]+", text)]
@@ -163,11 +168,13 @@ class PlaceIndex:
                                  or (uf_after.group(1).islower() and not cue)):
                     uf_after = None  # a UF sigla after the name, and one where that name exists
                 capital_after_em = bool(re.search(r"(^|\s)(em|in|cidade de|municipio de)$", before)) and any(
-                    m.capital for m in matches)
+                    m.capital or (m.uf == near_uf and key not in _TRADE_WORDS) for m in matches)
                 if common and not capitalised and not (cue and uf_after) and not capital_after_em:
                     continue  # "telhado de laje", but "casa em estrela rs" is Estrela/RS, "em natal" Natal/RN
                 if uf_after:
                     matches = [m for m in matches if m.uf == uf_after.group(1).upper()]
+                elif common and not capitalised and capital_after_em and near_uf in {m.uf for m in matches}:
+                    matches = [m for m in matches if m.uf == near_uf]
                 found.append(_Candidate(start, start + size, matches, common, bool(uf_after), cue))
         if not any(not c.common for c in found):
             typo = self._near_miss(words, folded)
