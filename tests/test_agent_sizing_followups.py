@@ -111,6 +111,13 @@ def test_spelled_numbers_only_before_a_unit():
     assert extractors.kwh_figures("inversor de 5 kw", "pt") == []
 
 
+@pytest.mark.parametrize(("text", "phase"), [("3 fases", "three_phase"), ("tres fases", "three_phase"),
+                                             ("ligacao de 2 fases", "two_phase"), ("uma fase so", "single_phase"),
+                                             ("uma fase de testes", None)])
+def test_phases_counted_in_words(text, phase):
+    assert parse_message(text, None).connection == phase
+
+
 def test_a_budget_said_after_the_number():
     assert extractors.budget_brl("cliente tem 25 mil de orcamento, consome 800 kwh") == 25_000
     assert extractors.budget_brl("R$ 40.000 de verba") == 40_000

@@ -87,9 +87,9 @@ class Parsed(SizingFields):
 
 
 _PHASES: list[tuple[str, Connection]] = [
-    (r"\btri ?fasic[oa]s?\b|\btrifas\w*|\bthree[- ]?phase\b|\b3[- ]?phase\b|\b380 ?v\b|\btri\b", "three_phase"),
-    (r"\bbi ?fasic[oa]s?\b|\bbifas\w*|\btwo[- ]?phase\b|\bsplit[- ]?phase\b|\b2[- ]?phase\b|\bbi\b", "two_phase"),
-    (r"\bmono ?fasic[oa]s?\b|\bmonofas\w*|\bsingle[- ]?phase\b|\b1[- ]?phase\b|\bmono\b", "single_phase"),
+    (r"\btri ?fasic[oa]s?\b|\btrifas\w*|\bthree[- ]?phase\b|\b3[- ]?phase\b|\b380 ?v\b|\btri\b|\b(3|tres) fases\b", "three_phase"),
+    (r"\bbi ?fasic[oa]s?\b|\bbifas\w*|\btwo[- ]?phase\b|\bsplit[- ]?phase\b|\b2[- ]?phase\b|\bbi\b|\b(2|duas) fases\b", "two_phase"),
+    (r"\bmono ?fasic[oa]s?\b|\bmonofas\w*|\bsingle[- ]?phase\b|\b1[- ]?phase\b|\bmono\b|\b(1|uma) fase\b(?! d[eao]\b)", "single_phase"),
 ]
 
 _CORRECTION = re.compile(
