@@ -100,7 +100,7 @@ class Assistant:
             raise NotFound("Conversa não encontrada (ou expirada).", hint="Inicie outra com POST /v1/chat.")
         if not state.transcript:
             state.owner = owner
-        parsed = parse_message(message, self.places, tuple(state.awaiting))
+        parsed = parse_message(message, self.places, tuple(state.awaiting), state.slots.uf)
         lang = language if language in render.LANGS else detect_language(message, default=state.language)
         ctx = TurnContext(state=state, message=message, lang=lang, parsed=parsed, role=role, creator=creator)
         state.buyer.update({k: v for k, v in (("company_id", company_id), ("employee_id", employee_id)) if v})
@@ -158,7 +158,7 @@ class Assistant:
         same decision as a turn (no model, no tool run)."""
         state = self.store.load(conversation_id)
         for text in earlier_user_messages:
-            parsed = parse_message(text, self.places, tuple(state.awaiting))
+            parsed = parse_message(text, self.places, tuple(state.awaiting), state.slots.uf)
             decision = decide(text, parsed, state, model=self.intent_model)
             if decision.intent in TOOLS:
                 state.last_intent = decision.intent

@@ -4,7 +4,8 @@ Order of the decision (first that applies wins):
 
 1. a prompt injection or a request to break the rules → ``off_topic`` (refused), or the
    quote turn when it asks for a quote (refused there by role, confirmed only by a "sim");
-2. a product code next to "produto"/"código"/"sku" → ``get_product``;
+2. a product code next to "produto"/"código"/"sku" → ``get_product``; a size with a
+   generation verb ("quanto gera 8 kWp", "simula um de 10 kW em …") → ``size_pv_system``;
 3. the answer to the question the assistant just asked (a slot for the sizing, the amount
    of a financing, the company of a quote) → that task;
 4. the trained intent model (:mod:`app.agent.classifier`), given the task under way, so
@@ -22,7 +23,8 @@ from typing import Any
 
 from app.agent.intent import FINANCE, FIND, GET, KNOW, OFF, QUOTE, RuleIntent, SIZE, TOOLS, classify, product_filters
 from app.agent.classifier import IntentModel, Prediction, shipped_model
-from app.agent.parsing import Parsed, parse_company, parse_financing
+from app.agent.extractors import generation_question, plain_units
+from app.agent.parsing import Parsed, parse_client, parse_company, parse_financing
 from app.agent.places import fold
 from app.agent.slots import SLOT_GROUPS
 from app.agent.state import ConversationState
@@ -135,12 +137,26 @@ def decide(message: str, parsed: Parsed, state: ConversationState, *,
         return Decision(QUOTE if wants_quote else OFF, True, {}, "injection", rules=rules)
     if rules.intent == GET and rules.sure:
         return Decision(GET, True, dict(rules.args), "product_code", rules=rules)
+    if rules.intent == SIZE and rules.sure and parsed.system_kwp and generation_question(message):
+        # "quanto gera 8 kWp…", "simula um de 10 kW em Goiânia": a size and a generation verb are
+        # certain (the model read "10 kW" as an inverter's power).
+        return done(SIZE, True, "rules")
     pending = _pending_answer(parsed, message, state, rules)
     model = model or shipped_model()
-    prediction = model.predict(message, state.last_intent, tuple(state.awaiting))
+    prediction = model.predict(plain_units(message), state.last_intent, tuple(state.awaiting))
     if pending is not None and not (prediction.intent != pending and prediction.intent in TOOLS
                                     and prediction.confidence >= 0.8):
         return done(pending, True, "pending_slot", prediction)
     if prediction.confidence < FLOOR and rules.sure and rules.intent:
         return done(rules.intent, True, "rules", prediction)
+    if prediction.intent == QUOTE and _sizing_first(message, state):
+        return done(SIZE, True, "model", prediction)
     return done(prediction.intent, prediction.confidence >= SURE, "model", prediction)
+
+
+def _sizing_first(message: str, state: ConversationState) -> bool:
+    """"quero um orçamento de energia solar" with nothing sized and no client named: a buyer
+    asking what a system would cost, which starts with a sizing (its questions), not a quote."""
+    if state.sizing_id or state.intent == QUOTE or state.pending_quote:
+        return False
+    return parse_company(message) is None and parse_client(message) is None

@@ -107,9 +107,23 @@ def target_offset_pct(text: str, lang: str = "pt") -> float | None:
     return None
 
 
+_BUDGET_AFTER = re.compile(rf"(r\$\s*)?({NUM})\s*(mil|k)?\b\s*(reais|brl|conto)?\s*(de|of)\s+"
+                          rf"(orcamento|verba|budget|investimento)\b")
+
+# "o cliente só tem 30 mil": money the client has, the number right after "tem" (not "tem conta de…").
+_BUDGET_HAS = re.compile(rf"\b(?:so|soh|apenas) tem\s+(?:uns |umas |ate )?(r\$\s*)?({NUM})\s*(mil|k)?\b\s*(reais|conto)?"
+                         rf"(?!\s*(?:k?wh|kwp|kw|m2|m²|%|x\b|vezes|parcelas|meses|anos|placas|paineis|modulos))")
+
+
 def budget_brl(text: str, lang: str = "pt") -> float | None:
-    """"tenho 30 mil", "orçamento de R$ 25.000", "budget of R$ 40k", "verba de 50 mil"."""
+    """"tenho 30 mil", "orçamento de R$ 25.000", "budget of R$ 40k", "verba de 50 mil",
+    "25 mil de orçamento"."""
     folded = fold(text)
+    after = _BUDGET_AFTER.search(folded) or _BUDGET_HAS.search(folded)
+    if after and (after.group(1) or after.group(3) or after.group(4)):
+        value = _number(after.group(2), lang)
+        if value is not None:
+            return value * MULTIPLIERS.get(after.group(3) or "", 1.0)
     m = re.search(rf"\b(orcamento|verba|budget|tenho|investir|investimento de|ate|no maximo|dispon\w*|gastar)\b"
                   rf"[^\d]{{0,18}}?(r\$\s*)?({NUM})\s*(mil|k|mi|milhao|milhoes)?\b\s*(reais|brl|conto)?", folded)
     if not m:
@@ -184,7 +198,9 @@ def kwh_figures(text: str, lang: str) -> list[tuple[float, str | None, str, int]
     "2,1 mil kwh" = 2 100; "1,2 MWh" = 1 200."""
     lowered = text.lower()
     out = []
-    for m in re.finditer(rf"(?<![\w.,])({NUM})\s*(mil\s*)?(k|m)wh\b", lowered):
+    # "kW/h" and "kW por mês" are how many people write kWh (a power unit never takes "/h" or a month).
+    unit = r"(k|m)(?:wh\b|w\s*/\s*h\b|w(?=\s*(?:/|por|ao|no|a|p/)\s*m[eê]s\b))"
+    for m in re.finditer(rf"(?<![\w.,])({NUM})\s*(mil\s*|k\s+)?{unit}", lowered):
         value = _number(m.group(1), lang)
         if value is None:
             continue
@@ -255,3 +271,122 @@ def consumption_follow_up(text: str, previous_kwh: float | None) -> float | None
     if re.search(r"\b(triplic\w*|o triplo|triple\w*)\b", folded):
         return previous_kwh * 3
     return None
+
+
+_MONTHS = {
+    "jan": 0, "janeiro": 0, "january": 0, "fev": 1, "fevereiro": 1, "feb": 1, "february": 1, "mar": 2, "marco": 2,
+    "march": 2, "abr": 3, "abril": 3, "apr": 3, "april": 3, "mai": 4, "maio": 4, "may": 4, "jun": 5, "junho": 5,
+    "june": 5, "jul": 6, "julho": 6, "july": 6, "ago": 7, "agosto": 7, "aug": 7, "august": 7, "set": 8,
+    "setembro": 8, "sep": 8, "sept": 8, "september": 8, "out": 9, "outubro": 9, "oct": 9, "october": 9,
+    "nov": 10, "novembro": 10, "november": 10, "dez": 11, "dezembro": 11, "dec": 11, "december": 11,
+}
+_MONTH_VALUE = re.compile(rf"\b({'|'.join(sorted(_MONTHS, key=len, reverse=True))})\b\.?(?:/\d{{2,4}})?\s*[:=\-]?\s*"
+                          rf"({NUM})\s*(?:k?wh)?")
+
+
+def monthly_history(text: str, lang: str = "pt") -> list[float] | None:
+    """Twelve monthly consumptions [kWh] labelled by month ("jan 520 fev 480 … dez 530",
+    "janeiro: 410, fevereiro: 390 …"), in calendar order; ``None`` unless all twelve are given."""
+    values: dict[int, float] = {}
+    for m in _MONTH_VALUE.finditer(fold(text)):
+        value = _number(m.group(2), lang)
+        month = _MONTHS[m.group(1)]
+        if value is None or month in values:
+            return None  # a month twice: not a plain history
+        values[month] = value
+    if len(values) != 12:
+        return None
+    return [values[i] for i in range(12)]
+
+
+_NOT_A_QUANTITY_AFTER = re.compile(
+    r"\s*(x\b|vezes|parcelas|meses|mes\b|months?|anos?\b|years?|%|por ?cento|m2|m²|metros|graus|°|deg|"
+    r"kwp|kw\b|w\b|watts?|v\b|volts?|h\b|horas|dias|pessoas|placas|paineis|modulos)")
+_BARE_NUMBER = re.compile(rf"(?<![\w.,/])({NUM})(\s*mil\b|k\b)?(?![\w.,/])")
+
+
+def bare_quantity(text: str, lang: str = "pt") -> float | None:
+    """The one unit-less number of a short follow-up ("e se fosse 600?", "na verdade é 980",
+    "e se fosse 2 mil?"): the caller decides what it replaces (the consumption, the bill or the
+    size the conversation holds). ``None`` when the message is long, has several numbers, or
+    the number carries another unit ("em 60x", "150 m2", "20 graus")."""
+    folded = fold(text)
+    if len(folded.split()) > 10:
+        return None
+    found = []
+    for m in _BARE_NUMBER.finditer(folded):
+        if _NOT_A_QUANTITY_AFTER.match(folded, m.end()):
+            return None
+        value = _number(m.group(1), lang)
+        if value is None:
+            return None
+        if value in (110, 127, 220, 380) and re.match(r"\s*(mono|bi|tri|fas|phase|single|two|three)", folded[m.end():]):
+            continue  # "220 bifásico": the grid voltage
+        found.append(value * (1000.0 if m.group(2) else 1.0))
+    return found[0] if len(found) == 1 and found[0] > 0 else None
+
+
+def quantity_kind(text: str) -> str | None:
+    """Which sizing quantity a follow-up's bare number names by a word next to it, if any:
+    ``monthly_kwh`` ("o consumo é 480"), ``bill_brl`` ("a conta é 980") or ``system_kwp``."""
+    folded = fold(text)
+    if re.search(r"\b(consum\w*|gast\w*|usa|uses|usage|kwh)\b", folded):
+        return "monthly_kwh"
+    if re.search(r"\b(conta|fatura|bill|reais|paga\w*)\b", folded):
+        return "bill_brl"
+    if re.search(r"\b(kwp|potencia|sistema de|system of)\b", folded):
+        return "system_kwp"
+    return None
+
+
+_UNITS_WORDS = {"um": 1, "uma": 1, "dois": 2, "duas": 2, "tres": 3, "quatro": 4, "cinco": 5, "seis": 6, "sete": 7,
+                "oito": 8, "nove": 9, "dez": 10, "onze": 11, "doze": 12, "treze": 13, "quatorze": 14, "catorze": 14,
+                "quinze": 15, "dezesseis": 16, "dezessete": 17, "dezoito": 18, "dezenove": 19, "vinte": 20,
+                "trinta": 30, "quarenta": 40, "cinquenta": 50, "sessenta": 60, "setenta": 70, "oitenta": 80,
+                "noventa": 90, "cem": 100, "cento": 100, "duzentos": 200, "duzentas": 200, "trezentos": 300,
+                "trezentas": 300, "quatrocentos": 400, "quatrocentas": 400, "quinhentos": 500, "quinhentas": 500,
+                "seiscentos": 600, "seiscentas": 600, "setecentos": 700, "setecentas": 700, "oitocentos": 800,
+                "oitocentas": 800, "novecentos": 900, "novecentas": 900}
+_WORD = rf"(?:{'|'.join(sorted(_UNITS_WORDS, key=len, reverse=True))}|três|mil)"
+_SPELLED = re.compile(rf"(?<!\d\s)(?<![\d.,])\b({_WORD}(?:\s+(?:e\s+)?{_WORD})*)\s+(?=(k?wh|kwp|kw\b|reais|contos?|pila|por m[eê]s)\b)",
+                      re.IGNORECASE)
+
+
+def _spelled_value(words: str) -> float | None:
+    total = group = 0
+    for word in words.split():
+        if word == "e":
+            continue
+        if word == "mil":
+            total += (group or 1) * 1000
+            group = 0
+        else:
+            group += _UNITS_WORDS[word]
+    value = total + group
+    return float(value) if value >= 10 else None
+
+
+def spelled_numbers(text: str) -> str:
+    """Numbers written in words before a unit, as digits: "uns seiscentos kWh" → "uns 600 kWh",
+    "conta de mil reais" → "conta de 1000 reais", "dois mil e quinhentos kwh" → "2500 kwh".
+    Only before an energy or money unit, so "um sistema" stays words."""
+
+    def digits(m: re.Match[str]) -> str:
+        value = _spelled_value(fold(m.group(1)))
+        return m.group(0) if value is None else f"{value:.0f} "
+
+    return _SPELLED.sub(digits, text)
+
+
+def plain_units(text: str) -> str:
+    """``text`` with energy written the usual way, for the intent model: spelled numbers as digits,
+    "450 kW/h", "900kw por mês" and "1,5k kWh" as "450 kWh", "900 kWh por mês", "1500 kWh" (the
+    model, trained on "kWh", reads a bare "kW" as an inverter's power)."""
+    text = spelled_numbers(text)
+    out, last = [], 0
+    for value, _period, raw, start in kwh_figures(text, "pt"):
+        if re.fullmatch(rf"{NUM}\s*kwh", raw.lower()):
+            continue
+        out.append(text[last:start] + f"{value:g} kWh")
+        last = start + len(raw)
+    return "".join(out) + text[last:]

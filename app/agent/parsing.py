@@ -87,9 +87,9 @@ class Parsed(SizingFields):
 
 
 _PHASES: list[tuple[str, Connection]] = [
-    (r"\btri ?fasic[oa]s?\b|\btrifas\w*|\bthree[- ]?phase\b|\b3[- ]?phase\b|\b380 ?v\b|\btri\b", "three_phase"),
-    (r"\bbi ?fasic[oa]s?\b|\bbifas\w*|\btwo[- ]?phase\b|\bsplit[- ]?phase\b|\b2[- ]?phase\b|\bbi\b", "two_phase"),
-    (r"\bmono ?fasic[oa]s?\b|\bmonofas\w*|\bsingle[- ]?phase\b|\b1[- ]?phase\b|\bmono\b", "single_phase"),
+    (r"\btri ?fasic[oa]s?\b|\btrifas\w*|\bthree[- ]?phase\b|\b3[- ]?phase\b|\b380 ?v\b|\btri\b|\b(3|tres) fases\b", "three_phase"),
+    (r"\bbi ?fasic[oa]s?\b|\bbifas\w*|\btwo[- ]?phase\b|\bsplit[- ]?phase\b|\b2[- ]?phase\b|\bbi\b|\b(2|duas) fases\b", "two_phase"),
+    (r"\bmono ?fasic[oa]s?\b|\bmonofas\w*|\bsingle[- ]?phase\b|\b1[- ]?phase\b|\bmono\b|\b(1|uma) fase\b(?! d[eao]\b)", "single_phase"),
 ]
 
 _CORRECTION = re.compile(
@@ -107,6 +107,9 @@ def parse_connection(text: str) -> Connection | None:
 
 def _kwh_values(text: str, lang: str) -> tuple[float | None, list[float] | None]:
     lowered = text.lower()
+    months = extractors.monthly_history(text, lang)  # "jan 520 fev 480 … dez 530"
+    if months:
+        return None, months
     # Twelve monthly values ("consumo: 400; 420; 380 …" or "400 420 380 … kWh").
     nums = re.findall(r"(?<![\d,.])(\d{2,5}(?:[.,]\d+)?)(?![\d])", lowered)
     if len(nums) == 12 and ("kwh" in lowered or "mes" in fold(text) or "month" in lowered or "consum" in fold(text)):
@@ -158,14 +161,17 @@ def _money(text: str, lang: str) -> tuple[float | None, float | None]:
     return bill, tariff
 
 
-def parse_message(text: str, places: PlaceIndex | None, awaiting: tuple[str, ...] = ()) -> Parsed:
+def parse_message(text: str, places: PlaceIndex | None, awaiting: tuple[str, ...] = (),
+                  near_uf: str | None = None) -> Parsed:
     """Everything the rules can read in one user message.
 
     ``awaiting`` names the slots the assistant just asked for, so a bare "500" after
-    "Qual o consumo mensal?" is read as 500 kWh/month.
+    "Qual o consumo mensal?" is read as 500 kWh/month; ``near_uf`` is the state the
+    conversation is about ("e em bonito?" after a site in MS is Bonito/MS).
     """
     lang = detect_language(text)
     num_lang = "en" if lang == "en" else "pt"
+    text = extractors.spelled_numbers(text)  # "uns seiscentos kWh" → "uns 600 kWh"
     parsed = Parsed(language=lang)
     parsed.correction = bool(_CORRECTION.search(fold(text)))
     parsed.monthly_kwh, parsed.monthly_kwh_list = _kwh_values(text, num_lang)
@@ -175,7 +181,7 @@ def parse_message(text: str, places: PlaceIndex | None, awaiting: tuple[str, ...
     if coords and ("lat" in text.lower() or "coord" in text.lower()):
         parsed.lat, parsed.lon = (float(c.replace(",", ".")) for c in coords.groups())
     if places is not None:
-        place = places.find(text)
+        place = places.find(text, near_uf)
         if place is not None:
             parsed.municipality, parsed.uf, parsed.ibge_code = place.municipality, place.uf, place.ibge_code
             parsed.ambiguous_ufs = place.ambiguous_ufs

@@ -26,11 +26,14 @@ _COMMON_WORDS = {
     "aurora", "caridade", "concordia", "harmonia", "independencia", "jardim", "macaco",
     "nova", "santa", "sao", "vista", "feliz", "formosa", "moeda", "bandeira", "bom", "capital",
     "pilar", "piedade", "carmo", "glória", "gloria", "cascavel", "tiros", "trindade", "brasil",
-    # words of the trade and of a roof/site description that are also municipality names
-    "laje", "telha", "painel", "sertao", "estrela", "cristal", "chacara", "mata", "formiga", "pedreira",
+    "sertao", "estrela", "cristal", "chacara", "mata", "formiga", "pedreira",
     "cachoeira", "palmeira", "cedro", "ipe", "capela", "cruzeiro", "varzea", "alegre", "prata",
-    "placas", "corrente", "modelo", "marco", "propria", "bora", "caem", "conquista", "sales",
+    "marco", "propria", "bora", "caem", "conquista", "sales",
 }
+# Words of the trade (a roof, a panel, a current) that are also municipality names: never a place
+# unless capitalised or followed by the UF ("em laje" is on a slab even in a conversation about BA).
+_TRADE_WORDS = {"laje", "telha", "painel", "placas", "corrente", "modelo"}
+_COMMON_WORDS |= _TRADE_WORDS
 
 # Informal names a buyer types; value is (municipality, UF).
 _ALIASES = {
@@ -118,7 +121,7 @@ class PlaceIndex:
             candidates = [m for m in candidates if m.uf == uf.upper()]
         return candidates[0] if len(candidates) == 1 else None
 
-    def find(self, text: str) -> PlaceMatch | None:
+    def find(self, text: str, near_uf: str | None = None) -> PlaceMatch | None:
         """The place named in ``text``.
 
         Every municipality name (and nickname) in the text is a candidate; a name inside a
@@ -127,6 +130,8 @@ class PlaceIndex:
         does, so "45 m² de laje em Salvador" is Salvador. Among the rest, a name followed by
         its UF ("Bonito MS") or introduced as a place ("em Contagem", "cidade de …") beats
         one that is not ("cliente da solar bh em contagem"), then the longer name wins.
+        ``near_uf`` (the state the conversation is about) lets an everyday word after "em" be
+        that state's municipality: "e em bonito?" after Campo Grande/MS is Bonito/MS.
         """
         explicit_uf = self._explicit_uf(text)
         spans = [(m.start(), m.end(), m.group()) for m in re.finditer(r"[\wÀ-ÿ]+", text)]
@@ -162,11 +167,19 @@ class PlaceIndex:
                 if uf_after and (uf_after.group(1).upper() not in {m.uf for m in matches}
                                  or (uf_after.group(1).islower() and not cue)):
                     uf_after = None  # a UF sigla after the name, and one where that name exists
-                if common and not capitalised and not (cue and uf_after):
-                    continue  # "telhado de laje", but "casa em estrela rs" is Estrela/RS
+                capital_after_em = bool(re.search(r"(^|\s)(em|in|cidade de|municipio de)$", before)) and any(
+                    m.capital or (m.uf == near_uf and key not in _TRADE_WORDS) for m in matches)
+                if common and not capitalised and not (cue and uf_after) and not capital_after_em:
+                    continue  # "telhado de laje", but "casa em estrela rs" is Estrela/RS, "em natal" Natal/RN
                 if uf_after:
                     matches = [m for m in matches if m.uf == uf_after.group(1).upper()]
+                elif common and not capitalised and capital_after_em and near_uf in {m.uf for m in matches}:
+                    matches = [m for m in matches if m.uf == near_uf]
                 found.append(_Candidate(start, start + size, matches, common, bool(uf_after), cue))
+        if not any(not c.common for c in found):
+            typo = self._near_miss(words, folded)
+            if typo is not None:
+                found.append(typo)
         if not found:
             return PlaceMatch(uf=explicit_uf) if explicit_uf else None
         plain = [c for c in found if not c.common] or found
@@ -186,6 +199,35 @@ class PlaceIndex:
             m = capitals[0]
             return PlaceMatch(m.name, m.uf, m.ibge_code)
         return PlaceMatch(candidates[0].name, None, None, tuple(sorted(m.uf for m in candidates)))
+
+    def _near_miss(self, words: list[str], folded: list[str]) -> _Candidate | None:
+        """A misspelt name right after a place cue ("em riberao preto", "em florianopolis"): the
+        one municipality name within one edit (two for names of 10+ letters), same first letter,
+        longest span first. Short words and anything not introduced as a place are never guessed."""
+        for start in range(1, len(words)):
+            before = " ".join(folded[max(0, start - 2) : start])
+            if not re.search(r"(^|\s)(em|in|cidade de|municipio de|perto de|regiao de)$", before):
+                continue
+            for size in range(min(self.max_words, len(words) - start), 0, -1):
+                key = " ".join(folded[start : start + size])
+                letters = len(key.replace(" ", ""))
+                if letters < 6 or (size == 1 and key in _COMMON_WORDS) or any(ch.isdigit() for ch in key):
+                    continue
+                budget = 2 if letters >= 10 else 1
+                names = {name for name in self._by_initial().get(key[0], ())
+                         if abs(len(name) - len(key)) <= budget and _edits(key, name, budget) <= budget}
+                if len(names) == 1:
+                    name = names.pop()
+                    return _Candidate(start, start + size, self.by_name[name], False, False, True)
+        return None
+
+    def _by_initial(self) -> dict[str, list[str]]:
+        if not hasattr(self, "_initials"):
+            initials: dict[str, list[str]] = {}
+            for name in self.by_name:
+                initials.setdefault(name[0], []).append(name)
+            self._initials = initials
+        return self._initials
 
     def _code(self, name: str, uf: str) -> int | None:
         m = self.lookup(name, uf)
@@ -208,6 +250,24 @@ class PlaceIndex:
                     continue
                 return uf
         return None
+
+
+def _edits(a: str, b: str, limit: int) -> int:
+    """Optimal-string-alignment distance between ``a`` and ``b`` (insert, delete, substitute,
+    swap two neighbours), or ``limit + 1`` as soon as it must exceed ``limit``."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
 
 
 @lru_cache(maxsize=4)

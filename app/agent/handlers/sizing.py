@@ -16,6 +16,7 @@ from app.agent.intent import FIND, QUOTE, SIZE, RuleIntent
 from app.agent.reply import Note, Reply, SizingNotes
 from app.agent.slots import SIZE_KEYS, SLOT_GROUPS
 from app.agent.tools import role_may_use
+from app.agent.state import Slots
 from app.agent.turn import TurnContext
 from app.sizing.models import SizingResult
 
@@ -24,6 +25,30 @@ def _fails_on(error: str | None, key: str) -> bool:
     """Whether a sizing error is about the option ``key`` (the engine names it)."""
     text = (error or "").lower()
     return {"distributor": "distribuidora", "budget_brl": "orçamento"}[key] in text
+
+
+_NUMERIC_OPTIONS = {"roof_area_m2", "shading_pct", "tilt_deg", "azimuth_deg", "budget_brl", "target_offset_pct",
+                    "tariff_brl_per_kwh"}
+
+
+def _replaced_quantity(ctx: TurnContext, slots: Slots) -> dict[str, float]:
+    """A follow-up's bare number as the quantity it replaces: "e se fosse 600?" after 450 kWh is
+    600 kWh, "na verdade é 980" after a R$ 890 bill is R$ 980, "e 7,5?" after 8 kWp is 7,5 kWp.
+    A word next to it decides ("o consumo é 480"); else the one quantity the conversation holds."""
+    value = extractors.bare_quantity(ctx.message, "en" if ctx.parsed.language == "en" else "pt")
+    if value is None:
+        return {}
+    kind = extractors.quantity_kind(ctx.message)
+    if kind is None:
+        held = {"system_kwp": slots.system_kwp if not slots.has_consumption() else None,
+                "bill_brl": slots.bill_brl, "monthly_kwh": slots.monthly_kwh}
+        if slots.monthly_kwh_list:
+            held["monthly_kwh"] = sum(slots.monthly_kwh_list) / len(slots.monthly_kwh_list)
+        kind = next((k for k, v in held.items() if v), None)
+        if kind is not None and not held[kind] / 10 <= value <= held[kind] * 10:
+            return {}  # "só tem 30 mil" after 820 kWh is not a new consumption: read nothing
+    plausible = {"monthly_kwh": value >= 10, "bill_brl": value >= 10, "system_kwp": value <= 5000}
+    return {kind: value} if kind and plausible[kind] else {}
 
 
 def sizing_capex_brl(result: SizingResult) -> float | None:
@@ -44,6 +69,8 @@ def size(agent: Agent, ctx: TurnContext, rules: RuleIntent | None) -> Step:
         again = extractors.consumption_follow_up(ctx.message, state.slots.monthly_kwh)
         if again:
             new["monthly_kwh"] = again
+        elif not _NUMERIC_OPTIONS & set(new):
+            new.update(_replaced_quantity(ctx, state.slots))
     if parsed.ambiguous_ufs and "uf" not in new:
         if state.slots.uf in parsed.ambiguous_ufs and agent.places:
             # "muda pra Lajeado" in a conversation about Estrela/RS: the namesake in that UF.
