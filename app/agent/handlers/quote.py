@@ -58,17 +58,24 @@ def quote(agent: Agent, ctx: TurnContext, rules: RuleIntent | None) -> Step:
     args = {k: v for k, v in args.items() if v is not None}
     if args.get("end_customer_name"):
         state.buyer["end_customer_name"] = args["end_customer_name"]
+    return (yield from _preview(agent, ctx, args, {"company_id": company}, "quote.preview", company=company))
+
+
+def _preview(agent: Agent, ctx: TurnContext, args: dict[str, Any], card: dict[str, Any], template: str,
+             **values: Any) -> Step:
+    """The quote's summary (the tool run with ``confirmed=False``: nothing is written), kept as
+    the pending quote that a "sim" creates."""
+    state = ctx.state
     yield from agent.run_tool(ctx, QUOTE, {**args, "confirmed": False}, context={"sizing_id": state.sizing_id})
     outcome = ctx.outcome
     if not outcome.ok:
         return Reply().say("quote.failed", error=outcome.error)
     summary = outcome.result.summary
-    reply = Reply().card("quote_preview", {**outcome.data["summary"], "company_id": company,
-                                           "sizing_id": state.sizing_id})
+    reply = Reply().card("quote_preview", {**outcome.data["summary"], **card, "sizing_id": state.sizing_id})
     state.pending_quote = {"arguments": args, "sizing_id": state.sizing_id,
                            "system_total_brl": summary.system_total_brl}
     state.awaiting = [CONFIRMATION]
-    return reply.say("quote.preview", summary=summary, company=company)
+    return reply.say(template, summary=summary, **values)
 
 
 def _quote_company(agent: Agent, ctx: TurnContext, awaiting: bool) -> tuple[str | None, Say | None]:
@@ -154,16 +161,7 @@ def _quote_for_person(agent: Agent, ctx: TurnContext, person: PersonAsk) -> Step
     args = {"customer": person.customer(), "term_months": ask.term_months,
             "down_payment_brl": ask.down_payment_brl}
     args = {k: v for k, v in args.items() if v is not None}
-    yield from agent.run_tool(ctx, QUOTE, {**args, "confirmed": False}, context={"sizing_id": state.sizing_id})
-    outcome = ctx.outcome
-    if not outcome.ok:
-        return Reply().say("quote.failed", error=outcome.error)
-    summary = outcome.result.summary
-    reply = Reply().card("quote_preview", {**outcome.data["summary"], "sizing_id": state.sizing_id})
-    state.pending_quote = {"arguments": args, "sizing_id": state.sizing_id,
-                           "system_total_brl": summary.system_total_brl}
-    state.awaiting = [CONFIRMATION]
-    return reply.say("quote.pf_preview", summary=summary)
+    return (yield from _preview(agent, ctx, args, {}, "quote.pf_preview"))
 
 
 def confirmation(ctx: TurnContext) -> bool | None:
