@@ -23,6 +23,7 @@ from app.agent.reply import Reply, Say
 from app.agent.tools import role_may_use
 from app.agent.turn import TurnContext
 from app.core.errors import HelioError
+from app.core.text import fold
 
 CONFIRMATION = "quote_confirmation"
 
@@ -99,25 +100,69 @@ def _quote_company(agent: Agent, ctx: TurnContext, awaiting: bool) -> tuple[str 
         explicit = proposed
     if explicit:
         return explicit, None
+    names = _company_names(ctx.message, awaiting)
     client = parse_client(ctx.message, bare=awaiting)
-    if client is None:
+    if client is not None and client not in names:  # a CNPJ is the surest reading; a capitalised name the last
+        names = [client, *names] if client.isdigit() else [*names, client]
+    if not names:
         if state.buyer.get("company_id"):
             return state.buyer["company_id"], None
         return None, Say("quote.ask_company")
     backend = agent.commerce()
     if backend is None:
         return None, Say("quote.ask_company")
+    found = []
     try:
-        found = backend.find_companies(client)
+        for name in names:  # the most specific reading first; the first that the backend knows wins
+            found = backend.find_companies(name)
+            if found:
+                break
     except HelioError as exc:
         return None, Say("quote.failed", {"error": exc.message})
+    shown = _CNPJ_WRITTEN.search(ctx.message)  # said back as the rep wrote it, not as bare digits
+    label = shown.group(1) if shown and not found else (name if found else names[0])
     if len(found) == 1:
         state.company_options = []
         return found[0].id, None
     if not found:
-        return None, Say("quote.company_not_found", {"name": client})
+        return None, Say("quote.company_not_found", {"name": label})
     state.company_options = [{"id": c.id, "name": c.name} for c in found]
-    return None, Say("quote.company_which", {"name": client, "companies": found})
+    return None, Say("quote.company_which", {"name": label, "companies": found})
+
+
+# "pra sertao energia", "for voltz please", "pro cliente solar bh em 60x": a company named as
+# reps type it (lower case too), up to the words that start the quote's terms. A reading is
+# only a candidate: it counts when the commerce backend knows a company by it.
+_CNPJ_WRITTEN = re.compile(r"(?<!\d)(\d{2}\.?\d{3}\.?\d{3}/?\d{4}-?\d{2})(?!\d)")
+_INTRO = re.compile(r"\b(?:pr[ao]|para|for|cliente|empresa|integradora?|client|company|customer)\b\s*[:\-]?\s*",
+                    re.IGNORECASE)
+_NAME_END = re.compile(r"\s*(?:[,;.!?()]|\s-\s|\b(?:em|com|no|na|por|parcel\w*|financ\w*|entrada|cnpj|cpf|e-?mail|"
+                       r"tel\w*|cel\w*|please|pls|por favor|pfv|in|with|over|at)\b|\d|$)", re.IGNORECASE)
+_FILLER = {"a", "o", "as", "os", "the", "empresa", "cliente", "company", "client", "customer", "integradora",
+           "integrador", "e", "eh", "é", "tal", "dita"}
+_NOT_COMPANY = {"desse", "deste", "esse", "este", "essa", "esta", "isso", "kit", "sistema", "ele", "ela", "eles",
+                "mim", "me", "meu", "minha", "nosso", "nossa", "voce", "vc", "mesmo", "mesma", "cotacao", "orcamento",
+                "quote", "proposta", "it", "this", "that", "my", "our", "us", "him", "her", "them", "same", "ja",
+                "gente", "nos", "final", "pessoa", "pf", "pj"}
+
+
+def _company_names(text: str, awaiting: bool) -> list[str]:
+    """Readings of the company name in ``text``, the nearest to its introducing word first;
+    ``awaiting`` (the reply to "para qual cliente?"): the message itself may be the name."""
+    starts = sorted({m.end() for m in _INTRO.finditer(text)}, reverse=True) + ([0] if awaiting else [])
+    names: list[str] = []
+    for start in starts:
+        rest = text[start:]
+        end = _NAME_END.search(rest)
+        words = (rest[:end.start()] if end else rest).split()
+        while words and fold(words[0]) in _FILLER:
+            words = words[1:]
+        if not words or len(words) > 5 or fold(words[0]) in _NOT_COMPANY or yes_or_no(" ".join(words)) is not None:
+            continue
+        name = " ".join(words).strip(" .:-")
+        if len(fold(name)) >= 3 and name not in names:
+            names.append(name)
+    return names
 
 
 # -- a person without a company (pessoa física) ----------------------------------------------
