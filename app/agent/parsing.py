@@ -400,13 +400,30 @@ MANUFACTURERS = {
     "weg": None, "intelbras": None, "canadian": "module", "jinko": "module", "trina": "module", "longi": "module",
     "ja solar": "module", "risen": "module", "astronergy": "module", "dah": "module", "sunova": "module",
     "osda": "module", "znshine": "module", "byd": None, "pylontech": "battery", "freedom": "battery",
-    "unipower": "battery", "renovigi": None, "ecoflow": None,
+    "unipower": "battery", "renovigi": None, "ecoflow": None, "odex": "module", "hanersun": "module",
+    "minasol": "module", "epever": "inverter", "ztroon": "inverter", "livoltek": "inverter", "enphase": "inverter",
+    "foxess": None, "neocharge": None, "tecbox": None, "clamper": None, "romagnole": "structure",
+    "pratyc": "structure",
 }
 _SUBTYPES = [(r"\bhibrid\w*|\bhybrid\b", "hybrid"), (r"\bmicro ?inver\w*|\bmicro\b", "micro"),
              (r"\boff ?grid\b", "off_grid"), (r"\bon ?grid\b|\bgrid ?tie\b", "grid_tie")]
 # "SUN 12K", "SUN-8K", "MIN 3000", "MIC 600": a model code's power (K = kW).
 _MODEL_POWER = re.compile(r"\b(?:sun|min|mic|mod|mid|max|spf|sph|tl|hm|hms|ds3|qs1|gw|sg|rhi|s5|s6)[\s-]?"
                           r"(\d{1,5}(?:[.,]\d)?)\s*(k|ktl|kw)?(?=[\s\-?!.,]|$)")
+
+
+def _price_bounds(text: str) -> list[tuple[str, re.Match[str]]]:
+    """("max_price_brl" | "min_price_brl", the match) for each price bound the message writes:
+    "até 3 mil", "abaixo de R$ 1.500", "acima de 2 mil reais" (a bare number needs a money word)."""
+    folded = extractors.fold(text)
+    found = []
+    for bound, pattern in (("max_price_brl", r"(ate|no maximo|abaixo de|menos de|up to|under|below|at most)"),
+                           ("min_price_brl", r"(acima de|a partir de|mais de|above|over|at least)")):
+        m = re.search(rf"\b{pattern}\s*(r\$\s*)?({_NUM})(?!\s*(?:k?wh?p?|v|a|m2|m²)\b)\s*(mil\b|k\b)?\s*(reais|brl)?",
+                      folded)
+        if m and (m.group(2) or m.group(4) or m.group(5) or "preco" in folded or "price" in folded):
+            found.append((bound, m))
+    return found
 
 
 def product_filters(text: str, parsed: Parsed) -> dict[str, object]:
@@ -433,6 +450,11 @@ def product_filters(text: str, parsed: Parsed) -> dict[str, object]:
     if power_w is None and code:
         value = parse_number(code.group(1), lang)
         power_w = value * 1000 if code.group(2) or value < 100 else value
+        args.setdefault("category", "inverter")  # "SUN-5K-SG05LP1", "MIN 3000TL-X": inverter series
+    prices = _price_bounds(text)
+    bounds_text = extractors.fold(text)
+    for _, m in prices:  # "até 5 mil reais" bounds the price, not the power written beside it
+        bounds_text = bounds_text.replace(m.group(0), " ")
     if power_w is None:
         bare = re.search(rf"\b(?:de|of|com)?\s*({_NUM})\s*k\b", folded)  # "e o de 8k?"
         if bare:
@@ -443,9 +465,9 @@ def product_filters(text: str, parsed: Parsed) -> dict[str, object]:
         if bare:
             power_w = parse_number(bare.group(1), lang)
     if power_w and args.get("category") != "battery":
-        if re.search(r"\b(ate|no maximo|up to|at most|max|under|abaixo de|menos de)\b", folded):
+        if re.search(r"\b(ate|no maximo|up to|at most|max|under|abaixo de|menos de)\b", bounds_text):
             args["max_power_w"] = power_w
-        elif re.search(r"\b(acima de|a partir de|pelo menos|minimo|above|at least|over|mais de)\b", folded):
+        elif re.search(r"\b(acima de|a partir de|pelo menos|minimo|above|at least|over|mais de)\b", bounds_text):
             args["min_power_w"] = power_w
         else:
             args["min_power_w"] = args["max_power_w"] = power_w
@@ -464,16 +486,14 @@ def product_filters(text: str, parsed: Parsed) -> dict[str, object]:
     volts = re.search(rf"({_NUM})\s*v\b", folded)
     if volts and args.get("category") in ("battery", None):  # dropped later unless the search is for batteries
         args["voltage_v"] = parse_number(volts.group(1), lang)
-    for bound, pattern in (("max_price_brl", r"(ate|no maximo|abaixo de|menos de|up to|under|below|at most)"),
-                           ("min_price_brl", r"(acima de|a partir de|mais de|above|over|at least)")):
-        m = re.search(rf"\b{pattern}\s*(r\$\s*)?({_NUM})(?!\s*(?:k?wh?p?|v|a|m2|m²)\b)\s*(mil\b|k\b)?\s*(reais|brl)?",
-                      extractors.fold(text))
-        if m and (m.group(2) or m.group(4) or m.group(5) or "preco" in folded or "price" in folded):
-            value = parse_number(m.group(3), lang) * (1000 if m.group(4) else 1)
-            args[bound] = value
-            if args.get("max_power_w") == value or args.get("min_power_w") == value:
-                args.pop("max_power_w", None)
-                args.pop("min_power_w", None)
-    if re.search(r"\b(em estoque|a pronta entrega|disponive(l|is)|in stock|available now|tem estoque)\b", folded):
+    for bound, m in prices:
+        value = parse_number(m.group(3), lang) * (1000 if m.group(4) else 1)
+        args[bound] = value
+        if (args.get("max_power_w") == value or args.get("min_power_w") == value) and not re.search(
+                r"\d\s*(?:k|kw|w|watts?)\b", bounds_text) and not code:
+            args.pop("max_power_w", None)  # the price's own number read as a power, not a power written apart
+            args.pop("min_power_w", None)
+    if re.search(r"\b(em estoque|no estoque|pronta entrega|entrega imediata|disponive(l|is)|in stock|available now|"
+                 r"tem estoque)\b", folded):
         args["in_stock"] = True
     return args
