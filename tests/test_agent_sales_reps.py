@@ -12,7 +12,7 @@ import pytest
 from app.agent.handlers.products import find
 from app.agent.handlers.quote import quote
 from app.agent.intent import FIND, QUOTE
-from app.agent.parsing import parse_message, product_filters
+from app.agent.parsing import parse_message, product_filters, yes_or_no
 from app.agent.state import ConversationState
 from app.agent.turn import TurnContext
 from app.core.text import fold_words
@@ -158,3 +158,28 @@ def test_after_a_battery_search_a_bare_kwh_is_its_capacity(message, lang, capaci
 def test_any_brand_drops_the_maker_of_the_last_search():
     args = follow_up({"category": "inverter", "manufacturer": "growatt"}, "e um ate 3 mil, qualquer marca?")
     assert args == {"category": "inverter", "max_price_brl": 3000}
+
+
+def test_a_company_after_orcamento_da_and_a_no_while_asked_cancels():
+    agent = RecordingAgent(FakeCommerce(COMPANIES))
+    turn(agent, sized("q5"), "bota no orcamento da voltz")
+    assert agent.calls[0][1]["company_id"] == "comp_1"
+    state = sized("q6")
+    turn(agent, state, "faz o orçamento pra solar bh")
+    assert state.awaiting == ["quote_company"]
+    reply = turn(agent, state, "melhor nao, depois eu vejo")
+    assert reply.says() == ["quote.cancelled"] and state.awaiting == [] and len(agent.calls) == 1
+
+
+def test_a_person_named_after_no_nome_de():
+    agent = RecordingAgent(FakeCommerce(COMPANIES))
+    turn(agent, sized("q7"), "faz no nome da Ana Paula Rocha, cpf 99603082430")
+    assert agent.calls[0][1]["customer"] == {"name": "Ana Paula Rocha", "cpf": "99603082430"}
+
+
+@pytest.mark.parametrize(("text", "answer"), [
+    ("fechou, pode criar", True), ("manda bala", True), ("beleza", True), ("pode mandar", True),
+    ("melhor nao, depois eu vejo", False), ("agora nao", False), ("muda pra 48x", None), ("show de bola?", True),
+])
+def test_confirmations_as_reps_type_them(text, answer):
+    assert yes_or_no(text) is answer

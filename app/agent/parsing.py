@@ -362,10 +362,12 @@ def parse_end_customer(text: str) -> str | None:
     return m.group(1).strip() if m else None
 
 
-_NO_RE = re.compile(r"^(nao|n|no|nope|cancel\w*|negativo|deixa pra la|esquece|desist\w*)\b")
+_NO_RE = re.compile(r"^(nao|n|no|nope|cancel\w*|negativo|deixa pra la|esquece|desist\w*|melhor nao|agora nao|ainda nao|"
+                    r"pensando bem|not now|never mind)\b")
 _YES_RE = re.compile(
-    r"^(sim|s|confirmo|confirma\w*|confirmad\w*|pode( criar| gerar| seguir| fazer)?|ok|okay|isso|claro|manda( ver)?|"
-    r"positivo|yes|y|yep|yeah|sure|confirm\w*|go ahead|do it)\b"
+    r"^(sim|s|confirmo|confirma\w*|confirmad\w*|pode( criar| gerar| seguir| fazer| mandar| ir)?|ok|okay|isso|claro|"
+    r"manda( ver| bala)?|fechou|fechado|bora|beleza|blz|perfeito|show|certo|positivo|yes|y|yep|yeah|sure|"
+    r"confirm\w*|go ahead|do it)\b"
 )
 
 

@@ -44,6 +44,11 @@ def quote(agent: Agent, ctx: TurnContext, rules: RuleIntent | None) -> Step:
         return Reply().say("quote.refused")
     if not state.sizing_id:
         return Reply().say("quote.needs_sizing")
+    if awaiting_company and yes_or_no(ctx.message) is False:  # "não, deixa" instead of naming the client
+        for key in [k for k in state.buyer if k.startswith("pf_")]:
+            state.buyer.pop(key)
+        state.company_options = []
+        return Reply().say("quote.cancelled")
     person = _quote_person(ctx, awaiting_company)
     if person is not None:  # a person without a company (pessoa física)
         return (yield from _quote_for_person(agent, ctx, person))
@@ -134,8 +139,9 @@ def _quote_company(agent: Agent, ctx: TurnContext, awaiting: bool) -> tuple[str 
 # reps type it (lower case too), up to the words that start the quote's terms. A reading is
 # only a candidate: it counts when the commerce backend knows a company by it.
 _CNPJ_WRITTEN = re.compile(r"(?<!\d)(\d{2}\.?\d{3}\.?\d{3}/?\d{4}-?\d{2})(?!\d)")
-_INTRO = re.compile(r"\b(?:pr[ao]|para|for|cliente|empresa|integradora?|client|company|customer)\b\s*[:\-]?\s*",
-                    re.IGNORECASE)
+_INTRO = re.compile(r"\b(?:pr[ao]|para|for|cliente|empresa|integradora?|client|company|customer|"
+                    r"(?:orcamento|orçamento|cotacao|cotação|proposta|quote)\s+d[aoe]|(?:no\s+)?nome\s+d[aoe])\b"
+                    r"\s*[:\-]?\s*", re.IGNORECASE)
 _NAME_END = re.compile(r"\s*(?:[,;.!?()]|\s-\s|\b(?:em|com|no|na|por|parcel\w*|financ\w*|entrada|cnpj|cpf|e-?mail|"
                        r"tel\w*|cel\w*|please|pls|por favor|pfv|in|with|over|at)\b|\d|$)", re.IGNORECASE)
 _FILLER = {"a", "o", "as", "os", "the", "empresa", "cliente", "company", "client", "customer", "integradora",
@@ -149,7 +155,9 @@ _NOT_COMPANY = {"desse", "deste", "esse", "este", "essa", "esta", "isso", "kit",
 def _company_names(text: str, awaiting: bool) -> list[str]:
     """Readings of the company name in ``text``, the nearest to its introducing word first;
     ``awaiting`` (the reply to "para qual cliente?"): the message itself may be the name."""
-    starts = sorted({m.end() for m in _INTRO.finditer(text)}, reverse=True) + ([0] if awaiting else [])
+    starts = sorted({m.end() for m in _INTRO.finditer(text)}, reverse=True)
+    if awaiting and not starts:  # "sertao energia" alone; "muda pra 48x" names nobody
+        starts = [0]
     names: list[str] = []
     for start in starts:
         rest = text[start:]
