@@ -183,3 +183,28 @@ def test_a_person_named_after_no_nome_de():
 ])
 def test_confirmations_as_reps_type_them(text, answer):
     assert yes_or_no(text) is answer
+
+
+def test_the_summary_names_the_company_the_rep_named_not_its_id():
+    agent = RecordingAgent(FakeCommerce(COMPANIES))
+    state = sized("q8")
+    turn(agent, state, "gera a cotação pra voltz")
+    assert state.buyer["company_name"] == "Voltz Engenharia" and state.buyer["company_id"] == "comp_1"
+
+
+@pytest.mark.parametrize("message", ["coloca 2 kits", "dobra a quantidade", "make it two systems"])
+def test_a_change_of_quantity_is_answered_not_quoted_again(message):
+    agent = RecordingAgent(FakeCommerce(COMPANIES))
+    state = sized("q9")
+    state.intent, state.buyer["company_id"] = QUOTE, "comp_1"
+    reply = turn(agent, state, message)
+    assert reply.says() == ["quote.no_quantity"] and not agent.calls
+
+
+@pytest.mark.parametrize(("message", "expected"), [
+    ("growat 5 kw", {"manufacturer": "growatt", "category": "inverter", "min_power_w": 5000, "max_power_w": 5000}),
+    ("painel solar 550w", {"category": "module", "min_power_w": 550, "max_power_w": 550}),  # "solar" is no "sofar"
+    ("bateria de 51,2 v", {"category": "battery", "voltage_v": 51.2}),
+])
+def test_maker_typos_and_decimal_volts(message, expected):
+    assert product_filters(message, parse_message(message, None)) == expected

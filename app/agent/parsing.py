@@ -414,6 +414,16 @@ _MODEL_POWER = re.compile(r"\b(?:sun|min|mic|mod|mid|max|spf|sph|tl|hm|hms|ds3|q
                           r"(\d{1,5}(?:[.,]\d)?)\s*(k|ktl|kw)?(?=[\s\-?!.,]|$)")
 
 
+def _one_edit(a: str, b: str) -> bool:
+    """``a`` and ``b`` differ by one inserted, deleted or replaced letter (not equal)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = next((k for k in range(len(a)) if a[k] != b[k]), len(a))
+    return a[i + (len(a) == len(b)):] == b[i + 1:]
+
+
 def _price_bounds(text: str) -> list[tuple[str, re.Match[str]]]:
     """("max_price_brl" | "min_price_brl", the match) for each price bound the message writes:
     "até 3 mil", "abaixo de R$ 1.500", "acima de 2 mil reais" (a bare number needs a money word)."""
@@ -441,12 +451,15 @@ def product_filters(text: str, parsed: Parsed) -> dict[str, object]:
             break
     if "string box" in folded:
         args["category"] = "string_box"
-    for name, line in MANUFACTURERS.items():
-        if re.search(rf"\b{name}\b", folded):
-            args["manufacturer"] = name
-            if line and "category" not in args:
-                args["category"] = line
-            break
+    maker = next((name for name in MANUFACTURERS if re.search(rf"\b{name}\b", folded)), None)
+    if maker is None:  # "growat", "goodwee", "hoymils": one letter off a maker's name of 6+ letters ("solar" is no "sofar")
+        maker = next((name for word in folded.split() if len(word) >= 5 for name in MANUFACTURERS
+                      if len(name) >= 6 and " " not in name and _one_edit(word, name)), None)
+    if maker is not None:
+        args["manufacturer"] = maker
+        line = MANUFACTURERS[maker]
+        if line and "category" not in args:
+            args["category"] = line
     power_w = parsed.power_w
     code = _MODEL_POWER.search(folded)
     if power_w is None and code:
@@ -485,7 +498,7 @@ def product_filters(text: str, parsed: Parsed) -> dict[str, object]:
     if parsed.battery_kwh:
         args["capacity_kwh"] = parsed.battery_kwh
         args.setdefault("category", "battery")
-    volts = re.search(rf"({_NUM})\s*v\b", folded)
+    volts = re.search(rf"({_NUM})\s*v\b", extractors.fold(text))
     if volts and args.get("category") in ("battery", None):  # dropped later unless the search is for batteries
         args["voltage_v"] = parse_number(volts.group(1), lang)
     for bound, m in prices:

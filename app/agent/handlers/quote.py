@@ -26,6 +26,10 @@ from app.core.errors import HelioError
 from app.core.text import fold
 
 CONFIRMATION = "quote_confirmation"
+# "coloca 2 kits", "3 unidades", "dobra a quantidade", "make it 2 kits": the quote tool quotes
+# the sizing's one kit and takes no quantity.
+_QUANTITY = re.compile(r"\b(?:\d+|dois|duas|tres|quatro|cinco|two|three)\s+(?:kits|unidades|sistemas|units|systems)\b|"
+                       r"\b(?:quantidade|quantity|dobr\w+|double|triplic\w+)\b")
 
 
 def quote_idempotency_key(conversation_id: str, sizing_id: str, arguments: dict[str, Any]) -> str:
@@ -44,6 +48,8 @@ def quote(agent: Agent, ctx: TurnContext, rules: RuleIntent | None) -> Step:
         return Reply().say("quote.refused")
     if not state.sizing_id:
         return Reply().say("quote.needs_sizing")
+    if _QUANTITY.search(fold(ctx.message)):
+        return Reply().say("quote.no_quantity")
     if awaiting_company and yes_or_no(ctx.message) is False:  # "não, deixa" instead of naming the client
         for key in [k for k in state.buyer if k.startswith("pf_")]:
             state.buyer.pop(key)
@@ -64,7 +70,8 @@ def quote(agent: Agent, ctx: TurnContext, rules: RuleIntent | None) -> Step:
     args = {k: v for k, v in args.items() if v is not None}
     if args.get("end_customer_name"):
         state.buyer["end_customer_name"] = args["end_customer_name"]
-    return (yield from _preview(agent, ctx, args, {"company_id": company}, "quote.preview", company=company))
+    label = state.buyer.get("company_name") or company  # the name the backend knows, else the id as given
+    return (yield from _preview(agent, ctx, args, {"company_id": company}, "quote.preview", company=label))
 
 
 def _preview(agent: Agent, ctx: TurnContext, args: dict[str, Any], card: dict[str, Any], template: str,
@@ -97,6 +104,7 @@ def _quote_company(agent: Agent, ctx: TurnContext, awaiting: bool) -> tuple[str 
         if pick is not None:
             chosen = state.company_options[pick]
             state.company_options = []
+            state.buyer["company_name"] = chosen["name"]
             return chosen["id"], None
     explicit = parse_company(ctx.message, bare=awaiting)
     proposed = agent.model_args(ctx, QUOTE).get("company_id")
@@ -104,6 +112,8 @@ def _quote_company(agent: Agent, ctx: TurnContext, awaiting: bool) -> tuple[str 
             rf"(?<![\w-]){re.escape(proposed)}(?![\w-])", ctx.message) and re.search(r"[\d_]", proposed):
         explicit = proposed
     if explicit:
+        if explicit != state.buyer.get("company_id"):
+            state.buyer.pop("company_name", None)
         return explicit, None
     names = _company_names(ctx.message, awaiting)
     client = parse_client(ctx.message, bare=awaiting)
@@ -128,6 +138,7 @@ def _quote_company(agent: Agent, ctx: TurnContext, awaiting: bool) -> tuple[str 
     label = shown.group(1) if shown and not found else (name if found else names[0])
     if len(found) == 1:
         state.company_options = []
+        state.buyer["company_name"] = found[0].name
         return found[0].id, None
     if not found:
         return None, Say("quote.company_not_found", {"name": label})
