@@ -132,6 +132,8 @@ def test_ordinary_words_are_never_taken_for_a_company(message):
     ("inversor ate 3 mil", {"category": "inverter", "max_price_brl": 3000}),
     ("inversor ate 5kw", {"category": "inverter", "max_power_w": 5000}),
     ("SUN-5K-SG05LP1 qto ta?", {"category": "inverter", "min_power_w": 5000, "max_power_w": 5000}),
+    ("how much is the Growatt MID 20KTL3?", {"category": "inverter", "manufacturer": "growatt", "min_power_w": 20000,
+                                             "max_power_w": 20000}),
     ("e da odex tem?", {"category": "module", "manufacturer": "odex"}),
     ("bateria de 5 kwh pra pronta entrega", {"category": "battery", "capacity_kwh": 5, "in_stock": True}),
 ])

@@ -411,7 +411,7 @@ _SUBTYPES = [(r"\bhibrid\w*|\bhybrid\b", "hybrid"), (r"\bmicro ?inver\w*|\bmicro
              (r"\boff ?grid\b", "off_grid"), (r"\bon ?grid\b|\bgrid ?tie\b", "grid_tie")]
 # "SUN 12K", "SUN-8K", "MIN 3000", "MIC 600": a model code's power (K = kW).
 _MODEL_POWER = re.compile(r"\b(?:sun|min|mic|mod|mid|max|spf|sph|tl|hm|hms|ds3|qs1|gw|sg|rhi|s5|s6)[\s-]?"
-                          r"(\d{1,5}(?:[.,]\d)?)\s*(k|ktl|kw)?(?=[\s\-?!.,]|$)")
+                          r"(\d{1,5}(?:[.,]\d)?)\s*(k|kw)?(?:tl\d?)?(?=[\s\-?!.,]|$)")  # "20KTL3", "3000TL-X"
 
 
 def _one_edit(a: str, b: str) -> bool:
