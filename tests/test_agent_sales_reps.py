@@ -210,3 +210,22 @@ def test_a_change_of_quantity_is_answered_not_quoted_again(message):
 ])
 def test_maker_typos_and_decimal_volts(message, expected):
     assert product_filters(message, parse_message(message, None)) == expected
+
+
+@pytest.mark.parametrize(("reply", "company"), [
+    ("a do norte", "comp_3"), ("the first one", "comp_2"), ("a última", "comp_3"), ("2", "comp_3"),
+])
+def test_the_rep_picks_among_matches_as_people_do(reply, company):
+    agent = RecordingAgent(FakeCommerce(COMPANIES))
+    state = sized("q10")
+    turn(agent, state, "cria a cotação pra Solar BH")
+    assert state.awaiting == ["quote_company"] and not agent.calls
+    turn(agent, state, reply)
+    assert agent.calls[0][1]["company_id"] == company
+
+
+def test_p_barra_introduces_the_client():
+    agent = RecordingAgent(FakeCommerce(COMPANIES))
+    turn(agent, sized("q11"), "orçamento desse kit p/ voltz, entrada de 5 mil e 36x")
+    args = agent.calls[0][1]
+    assert (args["company_id"], args["down_payment_brl"], args["term_months"]) == ("comp_1", 5000, 36)

@@ -23,7 +23,7 @@ from app.agent.reply import Reply, Say
 from app.agent.tools import role_may_use
 from app.agent.turn import TurnContext
 from app.core.errors import HelioError
-from app.core.text import fold
+from app.core.text import fold, fold_words
 
 CONFIRMATION = "quote_confirmation"
 # "coloca 2 kits", "3 unidades", "dobra a quantidade", "make it 2 kits": the quote tool quotes
@@ -100,7 +100,7 @@ def _quote_company(agent: Agent, ctx: TurnContext, awaiting: bool) -> tuple[str 
     counts only when it is written, as such, in the message."""
     state = ctx.state
     if state.company_options and awaiting:
-        pick = choose_option(ctx.message, [o["name"] for o in state.company_options])
+        pick = _pick(ctx.message, [o["name"] for o in state.company_options])
         if pick is not None:
             chosen = state.company_options[pick]
             state.company_options = []
@@ -150,9 +150,9 @@ def _quote_company(agent: Agent, ctx: TurnContext, awaiting: bool) -> tuple[str 
 # reps type it (lower case too), up to the words that start the quote's terms. A reading is
 # only a candidate: it counts when the commerce backend knows a company by it.
 _CNPJ_WRITTEN = re.compile(r"(?<!\d)(\d{2}\.?\d{3}\.?\d{3}/?\d{4}-?\d{2})(?!\d)")
-_INTRO = re.compile(r"\b(?:pr[ao]|para|for|cliente|empresa|integradora?|client|company|customer|"
-                    r"(?:orcamento|orçamento|cotacao|cotação|proposta|quote)\s+d[aoe]|(?:no\s+)?nome\s+d[aoe])\b"
-                    r"\s*[:\-]?\s*", re.IGNORECASE)
+_INTRO = re.compile(r"(?:\b(?:pr[ao]|para|for|cliente|empresa|integradora?|client|company|customer|"
+                    r"(?:orcamento|orçamento|cotacao|cotação|proposta|quote)\s+d[aoe]|(?:no\s+)?nome\s+d[aoe])\b|"
+                    r"\bp/)\s*[:\-]?\s*", re.IGNORECASE)
 _NAME_END = re.compile(r"\s*(?:[,;.!?()]|\s-\s|\b(?:em|com|no|na|por|parcel\w*|financ\w*|entrada|cnpj|cpf|e-?mail|"
                        r"tel\w*|cel\w*|please|pls|por favor|pfv|in|with|over|at)\b|\d|$)", re.IGNORECASE)
 _FILLER = {"a", "o", "as", "os", "the", "empresa", "cliente", "company", "client", "customer", "integradora",
@@ -161,6 +161,28 @@ _NOT_COMPANY = {"desse", "deste", "esse", "este", "essa", "esta", "isso", "kit",
                 "mim", "me", "meu", "minha", "nosso", "nossa", "voce", "vc", "mesmo", "mesma", "cotacao", "orcamento",
                 "quote", "proposta", "it", "this", "that", "my", "our", "us", "him", "her", "them", "same", "ja",
                 "gente", "nos", "final", "pessoa", "pf", "pj"}
+
+
+_ORDINALS_EN = ("first", "second", "third", "fourth", "fifth")
+_PICK_FILLER = {"a", "o", "da", "do", "de", "the", "one", "of", "empresa", "company", "essa", "esse", "that", "quero",
+                "pode", "ser", "mesmo", "mesma", "eh", "e"}
+
+
+def _pick(text: str, options: list[str]) -> int | None:
+    """Which listed company the reply picks: "a segunda", "2", "the first one", "a última",
+    a name, or the words that tell one apart ("a do norte" → "Solar BH Norte")."""
+    pick = choose_option(text, options)
+    if pick is not None:
+        return pick
+    words = fold_words(text).split()
+    for i, word in enumerate(_ORDINALS_EN[:len(options)]):
+        if word in words:
+            return i
+    if {"ultima", "ultimo", "last"} & set(words):
+        return len(options) - 1
+    telling = [w for w in words if w not in _PICK_FILLER and len(w) >= 2]
+    hits = [i for i, name in enumerate(options) if telling and set(telling) <= set(fold_words(name).split())]
+    return hits[0] if len(hits) == 1 else None
 
 
 def _company_names(text: str, awaiting: bool) -> list[str]:
