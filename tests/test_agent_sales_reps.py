@@ -207,6 +207,7 @@ def test_a_change_of_quantity_is_answered_not_quoted_again(message):
     ("growat 5 kw", {"manufacturer": "growatt", "category": "inverter", "min_power_w": 5000, "max_power_w": 5000}),
     ("painel solar 550w", {"category": "module", "min_power_w": 550, "max_power_w": 550}),  # "solar" is no "sofar"
     ("bateria de 51,2 v", {"category": "battery", "voltage_v": 51.2}),
+    ("bateria de 48 volts pra off grid", {"category": "battery", "voltage_v": 48}),
 ])
 def test_maker_typos_and_decimal_volts(message, expected):
     assert product_filters(message, parse_message(message, None)) == expected

@@ -498,7 +498,7 @@ def product_filters(text: str, parsed: Parsed) -> dict[str, object]:
     if parsed.battery_kwh:
         args["capacity_kwh"] = parsed.battery_kwh
         args.setdefault("category", "battery")
-    volts = re.search(rf"({_NUM})\s*v\b", extractors.fold(text))
+    volts = re.search(rf"({_NUM})\s*(?:v|volts?|vdc)\b", extractors.fold(text))
     if volts and args.get("category") in ("battery", None):  # dropped later unless the search is for batteries
         args["voltage_v"] = parse_number(volts.group(1), lang)
     for bound, m in prices:
