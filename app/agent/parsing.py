@@ -368,10 +368,12 @@ def parse_end_customer(text: str) -> str | None:
     return m.group(1).strip() if m else None
 
 
-_NO_RE = re.compile(r"^(nao|n|no|nope|cancel\w*|negativo|deixa pra la|esquece|desist\w*)\b")
+_NO_RE = re.compile(r"^(nao|n|no|nope|cancel\w*|negativo|deixa pra la|esquece|desist\w*|melhor nao|agora nao|ainda nao|"
+                    r"pensando bem|not now|never mind)\b")
 _YES_RE = re.compile(
-    r"^(sim|s|confirmo|confirma\w*|confirmad\w*|pode( criar| gerar| seguir| fazer)?|ok|okay|isso|claro|manda( ver)?|"
-    r"positivo|yes|y|yep|yeah|sure|confirm\w*|go ahead|do it)\b"
+    r"^(sim|s|confirmo|confirma\w*|confirmad\w*|pode( criar| gerar| seguir| fazer| mandar| ir)?|ok|okay|isso|claro|"
+    r"manda( ver| bala)?|fechou|fechado|bora|beleza|blz|perfeito|show|certo|positivo|yes|y|yep|yeah|sure|"
+    r"confirm\w*|go ahead|do it)\b"
 )
 
 
@@ -406,13 +408,40 @@ MANUFACTURERS = {
     "weg": None, "intelbras": None, "canadian": "module", "jinko": "module", "trina": "module", "longi": "module",
     "ja solar": "module", "risen": "module", "astronergy": "module", "dah": "module", "sunova": "module",
     "osda": "module", "znshine": "module", "byd": None, "pylontech": "battery", "freedom": "battery",
-    "unipower": "battery", "renovigi": None, "ecoflow": None,
+    "unipower": "battery", "renovigi": None, "ecoflow": None, "odex": "module", "hanersun": "module",
+    "minasol": "module", "epever": "inverter", "ztroon": "inverter", "livoltek": "inverter", "enphase": "inverter",
+    "foxess": None, "neocharge": None, "tecbox": None, "clamper": None, "romagnole": "structure",
+    "pratyc": "structure",
 }
 _SUBTYPES = [(r"\bhibrid\w*|\bhybrid\b", "hybrid"), (r"\bmicro ?inver\w*|\bmicro\b", "micro"),
              (r"\boff ?grid\b", "off_grid"), (r"\bon ?grid\b|\bgrid ?tie\b", "grid_tie")]
 # "SUN 12K", "SUN-8K", "MIN 3000", "MIC 600": a model code's power (K = kW).
 _MODEL_POWER = re.compile(r"\b(?:sun|min|mic|mod|mid|max|spf|sph|tl|hm|hms|ds3|qs1|gw|sg|rhi|s5|s6)[\s-]?"
-                          r"(\d{1,5}(?:[.,]\d)?)\s*(k|ktl|kw)?(?=[\s\-?!.,]|$)")
+                          r"(\d{1,5}(?:[.,]\d)?)\s*(k|kw)?(?:tl\d?)?(?=[\s\-?!.,]|$)")  # "20KTL3", "3000TL-X"
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """``a`` and ``b`` differ by one inserted, deleted or replaced letter (not equal)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = next((k for k in range(len(a)) if a[k] != b[k]), len(a))
+    return a[i + (len(a) == len(b)):] == b[i + 1:]
+
+
+def _price_bounds(text: str) -> list[tuple[str, re.Match[str]]]:
+    """("max_price_brl" | "min_price_brl", the match) for each price bound the message writes:
+    "até 3 mil", "abaixo de R$ 1.500", "acima de 2 mil reais" (a bare number needs a money word)."""
+    folded = extractors.fold(text)
+    found = []
+    for bound, pattern in (("max_price_brl", r"(ate|no maximo|abaixo de|menos de|up to|under|below|at most)"),
+                           ("min_price_brl", r"(acima de|a partir de|mais de|above|over|at least)")):
+        m = re.search(rf"\b{pattern}\s*(r\$\s*)?({_NUM})(?!\s*(?:k?wh?p?|v|a|m2|m²)\b)\s*(mil\b|k\b)?\s*(reais|brl)?",
+                      folded)
+        if m and (m.group(2) or m.group(4) or m.group(5) or "preco" in folded or "price" in folded):
+            found.append((bound, m))
+    return found
 
 
 def product_filters(text: str, parsed: Parsed) -> dict[str, object]:
@@ -428,17 +457,25 @@ def product_filters(text: str, parsed: Parsed) -> dict[str, object]:
             break
     if "string box" in folded:
         args["category"] = "string_box"
-    for name, line in MANUFACTURERS.items():
-        if re.search(rf"\b{name}\b", folded):
-            args["manufacturer"] = name
-            if line and "category" not in args:
-                args["category"] = line
-            break
+    maker = next((name for name in MANUFACTURERS if re.search(rf"\b{name}\b", folded)), None)
+    if maker is None:  # "growat", "goodwee", "hoymils": one letter off a maker's name of 6+ letters ("solar" is no "sofar")
+        maker = next((name for word in folded.split() if len(word) >= 5 for name in MANUFACTURERS
+                      if len(name) >= 6 and " " not in name and _one_edit(word, name)), None)
+    if maker is not None:
+        args["manufacturer"] = maker
+        line = MANUFACTURERS[maker]
+        if line and "category" not in args:
+            args["category"] = line
     power_w = parsed.power_w
     code = _MODEL_POWER.search(folded)
     if power_w is None and code:
         value = parse_number(code.group(1), lang)
         power_w = value * 1000 if code.group(2) or value < 100 else value
+        args.setdefault("category", "inverter")  # "SUN-5K-SG05LP1", "MIN 3000TL-X": inverter series
+    prices = _price_bounds(text)
+    bounds_text = extractors.fold(text)
+    for _, m in prices:  # "até 5 mil reais" bounds the price, not the power written beside it
+        bounds_text = bounds_text.replace(m.group(0), " ")
     if power_w is None:
         bare = re.search(rf"\b(?:de|of|com)?\s*({_NUM})\s*k\b", folded)  # "e o de 8k?"
         if bare:
@@ -449,9 +486,9 @@ def product_filters(text: str, parsed: Parsed) -> dict[str, object]:
         if bare:
             power_w = parse_number(bare.group(1), lang)
     if power_w and args.get("category") != "battery":
-        if re.search(r"\b(ate|no maximo|up to|at most|max|under|abaixo de|menos de)\b", folded):
+        if re.search(r"\b(ate|no maximo|up to|at most|max|under|abaixo de|menos de)\b", bounds_text):
             args["max_power_w"] = power_w
-        elif re.search(r"\b(acima de|a partir de|pelo menos|minimo|above|at least|over|mais de)\b", folded):
+        elif re.search(r"\b(acima de|a partir de|pelo menos|minimo|above|at least|over|mais de)\b", bounds_text):
             args["min_power_w"] = power_w
         else:
             args["min_power_w"] = args["max_power_w"] = power_w
@@ -467,19 +504,17 @@ def product_filters(text: str, parsed: Parsed) -> dict[str, object]:
     if parsed.battery_kwh:
         args["capacity_kwh"] = parsed.battery_kwh
         args.setdefault("category", "battery")
-    volts = re.search(rf"({_NUM})\s*v\b", folded)
+    volts = re.search(rf"({_NUM})\s*(?:v|volts?|vdc)\b", extractors.fold(text))
     if volts and args.get("category") in ("battery", None):  # dropped later unless the search is for batteries
         args["voltage_v"] = parse_number(volts.group(1), lang)
-    for bound, pattern in (("max_price_brl", r"(ate|no maximo|abaixo de|menos de|up to|under|below|at most)"),
-                           ("min_price_brl", r"(acima de|a partir de|mais de|above|over|at least)")):
-        m = re.search(rf"\b{pattern}\s*(r\$\s*)?({_NUM})(?!\s*(?:k?wh?p?|v|a|m2|m²)\b)\s*(mil\b|k\b)?\s*(reais|brl)?",
-                      extractors.fold(text))
-        if m and (m.group(2) or m.group(4) or m.group(5) or "preco" in folded or "price" in folded):
-            value = parse_number(m.group(3), lang) * (1000 if m.group(4) else 1)
-            args[bound] = value
-            if args.get("max_power_w") == value or args.get("min_power_w") == value:
-                args.pop("max_power_w", None)
-                args.pop("min_power_w", None)
-    if re.search(r"\b(em estoque|a pronta entrega|disponive(l|is)|in stock|available now|tem estoque)\b", folded):
+    for bound, m in prices:
+        value = parse_number(m.group(3), lang) * (1000 if m.group(4) else 1)
+        args[bound] = value
+        if (args.get("max_power_w") == value or args.get("min_power_w") == value) and not re.search(
+                r"\d\s*(?:k|kw|w|watts?)\b", bounds_text) and not code:
+            args.pop("max_power_w", None)  # the price's own number read as a power, not a power written apart
+            args.pop("min_power_w", None)
+    if re.search(r"\b(em estoque|no estoque|pronta entrega|entrega imediata|disponive(l|is)|in stock|available now|"
+                 r"tem estoque)\b", folded):
         args["in_stock"] = True
     return args

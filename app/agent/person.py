@@ -25,12 +25,14 @@ _COMPANY_WORDS = re.compile(r"\b(ltda|me|eireli|s\.?a\.?|cnpj|empresa|comercio|s
 # Where a name ends: a comma or bracket, a contact word, a digit, "com"/"e o CPF…".
 _NAME_END = re.compile(r"\s*(?:[,;()\[\]:]|\s-\s|\b(?:cpf|e-?mail|tel(?:efone)?|fone|celular|cel|whats(?:app)?|zap|"
                        r"com|em|no valor|parcel\w*|financ\w*|entrada)\b|\d|$)", re.IGNORECASE)
-_INTRO_RE = re.compile(r"\b(?:pr[ao]|para|cliente|for|client|customer)\b\s*(?::\s*)?", re.IGNORECASE)
+_INTRO_RE = re.compile(r"(?:\b(?:pr[ao]|para|cliente|for|client|customer|nome\s+d[aeo]|name\s+of)\b|\bp/)\s*(?::\s*)?",
+                       re.IGNORECASE)
 _LEAD_RE = re.compile(r"^(?:(?:a|o|é|e|eh|uma?|dona|seu|sr\.?|sra\.?|senhora?|cliente|final|pessoa\s+f[ií]sica|pf)"
                       r"\b\.?\s*[:\-]?\s*)+", re.IGNORECASE)
 _NOT_NAMES = {"kit", "sistema", "esse", "este", "essa", "esta", "ele", "ela", "mim", "voce", "empresa", "orcamento",
               "cotacao", "proposta", "cliente", "pessoa", "quem", "mesmo", "mesma", "dele", "dela", "isso", "ela", "o",
-              "a", "um", "uma", "sim", "nao", "ok", "certo", "correto", "corrigindo", "desculpa", "ops"}
+              "a", "um", "uma", "sim", "nao", "ok", "certo", "correto", "corrigindo", "desculpa", "ops", "melhor",
+              "deixa", "depois", "cancela", "esquece", "agora", "pensando"}
 _WORD = re.compile(r"[A-Za-zÀ-ÿ'’.-]+")
 
 

@@ -128,6 +128,7 @@ class TemplateSpeaker:
 
     @staticmethod
     def _quote_company_which(t: dict[str, Any], v: dict[str, Any], lang: str) -> str:
-        options = "; ".join(f"{i + 1}. {c.name}" + (f" (CNPJ {render.fmt_cnpj(c.tax_id)})" if c.tax_id else "")
-                            for i, c in enumerate(v["companies"]))
+        # names only, no ordinals: "a segunda" still picks one, and no number appears that no tool gave
+        names = [c.name + (f" (CNPJ {render.fmt_cnpj(c.tax_id)})" if c.tax_id else "") for c in v["companies"]]
+        options = "; ".join(names[:-1]) + (" or " if lang == "en" else " ou ") + names[-1]
         return t["quote"]["company_which"].format(name=v["name"], options=options)

@@ -3,12 +3,19 @@ or show one product by its id."""
 
 from __future__ import annotations
 
+import re
+
 from app.agent.handlers.base import Agent, Step
 from app.agent.intent import FIND, GET, RuleIntent
 from app.agent.parsing import product_filters
 from app.agent.ports import ProductList
 from app.agent.reply import Reply
 from app.agent.turn import TurnContext
+from app.core.text import fold, parse_number
+
+_CAPACITY = re.compile(r"(\d+(?:[.,]\d+)?)\s*kwh\b(?!\s*(?:/|por|ao|a|per|each|every)\s*m)")
+_ANY_BRAND = re.compile(r"\b(qualquer marca|outra marca|outras marcas|tanto faz a marca|any (brand|make)|"
+                        r"other brands?)\b")
 
 
 def find(agent: Agent, ctx: TurnContext, rules: RuleIntent | None) -> Step:
@@ -16,6 +23,13 @@ def find(agent: Agent, ctx: TurnContext, rules: RuleIntent | None) -> Step:
     said = product_filters(ctx.message, ctx.parsed)
     follow_up = state.intent == FIND and state.last_products and not ("category" in said and said.get(
         "category") != state.last_products.get("category"))
+    if follow_up and state.last_products.get("category") == "battery" and "capacity_kwh" not in said:
+        # "e de 48v com 5 kwh?", "what about 10 kWh?": after a battery search a bare kWh is its capacity
+        capacity = _CAPACITY.search(fold(ctx.message))
+        if capacity:
+            said["capacity_kwh"] = parse_number(capacity.group(1), "en" if ctx.lang == "en" else "pt")
+            said.pop("min_power_w", None)
+            said.pop("max_power_w", None)
     # "e o de 8k híbrido?", "só da jinko": what the last search had, narrowed by what is said now.
     args = {**(state.last_products if follow_up else {}), **said}
     if follow_up and ("min_power_w" in said or "max_power_w" in said):
@@ -30,6 +44,8 @@ def find(agent: Agent, ctx: TurnContext, rules: RuleIntent | None) -> Step:
             args.setdefault(key, value)
     for key in ("product_id", "connection", "k"):
         args.pop(key, None)
+    if _ANY_BRAND.search(fold(ctx.message)) and "manufacturer" not in said:  # "qualquer marca": the maker goes
+        args.pop("manufacturer", None)
     if args.get("category") not in ("battery", None):
         for key in ("capacity_kwh", "voltage_v"):  # battery specs: "inversor 220 V" is no filter
             args.pop(key, None)

@@ -23,8 +23,13 @@ from app.agent.reply import Reply, Say
 from app.agent.tools import role_may_use
 from app.agent.turn import TurnContext
 from app.core.errors import HelioError
+from app.core.text import fold, fold_words
 
 CONFIRMATION = "quote_confirmation"
+# "coloca 2 kits", "3 unidades", "dobra a quantidade", "make it 2 kits": the quote tool quotes
+# the sizing's one kit and takes no quantity.
+_QUANTITY = re.compile(r"\b(?:\d+|dois|duas|tres|quatro|cinco|two|three)\s+(?:kits|unidades|sistemas|units|systems)\b|"
+                       r"\b(?:quantidade|quantity|dobr\w+|double|triplic\w+)\b")
 
 
 def quote_idempotency_key(conversation_id: str, sizing_id: str, arguments: dict[str, Any]) -> str:
@@ -43,6 +48,13 @@ def quote(agent: Agent, ctx: TurnContext, rules: RuleIntent | None) -> Step:
         return Reply().say("quote.refused")
     if not state.sizing_id:
         return Reply().say("quote.needs_sizing")
+    if _QUANTITY.search(fold(ctx.message)):
+        return Reply().say("quote.no_quantity")
+    if awaiting_company and yes_or_no(ctx.message) is False:  # "não, deixa" instead of naming the client
+        for key in [k for k in state.buyer if k.startswith("pf_")]:
+            state.buyer.pop(key)
+        state.company_options = []
+        return Reply().say("quote.cancelled")
     person = _quote_person(ctx, awaiting_company)
     if person is not None:  # a person without a company (pessoa física)
         return (yield from _quote_for_person(agent, ctx, person))
@@ -58,17 +70,25 @@ def quote(agent: Agent, ctx: TurnContext, rules: RuleIntent | None) -> Step:
     args = {k: v for k, v in args.items() if v is not None}
     if args.get("end_customer_name"):
         state.buyer["end_customer_name"] = args["end_customer_name"]
+    label = state.buyer.get("company_name") or company  # the name the backend knows, else the id as given
+    return (yield from _preview(agent, ctx, args, {"company_id": company}, "quote.preview", company=label))
+
+
+def _preview(agent: Agent, ctx: TurnContext, args: dict[str, Any], card: dict[str, Any], template: str,
+             **values: Any) -> Step:
+    """The quote's summary (the tool run with ``confirmed=False``: nothing is written), kept as
+    the pending quote that a "sim" creates."""
+    state = ctx.state
     yield from agent.run_tool(ctx, QUOTE, {**args, "confirmed": False}, context={"sizing_id": state.sizing_id})
     outcome = ctx.outcome
     if not outcome.ok:
         return Reply().say("quote.failed", error=outcome.error)
     summary = outcome.result.summary
-    reply = Reply().card("quote_preview", {**outcome.data["summary"], "company_id": company,
-                                           "sizing_id": state.sizing_id})
+    reply = Reply().card("quote_preview", {**outcome.data["summary"], **card, "sizing_id": state.sizing_id})
     state.pending_quote = {"arguments": args, "sizing_id": state.sizing_id,
                            "system_total_brl": summary.system_total_brl}
     state.awaiting = [CONFIRMATION]
-    return reply.say("quote.preview", summary=summary, company=company)
+    return reply.say(template, summary=summary, **values)
 
 
 def _quote_company(agent: Agent, ctx: TurnContext, awaiting: bool) -> tuple[str | None, Say | None]:
@@ -80,10 +100,11 @@ def _quote_company(agent: Agent, ctx: TurnContext, awaiting: bool) -> tuple[str 
     counts only when it is written, as such, in the message."""
     state = ctx.state
     if state.company_options and awaiting:
-        pick = choose_option(ctx.message, [o["name"] for o in state.company_options])
+        pick = _pick(ctx.message, [o["name"] for o in state.company_options])
         if pick is not None:
             chosen = state.company_options[pick]
             state.company_options = []
+            state.buyer["company_name"] = chosen["name"]
             return chosen["id"], None
     explicit = parse_company(ctx.message, bare=awaiting)
     proposed = agent.model_args(ctx, QUOTE).get("company_id")
@@ -91,26 +112,98 @@ def _quote_company(agent: Agent, ctx: TurnContext, awaiting: bool) -> tuple[str 
             rf"(?<![\w-]){re.escape(proposed)}(?![\w-])", ctx.message) and re.search(r"[\d_]", proposed):
         explicit = proposed
     if explicit:
+        if explicit != state.buyer.get("company_id"):
+            state.buyer.pop("company_name", None)
         return explicit, None
+    names = _company_names(ctx.message, awaiting)
     client = parse_client(ctx.message, bare=awaiting)
-    if client is None:
+    if client is not None and client not in names:  # a CNPJ is the surest reading; a capitalised name the last
+        names = [client, *names] if client.isdigit() else [*names, client]
+    if not names:
         if state.buyer.get("company_id"):
             return state.buyer["company_id"], None
         return None, Say("quote.ask_company")
     backend = agent.commerce()
     if backend is None:
         return None, Say("quote.ask_company")
+    found = []
     try:
-        found = backend.find_companies(client)
+        for name in names:  # the most specific reading first; the first that the backend knows wins
+            found = backend.find_companies(name)
+            if found:
+                break
     except HelioError as exc:
         return None, Say("quote.failed", {"error": exc.message})
+    shown = _CNPJ_WRITTEN.search(ctx.message)  # said back as the rep wrote it, not as bare digits
+    label = shown.group(1) if shown and not found else (name if found else names[0])
     if len(found) == 1:
         state.company_options = []
+        state.buyer["company_name"] = found[0].name
         return found[0].id, None
     if not found:
-        return None, Say("quote.company_not_found", {"name": client})
+        return None, Say("quote.company_not_found", {"name": label})
     state.company_options = [{"id": c.id, "name": c.name} for c in found]
-    return None, Say("quote.company_which", {"name": client, "companies": found})
+    return None, Say("quote.company_which", {"name": label, "companies": found})
+
+
+# "pra sertao energia", "for voltz please", "pro cliente solar bh em 60x": a company named as
+# reps type it (lower case too), up to the words that start the quote's terms. A reading is
+# only a candidate: it counts when the commerce backend knows a company by it.
+_CNPJ_WRITTEN = re.compile(r"(?<!\d)(\d{2}\.?\d{3}\.?\d{3}/?\d{4}-?\d{2})(?!\d)")
+_INTRO = re.compile(r"(?:\b(?:pr[ao]|para|for|cliente|empresa|integradora?|client|company|customer|"
+                    r"(?:orcamento|orçamento|cotacao|cotação|proposta|quote)\s+d[aoe]|(?:no\s+)?nome\s+d[aoe])\b|"
+                    r"\bp/)\s*[:\-]?\s*", re.IGNORECASE)
+_NAME_END = re.compile(r"\s*(?:[,;.!?()]|\s-\s|\b(?:em|com|no|na|por|parcel\w*|financ\w*|entrada|cnpj|cpf|e-?mail|"
+                       r"tel\w*|cel\w*|please|pls|por favor|pfv|in|with|over|at)\b|\d|$)", re.IGNORECASE)
+_FILLER = {"a", "o", "as", "os", "the", "empresa", "cliente", "company", "client", "customer", "integradora",
+           "integrador", "e", "eh", "é", "tal", "dita"}
+_NOT_COMPANY = {"desse", "deste", "esse", "este", "essa", "esta", "isso", "kit", "sistema", "ele", "ela", "eles",
+                "mim", "me", "meu", "minha", "nosso", "nossa", "voce", "vc", "mesmo", "mesma", "cotacao", "orcamento",
+                "quote", "proposta", "it", "this", "that", "my", "our", "us", "him", "her", "them", "same", "ja",
+                "gente", "nos", "final", "pessoa", "pf", "pj"}
+
+
+_ORDINALS_EN = ("first", "second", "third", "fourth", "fifth")
+_PICK_FILLER = {"a", "o", "da", "do", "de", "the", "one", "of", "empresa", "company", "essa", "esse", "that", "quero",
+                "pode", "ser", "mesmo", "mesma", "eh", "e"}
+
+
+def _pick(text: str, options: list[str]) -> int | None:
+    """Which listed company the reply picks: "a segunda", "2", "the first one", "a última",
+    a name, or the words that tell one apart ("a do norte" → "Solar BH Norte")."""
+    pick = choose_option(text, options)
+    if pick is not None:
+        return pick
+    words = fold_words(text).split()
+    for i, word in enumerate(_ORDINALS_EN[:len(options)]):
+        if word in words:
+            return i
+    if {"ultima", "ultimo", "last"} & set(words):
+        return len(options) - 1
+    telling = [w for w in words if w not in _PICK_FILLER and len(w) >= 2]
+    hits = [i for i, name in enumerate(options) if telling and set(telling) <= set(fold_words(name).split())]
+    return hits[0] if len(hits) == 1 else None
+
+
+def _company_names(text: str, awaiting: bool) -> list[str]:
+    """Readings of the company name in ``text``, the nearest to its introducing word first;
+    ``awaiting`` (the reply to "para qual cliente?"): the message itself may be the name."""
+    starts = sorted({m.end() for m in _INTRO.finditer(text)}, reverse=True)
+    if awaiting and not starts:  # "sertao energia" alone; "muda pra 48x" names nobody
+        starts = [0]
+    names: list[str] = []
+    for start in starts:
+        rest = text[start:]
+        end = _NAME_END.search(rest)
+        words = (rest[:end.start()] if end else rest).split()
+        while words and fold(words[0]) in _FILLER:
+            words = words[1:]
+        if not words or len(words) > 5 or fold(words[0]) in _NOT_COMPANY or yes_or_no(" ".join(words)) is not None:
+            continue
+        name = " ".join(words).strip(" .:-")
+        if len(fold(name)) >= 3 and name not in names:
+            names.append(name)
+    return names
 
 
 # -- a person without a company (pessoa física) ----------------------------------------------
@@ -154,16 +247,7 @@ def _quote_for_person(agent: Agent, ctx: TurnContext, person: PersonAsk) -> Step
     args = {"customer": person.customer(), "term_months": ask.term_months,
             "down_payment_brl": ask.down_payment_brl}
     args = {k: v for k, v in args.items() if v is not None}
-    yield from agent.run_tool(ctx, QUOTE, {**args, "confirmed": False}, context={"sizing_id": state.sizing_id})
-    outcome = ctx.outcome
-    if not outcome.ok:
-        return Reply().say("quote.failed", error=outcome.error)
-    summary = outcome.result.summary
-    reply = Reply().card("quote_preview", {**outcome.data["summary"], "sizing_id": state.sizing_id})
-    state.pending_quote = {"arguments": args, "sizing_id": state.sizing_id,
-                           "system_total_brl": summary.system_total_brl}
-    state.awaiting = [CONFIRMATION]
-    return reply.say("quote.pf_preview", summary=summary)
+    return (yield from _preview(agent, ctx, args, {}, "quote.pf_preview"))
 
 
 def confirmation(ctx: TurnContext) -> bool | None:
