@@ -164,6 +164,17 @@ def test_a_follow_up_reads_the_question_it_refers_to():
     assert alone.kind != "answer" or alone.quotes[0].unit.value == "30 kWh"
 
 
+def test_a_bank_or_acronym_the_sources_only_mention_in_passing_is_not_covered():
+    bnb = Passage.model_validate({
+        "text": "O FNE Sol é a linha do Banco do Nordeste com recursos do FNE, no Brasil, para energia solar.",
+        "citation": {"title": "BNB FNE Sol — financiamento solar"}, "metadata": {"lender": "Banco do Nordeste"}})
+    answer = answer_question("o banco do brasil tem linha pra energia solar?", [bnb, CREDIT_LINE])
+    assert answer.kind == "none" and answer.why["missing"] == ["brasil"]
+    answer = answer_question("precisa de ART pra instalar sistema solar?", [LAW_ROWS])  # "art. 13" is not an ART
+    assert answer.kind == "none" and "art" in answer.why["missing"]
+    assert answer_question("o fne sol tem linha pra energia solar?", [bnb]).kind == "answer"
+
+
 def test_no_hits_or_no_content_words_is_none():
     assert answer_question("garantia?", []).kind == "none"
     assert answer_question("qual?", [FIO_B_TABLE]).kind == "none"

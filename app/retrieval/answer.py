@@ -384,7 +384,8 @@ def answer_question(
     # "silent" needs the question to be mostly about a document we hold (its title names it)
     subject_hit = _subject_hit(subject, titles, bodies) if w_subject >= th.subject_share * (w_subject + w_asked) else None
 
-    missing = _named_missing(question, everywhere)
+    missing = _named_missing(question, everywhere, set().union(*titles),
+                             [f"{_title(h)} {h.text}" for h in hits])
     why["missing"] = missing
     if top >= th.answer and best.attribute > 0 and not missing:
         if _is_silent(best.unit):
@@ -419,9 +420,18 @@ _KIND_WORDS = frozenset(
     "banco linha financiamento cliente distribuidora concessionaria empresa cidade estado ano".split())
 
 
-def _named_missing(question: str, everywhere: set[str]) -> list[str]:
+_INSTITUTIONS = frozenset("banco bank distribuidora concessionaria cooperativa fintech".split())
+
+
+def _named_missing(question: str, everywhere: set[str], names: set[str] | None = None,
+                   texts: Sequence[str] = ()) -> list[str]:
     """Words the question names as its object ("… do Sicredi", "na Enel Ceará") that no
-    retrieved passage holds anywhere: the base does not cover that bank or distributor."""
+    retrieved passage holds anywhere: the base does not cover that bank or distributor.
+
+    The name of an institution ("banco do Brasil") must be one of ``names`` (the titles,
+    lenders and makers of the hits): "Brasil" in a sentence is not a bank we hold. An acronym
+    the user capitalises ("ART", "PIS") must appear as a word in ``texts``, not only as an
+    abbreviation ("art. 13")."""
     words = re.findall(r"[\wÀ-ÿ-]+", fold(question))
     out = []
     for i, prev in enumerate(words[:-1]):
@@ -434,8 +444,17 @@ def _named_missing(question: str, everywhere: set[str]) -> list[str]:
         if not word.isalpha() or len(word) < 3:
             continue
         terms = [t for t in tokenize(word) if t not in QUESTION_WORDS and t not in _KIND_WORDS]
-        if terms and not any(_match(t, everywhere) for t in terms):
+        of_kind = j == i + 1 and i > 0 and words[i - 1] in _INSTITUTIONS
+        space = names if of_kind and names is not None else everywhere
+        if terms and not any(_match(t, space) for t in terms):
             out.append(word)
+    if texts:
+        for acronym in re.findall(r"\b[A-Z]{3,5}\b", question):
+            if fold(acronym) in QUESTION_WORDS or fold(acronym) in STOPWORDS:
+                continue
+            pattern = re.compile(rf"\b{acronym}\b(?!\.)", re.IGNORECASE)
+            if not any(pattern.search(t) for t in texts):
+                out.append(acronym.lower())
     return list(dict.fromkeys(out))
 
 
