@@ -54,7 +54,7 @@ def test_a_short_follow_up_refers_to_the_last_knowledge_question_only():
 
 
 def test_english_and_rate_questions_carry_the_words_of_the_sources():
-    assert "bandeiras tarifárias" in expand("do tariff flags apply to compensated energy?")
+    assert "bandeiras tarifárias" in expand("are tariff flags charged on the compensated kwh?")
     assert "taxa anual equivalente" in expand("1,17% ao mes da qto ao ano?")
     assert expand("garantia do deye sun2000g3") == "garantia do deye sun2000g3"
 
