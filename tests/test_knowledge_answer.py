@@ -175,6 +175,15 @@ def test_a_bank_or_acronym_the_sources_only_mention_in_passing_is_not_covered():
     assert answer_question("o fne sol tem linha pra energia solar?", [bnb]).kind == "answer"
 
 
+def test_the_row_named_by_what_is_asked_beats_a_note_that_mentions_it():
+    note = Passage.model_validate({
+        "text": "Para strings são necessários Voc e Isc: Voc(Tmin) × módulos em série abaixo da tensão CC máxima.",
+        "citation": {"title": "Astronergy 600 W — Folha de dados", "section": "Notas para dimensionamento"},
+        "metadata": {"manufacturer": "astronergy", "model": "600 W"}})
+    answer = answer_question("tensao voc do astronergy 600w", [note, MODULE_SHEET])
+    assert answer.kind == "silent" and "Voc" in answer.quotes[0].unit.text
+
+
 def test_no_hits_or_no_content_words_is_none():
     assert answer_question("garantia?", []).kind == "none"
     assert answer_question("qual?", [FIO_B_TABLE]).kind == "none"

@@ -359,6 +359,8 @@ def answer_question(
         s.score *= 0.7 + 0.3 * s.named  # "prazo da Solfácil": a BV row that fits the words is about another lender
         if s.unit.key and (keyed := set(tokenize(s.unit.key))) and keyed <= set(roles):
             s.score += 0.25  # the row of a lookup table keyed by what was asked ("2027 | 75 %")
+        elif s.unit.key and asked and all(_match(t, set(tokenize(s.unit.key))) for t in asked):
+            s.score += 0.15  # the row named by all that is asked ("Tensão de circuito aberto (Voc)" for "tensão voc")
     scored.sort(key=lambda s: (s.score, s.attribute), reverse=True)
     pool = scored[: th.candidates]
     top = max(s.lexical for s in pool)
