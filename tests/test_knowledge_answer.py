@@ -113,6 +113,77 @@ def test_a_short_opening_sentence_is_quoted_with_the_one_after_it():
                                           "uma parte diária, limitada a 365 dias.")
 
 
+LAW_ROWS = Passage.model_validate({
+    "text": "| Tema | Artigo | Regra resumida |\n|---|---|---|\n"
+            "| Validade dos créditos | art. 13 | créditos de energia expiram após **60 meses** |\n"
+            "| Bandeiras tarifárias | art. 19 | bandeiras **não se aplicam** à energia compensada |",
+    "score": 3.0,
+    "citation": {"title": "Lei 14.300/2022 — marco legal", "source": "regulation/lei-14300-2022.md"},
+})
+MINIMUM_ROWS = Passage.model_validate({
+    "text": "| Tipo de ligação | Mínimo faturado |\n|---|---|\n| Monofásica, ou bifásica a 2 condutores | **30 kWh** |\n"
+            "| Bifásica a 3 condutores | **50 kWh** |\n| Trifásica | **100 kWh** |",
+    "score": 3.0,
+    "citation": {"title": "Custo de disponibilidade — REN ANEEL 1.000/2021", "source": "regulation/custo.md"},
+})
+SOLFACIL = Passage.model_validate({
+    "text": "| Campo | Valor |\n|---|---|\n| Instituição (lender) | Solfácil |\n| Prazo (meses, term) | máximo: 120 |",
+    "score": 3.0,
+    "citation": {"title": "Solfácil — Financiamento solar Solfácil", "source": "financing/credit_lines.yaml#solfacil"},
+    "metadata": {"lender": "Solfácil"},
+})
+BV_GRACE = Passage.model_validate({
+    "text": "| Item | Valor |\n|---|---|\n| Carência | até 120 dias, ≈ 4 meses sem parcelas |",
+    "score": 4.0,
+    "citation": {"title": "Banco BV — financiamento solar", "source": "financing/bv.md"},
+    "metadata": {"lender": "Banco BV"},
+})
+
+
+def test_chat_shorthand_does_not_dilute_the_question():
+    # "q", "qto", "msm", "sobram" name nothing; "valem por quanto tempo" asks how long they last
+    answer = answer_question("os creditos q sobram valem por qto tempo", [LAW_ROWS])
+    assert answer.kind == "answer" and "60 meses" in answer.quotes[0].unit.text
+    answer = answer_question("bandeira amarela cobra em cima do q foi compensado?", [LAW_ROWS])
+    assert answer.kind == "answer" and "não se aplicam" in answer.quotes[0].unit.text
+    answer = answer_question("cliente bifasico 3 fios paga qto de minimo msm com placa?", [MINIMUM_ROWS])
+    assert answer.kind == "answer" and answer.quotes[0].unit.value == "50 kWh"
+
+
+def test_a_row_of_another_lender_does_not_answer_for_the_lender_named():
+    answer = answer_question("solfacil parcela em ate qts meses?", [BV_GRACE, SOLFACIL])
+    assert answer.kind == "answer"
+    assert "120" in answer.quotes[0].unit.text and answer.quotes[0].unit.hit == 1  # Solfácil's term, not BV's grace
+
+
+def test_a_follow_up_reads_the_question_it_refers_to():
+    alone = answer_question("e monofasico?", [MINIMUM_ROWS])
+    followed = answer_question("e monofasico?", [MINIMUM_ROWS],
+                               context="cliente bifasico 3 fios paga qto de minimo na conta?")
+    assert followed.kind == "answer" and followed.quotes[0].unit.value == "30 kWh"
+    assert alone.kind != "answer" or alone.quotes[0].unit.value == "30 kWh"
+
+
+def test_a_bank_or_acronym_the_sources_only_mention_in_passing_is_not_covered():
+    bnb = Passage.model_validate({
+        "text": "O FNE Sol é a linha do Banco do Nordeste com recursos do FNE, no Brasil, para energia solar.",
+        "citation": {"title": "BNB FNE Sol — financiamento solar"}, "metadata": {"lender": "Banco do Nordeste"}})
+    answer = answer_question("o banco do brasil tem linha pra energia solar?", [bnb, CREDIT_LINE])
+    assert answer.kind == "none" and answer.why["missing"] == ["brasil"]
+    answer = answer_question("precisa de ART pra instalar sistema solar?", [LAW_ROWS])  # "art. 13" is not an ART
+    assert answer.kind == "none" and "art" in answer.why["missing"]
+    assert answer_question("o fne sol tem linha pra energia solar?", [bnb]).kind == "answer"
+
+
+def test_the_row_named_by_what_is_asked_beats_a_note_that_mentions_it():
+    note = Passage.model_validate({
+        "text": "Para strings são necessários Voc e Isc: Voc(Tmin) × módulos em série abaixo da tensão CC máxima.",
+        "citation": {"title": "Astronergy 600 W — Folha de dados", "section": "Notas para dimensionamento"},
+        "metadata": {"manufacturer": "astronergy", "model": "600 W"}})
+    answer = answer_question("tensao voc do astronergy 600w", [note, MODULE_SHEET])
+    assert answer.kind == "silent" and "Voc" in answer.quotes[0].unit.text
+
+
 def test_no_hits_or_no_content_words_is_none():
     assert answer_question("garantia?", []).kind == "none"
     assert answer_question("qual?", [FIO_B_TABLE]).kind == "none"

@@ -308,7 +308,9 @@ def knowledge_answer_text(answer: KnowledgeAnswer, cites: list[dict[str, Any]], 
             lines.append(k["silent_quoted"].format(title=title, asked=asked))
             lines.append(f"«{_quote(q.unit.text)}» [{number[q.unit.hit]}]")
         else:
-            lines.append(k["silent"].format(title=title, asked=asked, n=1))
+            product = cites and cites[0].get("doc_type") in ("datasheet", "catalog")
+            lines.append(k["silent"].format(title=title, asked=asked, n=1,
+                                            check=k["check_datasheet" if product else "check_other"]))
     else:
         first = answer.quotes[0].unit
         if first.kind == "row" and first.key and first.value and ";" not in first.value:

@@ -97,6 +97,8 @@ class ConversationState(BaseModel):
     sizing_capex_brl: float | None = Field(None, description="its estimated investment [R$], financed by default")
     financing: dict[str, Any] | None = Field(None, description="the last financing simulated: amount_brl, source…")
     last_products: dict[str, Any] | None = Field(None, description="filters of the last product search")
+    last_knowledge: dict[str, str] | None = Field(
+        None, description="the last knowledge question with its context (follow-ups like 'e monofásico?' refer to it)")
     company_options: list[dict[str, str]] = Field(
         default_factory=list, description="companies matching the client a rep named (id, name), awaiting a pick")
     buyer: dict[str, str] = Field(default_factory=dict, description="company_id / employee_id for quotes")

@@ -43,11 +43,33 @@ QUESTION_WORDS = frozenset(
     perguntou pergunta perguntando disse falou quer querem
     what which how does did do is are much many tell know can could would should there
     """.split()
+) | frozenset(
+    # how people write in a chat (folded, stemmed): abbreviations and fillers that name nothing
+    """
+    q qm qnt qnts qts qtos qtas qtd tb tbm tambem msm mesmo eu sei foi cima ai pra pro pras pros ne ja so mt
+    muito muita tipo ta hj la dai afinal acho sobram sobra ele ela dele dela nele nela deles delas aquele aquela
+    fica ficar fico frente diante mean means meaning define definition about please pls exactly
+    """.split()
 )
 # Table header words that only label the row ("Parâmetro | Valor"): the row reads "name: value".
 # How people ask vs how the sources write (question side only; folded, stemmed).
 _ASKED_AS = {"veze": "prazo", "vezes": "prazo", "financia": "financiamento", "percentual": "parcela",
-             "porcentagem": "parcela", "dura": "prazo", "duram": "prazo", "vence": "expiram", "vencem": "expiram"}
+             "porcentagem": "parcela", "dura": "prazo", "duram": "prazo", "vence": "expiram", "vencem": "expiram",
+             "valem": "validade", "vale": "validade", "valer": "validade", "expira": "expiram"}
+_HOW_LONG = re.compile(r"\b(?:em|in)\s+(?:ate\s+|up to\s+)?(?:quantas|quantos|qtas|qtos|qts|qnts|how many)\s+"
+                       r"(?:meses|vezes|parcelas|prestacoes|x|months|installments)\b")
+# Other words a source may use for an asked term (question side; matched as well as the term).
+_ALSO = {
+    "prazo": ("expiram", "validade"), "validade": ("expiram", "vencem", "prazo"), "expiram": ("validade",),
+    "tempo": ("prazo", "mese", "expiram"), "fios": ("condutore", "condutor"),
+    "cobra": ("cobrado", "cobrada", "aplicam", "incidem", "paga"), "cobram": ("cobrado", "cobrada", "aplicam", "incidem"),
+    "incide": ("aplicam", "incidem", "cobrada"), "entra": ("aplicam", "incidem"),
+    "paga": ("cobrado", "cobrada", "faturado"), "pagar": ("cobrado", "cobrada", "faturado"),
+    "liga": ("microinversor", "entrada"), "ligar": ("microinversor", "entrada"), "aguenta": ("microinversor", "entrada"),
+    "suporta": ("microinversor", "entrada"), "aceita": ("microinversor", "entrada", "pvmax"),
+    "conexao": ("acesso",), "ligacao": ("acesso",), "pediu": ("solicitado", "solicitacao"),
+    "pedido": ("solicitado", "solicitacao"), "pediram": ("solicitado", "solicitacao"),
+}
 _GENERIC_HEADERS = frozenset("parametro campo especificacao item tema caracteristica parameter field spec".split())
 _DROP_COLUMNS = frozenset("fonte source".split())
 _EMPTY_CELLS = frozenset({"", "-", "—", "–"})
@@ -197,6 +219,8 @@ def _weight(term: str) -> float:
 def question_terms(question: str) -> list[str]:
     """Distinct content terms of the question (folded, stemmed, synonyms applied)."""
     seen: dict[str, None] = {}
+    if _HOW_LONG.search(fold(question)):
+        seen["prazo"] = None  # "em até quantos meses", "em quantas vezes": the term of a loan
     for t in tokenize(question):
         t = _ASKED_AS.get(t, t)
         if t in QUESTION_WORDS or t in STOPWORDS or stem(t) in QUESTION_WORDS:
@@ -208,6 +232,8 @@ def question_terms(question: str) -> list[str]:
 def _match(term: str, terms: set[str]) -> float:
     if term in terms:
         return 1.0
+    if any(alt in terms for alt in _ALSO.get(term, ())):
+        return 0.9
     if len(term) >= 5 and not any(c.isdigit() for c in term):
         prefix = term[:5]
         if any(t.startswith(prefix) for t in terms if len(t) >= 5):
@@ -233,6 +259,7 @@ class _Scored:
     lexical: float
     attribute: float  # weighted share of the asked terms the unit itself states
     focus: float = 0.0  # share of the unit's terms that are the question's (short, on-topic units win ties)
+    named: float = 1.0  # share of the subject's name (Solfácil, Deye SUN2000G3) its passage holds
     dense: float = 0.0
     score: float = 0.0
 
@@ -269,32 +296,41 @@ def answer_question(
     embed_documents: Callable[[Sequence[str]], Sequence[Sequence[float]]] | None = None,
     thresholds: AnswerThresholds | None = None,
     keep: Callable[[Unit], bool] | None = None,
+    context: str | None = None,
 ) -> KnowledgeAnswer:
     """Pick the unit(s) of ``hits`` that answer ``question``, or say why none does.
 
     ``embed_query``/``embed_documents``: the index's embedder, to order near-ties;
-    ``keep(unit)``: False drops a unit (the agent drops text that tries to instruct it)."""
+    ``keep(unit)``: False drops a unit (the agent drops text that tries to instruct it);
+    ``context``: the question a follow-up refers back to ("e monofásico?" after "mínimo do
+    bifásico de 3 fios?"): its terms count at half weight, the follow-up's own terms decide."""
     th = thresholds or AnswerThresholds()
     terms = question_terms(question)
-    if not hits or not terms:
+    before = [t for t in question_terms(context) if t not in terms] if context else []
+    if not hits or not (terms or before):
         return KnowledgeAnswer("none", why={"terms": terms})
     titles = [_title_terms(h) for h in hits]
     sections = [set(tokenize(str(h.citation.get("section") or ""))) for h in hits]
     bodies = [set(tokenize(h.text)) for h in hits]
     everywhere = set().union(*titles, *sections, *bodies)
     roles = _roles(question, terms, titles)
+    if before:
+        roles.update({t: (role, 0.5 * w) for t, (role, w) in _roles(context or "", before, titles).items()})
     subject = {t: w for t, (role, w) in roles.items() if role == "subject"}
     asked = {t: w for t, (role, w) in roles.items() if role == "asked"}
     if not asked:  # "o que é o Fio B": the unit itself must name the subject
         asked, subject = subject, {}
     w_subject, w_asked = sum(subject.values()), sum(asked.values())
 
+    named = {t: w for t, w in subject.items() if t not in _KIND_WORDS}
     scored: list[_Scored] = []
     following: dict[Unit, Unit] = {}  # a kept sentence → the kept sentence after it in the passage
     for i, hit in enumerate(hits):
         # the subject may be named anywhere in the passage or its title; the asked terms
         # must be in the unit (or its section heading)
         subj = sum(w * max(_match(t, titles[i]), _match(t, bodies[i])) for t, w in subject.items())
+        named_share = (sum(w * max(_match(t, titles[i]), _match(t, bodies[i])) for t, w in named.items())
+                       / sum(named.values())) if named else 1.0
         previous: Unit | None = None
         for unit in split_units(hit.text, i):
             if keep is not None and not keep(unit):
@@ -308,7 +344,7 @@ def answer_question(
             attribute = got / w_asked
             lexical = (subj + got) / (w_subject + w_asked)
             focus = len(own & set(roles)) / len(own) if own else 0.0
-            scored.append(_Scored(unit, lexical, attribute, focus))
+            scored.append(_Scored(unit, lexical, attribute, focus, named=named_share))
     if not scored:
         return KnowledgeAnswer("none", why={"terms": terms})
     # A "não informado" row speaks for its own document only: it may answer a question
@@ -320,8 +356,11 @@ def answer_question(
         return KnowledgeAnswer("none", why={"terms": terms})
     for s in scored:
         s.score = s.lexical + 0.1 * s.focus - (0.1 if len(s.unit.text) > 250 else 0.0)  # a quote, not a paragraph
+        s.score *= 0.7 + 0.3 * s.named  # "prazo da Solfácil": a BV row that fits the words is about another lender
         if s.unit.key and (keyed := set(tokenize(s.unit.key))) and keyed <= set(roles):
             s.score += 0.25  # the row of a lookup table keyed by what was asked ("2027 | 75 %")
+        elif s.unit.key and asked and all(_match(t, set(tokenize(s.unit.key))) for t in asked):
+            s.score += 0.15  # the row named by all that is asked ("Tensão de circuito aberto (Voc)" for "tensão voc")
     scored.sort(key=lambda s: (s.score, s.attribute), reverse=True)
     pool = scored[: th.candidates]
     top = max(s.lexical for s in pool)
@@ -347,7 +386,8 @@ def answer_question(
     # "silent" needs the question to be mostly about a document we hold (its title names it)
     subject_hit = _subject_hit(subject, titles, bodies) if w_subject >= th.subject_share * (w_subject + w_asked) else None
 
-    missing = _named_missing(question, everywhere)
+    missing = _named_missing(question, everywhere, set().union(*titles),
+                             [f"{_title(h)} {h.text}" for h in hits])
     why["missing"] = missing
     if top >= th.answer and best.attribute > 0 and not missing:
         if _is_silent(best.unit):
@@ -382,9 +422,18 @@ _KIND_WORDS = frozenset(
     "banco linha financiamento cliente distribuidora concessionaria empresa cidade estado ano".split())
 
 
-def _named_missing(question: str, everywhere: set[str]) -> list[str]:
+_INSTITUTIONS = frozenset("banco bank distribuidora concessionaria cooperativa fintech".split())
+
+
+def _named_missing(question: str, everywhere: set[str], names: set[str] | None = None,
+                   texts: Sequence[str] = ()) -> list[str]:
     """Words the question names as its object ("… do Sicredi", "na Enel Ceará") that no
-    retrieved passage holds anywhere: the base does not cover that bank or distributor."""
+    retrieved passage holds anywhere: the base does not cover that bank or distributor.
+
+    The name of an institution ("banco do Brasil") must be one of ``names`` (the titles,
+    lenders and makers of the hits): "Brasil" in a sentence is not a bank we hold. An acronym
+    the user capitalises ("ART", "PIS") must appear as a word in ``texts``, not only as an
+    abbreviation ("art. 13")."""
     words = re.findall(r"[\wÀ-ÿ-]+", fold(question))
     out = []
     for i, prev in enumerate(words[:-1]):
@@ -397,8 +446,17 @@ def _named_missing(question: str, everywhere: set[str]) -> list[str]:
         if not word.isalpha() or len(word) < 3:
             continue
         terms = [t for t in tokenize(word) if t not in QUESTION_WORDS and t not in _KIND_WORDS]
-        if terms and not any(_match(t, everywhere) for t in terms):
+        of_kind = j == i + 1 and i > 0 and words[i - 1] in _INSTITUTIONS
+        space = names if of_kind and names is not None else everywhere
+        if terms and not any(_match(t, space) for t in terms):
             out.append(word)
+    if texts:
+        for acronym in re.findall(r"\b[A-Z]{3,5}\b", question):
+            if fold(acronym) in QUESTION_WORDS or fold(acronym) in STOPWORDS:
+                continue
+            pattern = re.compile(rf"\b{acronym}\b(?!\.)", re.IGNORECASE)
+            if not any(pattern.search(t) for t in texts):
+                out.append(acronym.lower())
     return list(dict.fromkeys(out))
 
 

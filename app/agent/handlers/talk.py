@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
 from app.agent.handlers.base import Agent, Step
 from app.agent.intent import RuleIntent
+from app.agent.places import fold
 from app.agent.reply import Reply
 from app.agent.turn import TurnContext
 
+# "valeu!", "obg", "brigadão, ajudou", "thanks": thanks get "de nada", not the introduction again
+_THANKS = re.compile(r"\b(obrigad\w*|brigad\w*|obg|vlw|valeu|agradec\w*|grat[oa]|tmj|thanks?|thank you|thx|ty)\b")
+_HELLO = re.compile(r"\b(oi+|ola|bom dia|boa tarde|boa noite|hello|hi|hey|quem (e|eh) (voce|vc)|who are you)\b")
+
 
 def greet(agent: Agent, ctx: TurnContext, rules: RuleIntent | None) -> Step:
+    folded = fold(ctx.message)
+    if _THANKS.search(folded) and not _HELLO.search(folded):
+        return Reply().say("thanks")
     return Reply().say("greeting")
     yield  # a generator like every handler
 
