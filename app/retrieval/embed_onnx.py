@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import sys
 import tempfile
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -109,8 +111,10 @@ def _export_fp32(model_dir: Path, target: Path) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     import torch
+    import transformers
     from sentence_transformers import SentenceTransformer
 
+    transformers.utils.logging.disable_progress_bar()
     st = SentenceTransformer(str(model_dir), device="cpu")
     module = st[0]
     inner = getattr(module, "auto_model", None) or getattr(module, "model", None)
@@ -139,7 +143,8 @@ def _export_fp32(model_dir: Path, target: Path) -> None:
     axes = {0: "batch", 1: "tokens"}
     tmp = _atomic_target(target)
     try:
-        with torch.inference_mode():
+        with torch.inference_mode(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tracer notes about shape-dependent Python branches: expected here
             torch.onnx.export(wrapper, args, str(tmp), input_names=["input_ids", "attention_mask", "token_type_ids"],
                               output_names=["sentence_embedding"], opset_version=OPSET, dynamo=False,
                               dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes,
@@ -153,10 +158,12 @@ def _quantize_int8(source: Path, target: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     tmp = _atomic_target(target)
+    logging.disable(logging.WARNING)  # the quantiser logs every tensor it skips on the root logger
     try:
         quantize_dynamic(str(source), str(tmp), per_channel=True, weight_type=QuantType.QInt8)
         os.replace(tmp, target)
     finally:
+        logging.disable(logging.NOTSET)
         tmp.unlink(missing_ok=True)
 
 
