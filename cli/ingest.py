@@ -79,3 +79,22 @@ def ingest_all(force: bool = typer.Option(False, "--force", help="Re-embeda tudo
 
     catalog()
     run_knowledge(KNOWLEDGE_KINDS, force=force)
+
+
+@app.command("export-onnx")
+def export_onnx(
+    int8: bool = typer.Option(False, "--int8", help="Também a versão int8 (sem isto, só se EMBEDDING__QUANTIZE=int8)."),
+    force: bool = typer.Option(False, "--force", help="Refaz mesmo se o arquivo já existe."),
+) -> None:
+    """Exporta o modelo de embeddings local para ONNX (offline, segundos; `make install` roda isto)."""
+    from app.retrieval.embed import default_model_path
+    from app.retrieval.embed_onnx import export_onnx as build, exportable
+
+    settings = get_settings().embedding
+    model = settings.model or default_model_path()
+    if settings.backend != "sentence_transformers" or not exportable(model):
+        console.print(f"Nada a exportar: o modelo '{model}' ({settings.backend}) não é um diretório local exportável.")
+        return
+    for quantize in (None, "int8") if int8 or settings.quantize == "int8" else (None,):
+        path = build(model, quantize, settings.onnx_dir, force=force)
+        console.print(f"ONNX {quantize or 'fp32'}: [bold]{path}[/bold]", soft_wrap=True)

@@ -76,6 +76,12 @@ class EmbeddingSettings(BaseModel):
     quantize: Literal["int8"] | None = Field(
         None, description="int8 = per-channel dynamic int8 linear layers (faster on CPU, slightly lossy; re-indexes)"
     )
+    engine: Literal["auto", "torch", "onnx"] = Field(
+        "auto", description="sentence_transformers runtime: auto = torch (bf16) on CPUs with native bf16, else ONNX "
+                            "Runtime (same fp32 vectors, faster; exported offline from the local weights); "
+                            "torch/onnx force one")
+    onnx_dir: Path | None = Field(
+        None, description="where ONNX exports of the local model are kept; unset = <venv>/share/helio-onnx")
     query_cache_size: int = Field(
         2048, ge=0, description="query-side LRU cache of vectors (questions, answer sentences); 0 = off")
     query_batch_max: int = Field(
