@@ -146,3 +146,14 @@ def test_an_everyday_word_after_em_is_the_namesake_in_the_conversations_state(pl
                                   "entrega em janeiro", "instalado em telhado ceramico"])
 def test_no_place_is_guessed_from_ordinary_words(text, places):
     assert places.find(text) is None
+
+
+@pytest.mark.parametrize("text", ["quanto ta o dolar hoje?", "me passa a cotação do euro", "what is the exchange rate?"])
+def test_money_markets_are_off_topic_not_a_quote_or_a_search(text):
+    reply = run_turn(default_assistant(FakeSizing()), "mk", text)
+    assert reply["intent"] == "off_topic" and not [t for t in reply["tools"] if t["event"] == "tool_call"]
+
+
+def test_a_quote_of_a_kit_is_still_a_quote_request():
+    reply = run_turn(default_assistant(FakeSizing()), "mk2", "me manda a cotação do kit de 5 kwp")
+    assert reply["intent"] != "off_topic"

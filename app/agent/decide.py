@@ -58,8 +58,16 @@ _INJECTION = re.compile(
     r"\b(voce|vc|you) (deve|tem que|precisa|must|have to|should) (agora )?(responder|dizer|ignorar|obedecer|"
     r"answer|say|ignore|obey|reply|output)\b|"
     r"\b(responda|responde|answer|reply|output) (apenas|somente|so|only)\b.{0,40}\b(que|with|that|the word)\b|"
-    r"\b(pretend|finja|fingir|finge|roleplay|role play|imagine que voce)\b)"
+    r"\b(pretend|finja|fingir|finge|roleplay|role play|imagine que voce)\b|"
+    # Words put in the assistant's mouth for the customer, or orders claimed from above.
+    r"\b(diga|diz|fale|fala|informe|avise|conte|escreva|tell|inform) (ao|aos|a|as|para o|para os|pro|pros|the|our|my) "
+    r"(clientes?|usuarios?|compradores?|customers?|users?|buyers?) (que|that)\b|"
+    r"\b(ordem|ordens|determinacao) (da|do) (diretoria|gerencia|chefe|chefia|presidencia|presidente)\b|"
+    r"\b(by order of|orders from) (the )?(management|board|ceo|boss)\b)"
 )
+# Money markets: "cotação" is also a quote, but not of the dollar ("cotação do dólar hoje").
+_MARKETS = re.compile(r"\b(cotacao|cambio|preco|valor) (do|da|de) (dolar|euro|bitcoin|btc|bolsa|ouro|acoes)\b|"
+                      r"\b(dolar|euro|bitcoin) (hoje|hj|agora|comercial|turismo)\b|\bexchange rate\b")
 
 
 def injection(text: str) -> bool:
@@ -135,6 +143,8 @@ def decide(message: str, parsed: Parsed, state: ConversationState, *,
         # (and never creates a quote without the user's "sim" to a summary).
         wants_quote = bool(_QUOTE_WORDS.search(fold(message)))
         return Decision(QUOTE if wants_quote else OFF, True, {}, "injection", rules=rules)
+    if _MARKETS.search(fold(message)):
+        return Decision(OFF, True, {}, "rules", rules=rules)
     if rules.intent == GET and rules.sure:
         return Decision(GET, True, dict(rules.args), "product_code", rules=rules)
     if rules.intent == SIZE and rules.sure and parsed.system_kwp and generation_question(message):
