@@ -76,6 +76,12 @@ def test_a_number_is_grounded_only_as_rounded_as_it_is_written():
     assert metrics.ungrounded_numbers("Cerca de R$ 26.000.", [result], []) == ["26.000"]
 
 
+def test_the_engine_s_published_limits_are_sources_but_nothing_near_them_is():
+    doubt = "Não entendi “1e308 kWh”: o dimensionamento vai até 1.000.000 kWh/mês. Qual é o consumo?"
+    assert metrics.judge_turn(_row([], [], answer=doubt, user_so_far=["consumo 1e308 kwh"]))["ungrounded"] == []
+    assert metrics.judge_turn(_row([], [], answer="O limite é 2.000.000 kWh/mês."))["ungrounded"] == ["2.000.000"]
+
+
 def test_clarification_and_refusal_checks():
     ask = _row([], [], kind="ask", ask=["connection"], known=["consumption", "site"], awaiting=["connection"])
     asked_again = _row([], [], kind="ask", ask=["connection"], known=["site"], awaiting=["site", "connection"])

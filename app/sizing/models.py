@@ -19,6 +19,9 @@ from app.catalog.models import Phase, RoofType
 MAX_MONTHLY_KWH = 1_000_000.0
 MAX_SYSTEM_KWP = 3000.0
 MAX_AREA_M2 = 1_000_000.0
+# The limits an answer may quote ("acima de 1.000.000 kWh/mês"): published by the engine, so a
+# number-grounding check counts them as sources like a tool result.
+INPUT_LIMITS = {"max_monthly_kwh": MAX_MONTHLY_KWH, "max_system_kwp": MAX_SYSTEM_KWP, "max_area_m2": MAX_AREA_M2}
 
 
 class _Frozen(BaseModel):

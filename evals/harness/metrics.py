@@ -24,6 +24,7 @@ from typing import Any
 from unidecode import unidecode
 
 # Numbers grounded: one check, shared with the model-led turn's guard.
+from app.sizing.models import INPUT_LIMITS
 from app.agent.grounding import number_candidates, numbers_in, ungrounded_numbers  # noqa: F401
 
 REL_TOL = 0.01
@@ -153,7 +154,7 @@ def judge_turn(row: dict[str, Any]) -> dict[str, Any]:
     answer = fold_text(row["answer"])
     names = [c["name"] for c in row["calls"]]
     results = [c.get("result") if c.get("ok") else {"error": c.get("error")} for c in row["calls"]]
-    results += [c["arguments"] for c in row["calls"]]
+    results += [c["arguments"] for c in row["calls"]] + [INPUT_LIMITS]
     bad_numbers = ungrounded_numbers(row["answer"], results, row["user_so_far"])
     checks: dict[str, Any] = {
         "numbers": len(numbers_in(row["answer"])), "ungrounded": bad_numbers,
