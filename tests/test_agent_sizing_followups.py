@@ -90,6 +90,12 @@ def test_a_history_labelled_by_month_is_twelve_values_in_calendar_order(places):
     assert extractors.monthly_history("jan 520 fev 480 mar 510") is None  # three months are no history
 
 
+def test_the_length_of_the_period_is_not_one_of_the_twelve_values(places):
+    parsed = parse_message("consumo dos ultimos 12 meses: 410, 395, 380, 420, 450, 470, 500, 480, 460, 430, 415, 400 "
+                           "em curitiba, bifasico", places)
+    assert parsed.monthly_kwh_list == [410, 395, 380, 420, 450, 470, 500, 480, 460, 430, 415, 400]
+
+
 @pytest.mark.parametrize(("text", "kwh"), [
     ("consumo de 450 kw/h por mes, cliente em limeira, bifasico", 450),
     ("cliente usa 900kw por mes em petropolis, tri", 900),

@@ -111,9 +111,11 @@ def _kwh_values(text: str, lang: str) -> tuple[float | None, list[float] | None]
     if months:
         return None, months
     # Twelve monthly values ("consumo: 400; 420; 380 …" or "400 420 380 … kWh").
-    nums = re.findall(r"(?<![\d,.])(\d{2,5}(?:[.,]\d+)?)(?![\d])", lowered)
+    # "dos últimos 12 meses: 300, 320, …": the period's length is not one of the values.
+    scan = re.sub(r"\b12 ?(meses|months)\b", " ", lowered)
+    nums = re.findall(r"(?<![\d,.])(\d{2,5}(?:[.,]\d+)?)(?![\d])", scan)
     if len(nums) == 12 and ("kwh" in lowered or "mes" in fold(text) or "month" in lowered or "consum" in fold(text)):
-        seps = re.sub(r"[\d.,]+", "", lowered.split(nums[0], 1)[-1].rsplit(nums[-1], 1)[0])
+        seps = re.sub(r"[\d.,]+", "", scan.split(nums[0], 1)[-1].rsplit(nums[-1], 1)[0])
         if seps.strip(" ;/|\n,") == "" or set(seps.strip()) <= {";", "/", "|", ",", " "}:
             return None, [parse_number(n, "en" if "." in n else "pt") for n in nums]
     capacity = extractors.battery_capacity_kwh(text, lang)
