@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from app.agent.intent import FINANCE, FIND, GET, KNOW, OFF, QUOTE, RuleIntent, SIZE, TOOLS, classify, product_filters
+from app.agent.intent import FINANCE, FIND, GET, GREET, KNOW, OFF, QUOTE, RuleIntent, SIZE, TOOLS, classify, product_filters
 from app.agent.classifier import IntentModel, Prediction, shipped_model
 from app.agent.extractors import generation_question, plain_units
 from app.agent.parsing import Parsed, parse_client, parse_company, parse_financing
@@ -145,6 +145,9 @@ def decide(message: str, parsed: Parsed, state: ConversationState, *,
         return Decision(QUOTE if wants_quote else OFF, True, {}, "injection", rules=rules)
     if _MARKETS.search(fold(message)):
         return Decision(OFF, True, {}, "rules", rules=rules)
+    if not re.search(r"\w", message):
+        # "?", "??", "..." : nothing was asked; never re-run the last task on it.
+        return Decision(GREET, True, {}, "rules", rules=rules)
     if rules.intent == GET and rules.sure:
         return Decision(GET, True, dict(rules.args), "product_code", rules=rules)
     if rules.intent == SIZE and rules.sure and parsed.system_kwp and generation_question(message):

@@ -311,7 +311,9 @@ def bare_quantity(text: str, lang: str = "pt") -> float | None:
     size the conversation holds). ``None`` when the message is long, has several numbers, or
     the number carries another unit ("em 60x", "150 m2", "20 graus")."""
     folded = fold(text)
-    if len(folded.split()) > 10:
+    # A lead-in ("blz, voltando pro meu sistema, e se o consumo fosse 800?") may lengthen it
+    # when a word names the quantity.
+    if len(folded.split()) > (16 if quantity_kind(text) else 10):
         return None
     found = []
     for m in _BARE_NUMBER.finditer(folded):

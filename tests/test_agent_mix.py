@@ -1,0 +1,85 @@
+"""Whole storefront conversations that move between tasks (stop 24, probemix): back to the
+sizing after a knowledge or product turn, a lead-in before a follow-up's number, "sou de natal
+rn", and turns that ask nothing ("?", "ok") in the middle of a conversation. Fast tier: the
+shipped intent model and the engine-shaped fake."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.agent import extractors
+from app.agent.parsing import parse_message
+from app.agent.places import load_places
+from app.core.settings import Settings
+from test_agent_support import FakeSearcher, FakeSizing, LAW_HIT, make_assistant, run_turn
+
+
+@pytest.fixture(scope="module")
+def places():
+    index = load_places(Settings(_env_file=None).data_dir)
+    assert index is not None
+    return index
+
+
+def default_assistant(sizing, searcher=None):
+    a = make_assistant(sizing=sizing, searcher=searcher)
+    a.consult_model = False  # the shipped default: no LLM consulted
+    return a
+
+
+def test_back_to_the_sizing_after_a_knowledge_question_keeps_what_was_said():
+    sizing = FakeSizing()
+    a = default_assistant(sizing, FakeSearcher([LAW_HIT]))
+    run_turn(a, "m1", "dimensiona 520kwh em londrina pr, tri")
+    assert run_turn(a, "m1", "o que é o fio b?")["intent"] == "search_knowledge"
+    n = len(sizing.calls)
+    reply = run_turn(a, "m1", "voltando, e se fosse bifasico?")
+    assert reply["intent"] == "size_pv_system" and len(sizing.calls) == n + 1
+    last = sizing.calls[-1]
+    assert (last["monthly_kwh"], last["municipality"], last["connection"]) == (520, "Londrina", "two_phase")
+
+
+def test_a_lead_in_before_a_named_quantity_still_changes_it():
+    assert extractors.bare_quantity("blz, voltando pro meu sistema, e se o consumo fosse 800?") == 800
+    # without a word naming the quantity a long message is not a bare follow-up
+    assert extractors.bare_quantity("blz, voltando pro meu sistema aqui de casa, e se fosse 800?") is None
+    sizing = FakeSizing()
+    a = default_assistant(sizing)
+    run_turn(a, "m2", "preciso de um sistema pra 610 kwh em goiania, bifasico")
+    run_turn(a, "m2", "ok, voltando pro meu sistema aqui, e se o consumo fosse 900?")
+    assert sizing.calls[-1]["monthly_kwh"] == 900 and sizing.calls[-1]["municipality"] == "Goiânia"
+
+
+@pytest.mark.parametrize(("text", "city", "uf"), [
+    ("sou de natal rn, consumo 300kwh mono", "Natal", "RN"),
+    ("sou de natal, rn", "Natal", "RN"),
+    ("i'm from natal rn, 300 kWh", "Natal", "RN"),
+])
+def test_a_city_introduced_by_sou_de_with_its_uf(text, city, uf, places):
+    parsed = parse_message(text, places)
+    assert (parsed.municipality, parsed.uf) == (city, uf)
+
+
+def test_an_everyday_word_after_sou_de_without_uf_is_still_not_a_city(places):
+    parsed = parse_message("sou de bonito, 300 kwh", places)
+    assert parsed.municipality is None
+
+
+@pytest.mark.parametrize("message", ["?", "??", "..."])
+def test_punctuation_alone_does_not_rerun_the_last_task(message):
+    sizing = FakeSizing()
+    a = default_assistant(sizing)
+    run_turn(a, "m3", "450 kwh recife bifasico")
+    n = len(sizing.calls)
+    reply = run_turn(a, "m3", message)
+    assert len(sizing.calls) == n and reply["intent"] == "greeting"
+    assert "Sou o Hélio" not in reply["message"]  # not the introduction again mid-conversation
+
+
+def test_ok_mid_conversation_offers_what_comes_next_not_the_introduction():
+    a = default_assistant(FakeSizing())
+    first = run_turn(a, "m4", "oi")
+    assert "Sou o Hélio" in first["message"]
+    run_turn(a, "m4", "500kwh em campinas trifasico")
+    reply = run_turn(a, "m4", "ok")
+    assert "Sou o Hélio" not in reply["message"] and "financiamento" in reply["message"]
