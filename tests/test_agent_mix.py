@@ -83,3 +83,25 @@ def test_ok_mid_conversation_offers_what_comes_next_not_the_introduction():
     run_turn(a, "m4", "500kwh em campinas trifasico")
     reply = run_turn(a, "m4", "ok")
     assert "Sou o Hélio" not in reply["message"] and "financiamento" in reply["message"]
+
+
+@pytest.mark.parametrize(("message", "part"), [
+    ("esse inversor é de que marca?", "inverter"),
+    ("quem fabrica os modulos?", "module"),
+    ("which brand is the inverter?", "inverter"),
+    ("tem inversor de outra marca?", None),  # a catalog search
+    ("qual a garantia do inversor?", None),
+])
+def test_asking_who_makes_a_part(message, part):
+    assert extractors.asks_maker_of(message) == part
+
+
+def test_the_maker_of_the_sized_inverter_is_answered_from_the_sizing_without_a_search():
+    sizing = FakeSizing()
+    a = default_assistant(sizing)
+    run_turn(a, "m5", "preciso de um sistema pra 650 kwh em goiania, bifasico")
+    reply = run_turn(a, "m5", "esse inversor é de que marca?")
+    assert not reply["tools"]  # no catalog search
+    assert "inversor é da Growatt" in reply["message"] and "Encontrei" not in reply["message"]
+    searched = run_turn(a, "m5", "vcs tem inversor growatt de 5kw?")  # a real search still searches
+    assert "Encontrei" in searched["message"]

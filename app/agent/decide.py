@@ -23,7 +23,7 @@ from typing import Any
 
 from app.agent.intent import FINANCE, FIND, GET, GREET, KNOW, OFF, QUOTE, RuleIntent, SIZE, TOOLS, classify, product_filters
 from app.agent.classifier import IntentModel, Prediction, shipped_model
-from app.agent.extractors import generation_question, plain_units
+from app.agent.extractors import asks_maker_of, generation_question, plain_units
 from app.agent.parsing import Parsed, parse_client, parse_company, parse_financing
 from app.agent.places import fold
 from app.agent.slots import SLOT_GROUPS
@@ -81,7 +81,7 @@ class Decision:
     sure: bool
     args: dict[str, Any]
     source: str
-    """what decided: injection, product_code, pending_slot, model, rules"""
+    """what decided: injection, product_code, sized_part, pending_slot, model, rules"""
     prediction: Prediction | None = None
     rules: RuleIntent | None = None
     """what the hand-written rules read (arguments for another task come from them)"""
@@ -154,6 +154,10 @@ def decide(message: str, parsed: Parsed, state: ConversationState, *,
         # "quanto gera 8 kWp…", "simula um de 10 kW em Goiânia": a size and a generation verb are
         # certain (the model read "10 kW" as an inverter's power).
         return done(SIZE, True, "rules")
+    if (state.last_sizing or {}).get("makers") and state.last_intent != FIND and asks_maker_of(message) \
+            and not {"manufacturer", "min_power_w", "max_power_w"} & set(product_filters(message, parsed)):
+        # "esse inversor é de que marca?" right after a sizing: about the design (answered from it)
+        return done(FIND, True, "sized_part")
     pending = _pending_answer(parsed, message, state, rules)
     model = model or shipped_model()
     prediction = model.predict(plain_units(message), state.last_intent, tuple(state.awaiting))

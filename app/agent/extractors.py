@@ -189,6 +189,22 @@ def distributor_for_uf(name: str, uf: str | None) -> str:
     return options[0] if len(options) == 1 else name
 
 
+_WHICH_MAKER = re.compile(r"\b(marca|fabricante|fabrica|brand|make|manufacturer|made by)\b")
+_OTHER_MAKER = re.compile(r"\b(outras?|other|another|diferentes?|different|qualquer|any|melhor|best|tem|have)\b")
+_SIZED_PART = re.compile(r"\b(inversor\w*|microinversor\w*|modulos?|placas?|paineis|painel|inverters?|"
+                         r"modules?|panels?)\b")
+
+
+def asks_maker_of(text: str) -> str | None:
+    """``inverter`` or ``module`` when the message asks who makes that part ("esse inversor é de
+    que marca?", "o modulo é de qual fabricante?"), else ``None``."""
+    folded = fold(text)
+    part = _SIZED_PART.search(folded)
+    if not part or not _WHICH_MAKER.search(folded) or _OTHER_MAKER.search(folded):
+        return None
+    return "module" if part.group(1).startswith(("modul", "placa", "paine", "panel")) else "inverter"
+
+
 def battery_context(text: str) -> bool:
     return bool(_BATTERY.search(fold(text)))
 

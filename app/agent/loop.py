@@ -362,7 +362,7 @@ class ModelLedAssistant(Assistant):
         if name == SIZE:
             sized = outcome.result
             _, facts = render.sizing_text(args, sized, ctx.lang)
-            state.last_sizing = {"arguments": args, "facts": facts}
+            state.last_sizing = {"arguments": args, "facts": facts, "makers": render.sizing_makers(sized)}
             state.slots.merge({k: v for k, v in args.items() if k in SIZE_KEYS})
             state.intent, state.awaiting = SIZE, []
             state.sizing_id = sized.sizing_id

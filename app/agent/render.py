@@ -109,6 +109,12 @@ def sizing_facts(result: SizingResult, lang: str) -> dict[str, str]:
     return facts
 
 
+def sizing_makers(result: SizingResult) -> dict[str, str | None]:
+    """Who makes the best design's inverter and modules ("esse inversor é de que marca?")."""
+    best = result.best
+    return {"inverter": best.inverter.manufacturer, "module": best.module.manufacturer}
+
+
 def sizing_products(result: SizingResult) -> list[dict[str, Any]]:
     """Catalog lines of the recommended design (what would be quoted), for a product card."""
     best = result.best

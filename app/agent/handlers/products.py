@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from app.agent import extractors
 from app.agent.handlers.base import Agent, Step
 from app.agent.intent import FIND, GET, RuleIntent
 from app.agent.parsing import product_filters
@@ -18,9 +19,26 @@ _ANY_BRAND = re.compile(r"\b(qualquer marca|outra marca|outras marcas|tanto faz 
                         r"other brands?)\b")
 
 
+def _maker_of_sized(ctx: TurnContext, said: dict) -> Reply | None:
+    """The maker of the sized design's inverter or modules, from the last sizing (no search)."""
+    makers = (ctx.state.last_sizing or {}).get("makers")
+    if not makers or getattr(ctx.decision, "source", None) != "sized_part":
+        return None  # decided in app.agent.decide: right after a sizing, no filter said
+    part = extractors.asks_maker_of(ctx.message)
+    if part is None:
+        return None
+    maker = makers.get(part)
+    if not maker:
+        return Reply().say("sizing_maker_unknown")
+    return Reply().say(f"sizing_maker_{part}", maker=maker)
+
+
 def find(agent: Agent, ctx: TurnContext, rules: RuleIntent | None) -> Step:
     state = ctx.state
     said = product_filters(ctx.message, ctx.parsed)
+    answered = _maker_of_sized(ctx, said)
+    if answered is not None:
+        return answered
     follow_up = state.intent == FIND and state.last_products and not ("category" in said and said.get(
         "category") != state.last_products.get("category"))
     if follow_up and state.last_products.get("category") == "battery" and "capacity_kwh" not in said:

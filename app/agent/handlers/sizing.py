@@ -130,7 +130,7 @@ def size(agent: Agent, ctx: TurnContext, rules: RuleIntent | None) -> Step:
     result: SizingResult = outcome.result
     facts = render.sizing_facts(result, ctx.lang)
     about = SizingNotes(args, result, parsed.battery_kwh, tuple(notes))
-    state.last_sizing = {"arguments": args, "facts": facts}
+    state.last_sizing = {"arguments": args, "facts": facts, "makers": render.sizing_makers(result)}
     reply.card("sizing", {"inputs": args, "facts": facts, "result": outcome.data, "notes": about})
     products = render.sizing_products(result)
     if products:
