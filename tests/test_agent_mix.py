@@ -105,3 +105,12 @@ def test_the_maker_of_the_sized_inverter_is_answered_from_the_sizing_without_a_s
     assert "inversor é da Growatt" in reply["message"] and "Encontrei" not in reply["message"]
     searched = run_turn(a, "m5", "vcs tem inversor growatt de 5kw?")  # a real search still searches
     assert "Encontrei" in searched["message"]
+
+
+@pytest.mark.parametrize("message", ["quanto custa?", "qto fica energia solar?", "how much does it cost?"])
+def test_a_bare_price_question_first_asks_for_the_sizing_details(message):
+    sizing = FakeSizing()
+    a = default_assistant(sizing)
+    reply = run_turn(a, "m6", message)
+    assert reply["intent"] == "size_pv_system" and not sizing.calls
+    assert set(reply["awaiting"]) == {"consumption", "site", "connection"}

@@ -65,6 +65,9 @@ _INJECTION = re.compile(
     r"\b(ordem|ordens|determinacao) (da|do) (diretoria|gerencia|chefe|chefia|presidencia|presidente)\b|"
     r"\b(by order of|orders from) (the )?(management|board|ceo|boss)\b)"
 )
+_BARE_PRICE = re.compile(r"^\W*(e\s+)?(quanto|qto|qnto|qt)\s+(custa|fica|sai|e|seria)(\s+(isso|um sistema|uma placa|"
+                         r"energia solar|o sistema|a energia solar|placa solar))?\W*$|"
+                         r"^\W*how much (is it|does it cost|would it cost|for solar)\W*$")
 # Money markets: "cotação" is also a quote, but not of the dollar ("cotação do dólar hoje").
 _MARKETS = re.compile(r"\b(cotacao|cambio|preco|valor) (do|da|de) (dolar|euro|bitcoin|btc|bolsa|ouro|acoes)\b|"
                       r"\b(dolar|euro|bitcoin) (hoje|hj|agora|comercial|turismo)\b|\bexchange rate\b")
@@ -145,6 +148,9 @@ def decide(message: str, parsed: Parsed, state: ConversationState, *,
         return Decision(QUOTE if wants_quote else OFF, True, {}, "injection", rules=rules)
     if _MARKETS.search(fold(message)):
         return Decision(OFF, True, {}, "rules", rules=rules)
+    if state.last_intent is None and _BARE_PRICE.match(fold(message)):
+        # "quanto custa?" as the first words: the price of a system, which starts with its questions
+        return done(SIZE, True, "rules")
     if not re.search(r"\w", message):
         # "?", "??", "..." : nothing was asked; never re-run the last task on it.
         return Decision(GREET, True, {}, "rules", rules=rules)
