@@ -114,3 +114,19 @@ def test_a_bare_price_question_first_asks_for_the_sizing_details(message):
     reply = run_turn(a, "m6", message)
     assert reply["intent"] == "size_pv_system" and not sizing.calls
     assert set(reply["awaiting"]) == {"consumption", "site", "connection"}
+
+
+def test_a_correction_of_the_site_after_a_knowledge_question_resizes():
+    sizing = FakeSizing()
+    a = default_assistant(sizing, FakeSearcher([LAW_HIT]))
+    run_turn(a, "m7", "gasto 480 kwh, moro em santos, bifasico")
+    run_turn(a, "m7", "como funciona a compensacao com a lei 14.300?")
+    n = len(sizing.calls)
+    run_turn(a, "m7", "opa, errei, na verdade moro em guaruja")
+    assert len(sizing.calls) == n + 1
+    assert (sizing.calls[-1]["municipality"], sizing.calls[-1]["monthly_kwh"]) == ("Guarujá", 480)
+
+
+def test_a_number_followed_by_a_comma_is_still_the_follow_ups_number():
+    assert extractors.bare_quantity("e se o consumo fosse 1.300, como fica?") == 1300
+    assert extractors.bare_quantity("e com 1,5?") == 1.5

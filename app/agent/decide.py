@@ -65,6 +65,8 @@ _INJECTION = re.compile(
     r"\b(ordem|ordens|determinacao) (da|do) (diretoria|gerencia|chefe|chefia|presidencia|presidente)\b|"
     r"\b(by order of|orders from) (the )?(management|board|ceo|boss)\b)"
 )
+_BACK_TO_SIZING = re.compile(r"\b(voltando|volta(ndo)? (ao|pro|para o|pra)|e se|se fosse|e com|e pra|e no|e na|"
+                             r"back to|what if|what about|and with|and in)\b")
 _BARE_PRICE = re.compile(r"^\W*(e\s+)?(quanto|qto|qnto|qt)\s+(custa|fica|sai|e|seria)(\s+(isso|um sistema|uma placa|"
                          r"energia solar|o sistema|a energia solar|placa solar))?\W*$|"
                          r"^\W*how much (is it|does it cost|would it cost|for solar)\W*$")
@@ -167,6 +169,11 @@ def decide(message: str, parsed: Parsed, state: ConversationState, *,
     pending = _pending_answer(parsed, message, state, rules)
     model = model or shipped_model()
     prediction = model.predict(plain_units(message), state.last_intent, tuple(state.awaiting))
+    if (state.sizing_id and pending is None and prediction.intent in (KNOW, OFF, GREET) and parsed.slots()
+            and (parsed.correction or _BACK_TO_SIZING.search(fold(message)))):
+        # "voltando, e se fosse bifásico?", "errei, moro em São Vicente" after a knowledge or
+        # product detour: a change to the sizing the conversation holds.
+        return done(SIZE, True, "rules", prediction)
     if pending is not None and not (prediction.intent != pending and prediction.intent in TOOLS
                                     and prediction.confidence >= 0.8):
         return done(pending, True, "pending_slot", prediction)

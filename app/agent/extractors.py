@@ -318,7 +318,7 @@ def monthly_history(text: str, lang: str = "pt") -> list[float] | None:
 _NOT_A_QUANTITY_AFTER = re.compile(
     r"\s*(x\b|vezes|parcelas|meses|mes\b|months?|anos?\b|years?|%|por ?cento|m2|m²|metros|graus|°|deg|"
     r"kwp|kw\b|w\b|watts?|v\b|volts?|h\b|horas|dias|pessoas|placas|paineis|modulos)")
-_BARE_NUMBER = re.compile(rf"(?<![\w.,/])({NUM})(\s*mil\b|k\b)?(?![\w.,/])")
+_BARE_NUMBER = re.compile(rf"(?<![\w.,/])({NUM})(\s*mil\b|k\b)?(?![\w/]|[.,]\w)")
 
 
 def bare_quantity(text: str, lang: str = "pt") -> float | None:
