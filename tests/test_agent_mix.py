@@ -130,3 +130,14 @@ def test_a_correction_of_the_site_after_a_knowledge_question_resizes():
 def test_a_number_followed_by_a_comma_is_still_the_follow_ups_number():
     assert extractors.bare_quantity("e se o consumo fosse 1.300, como fica?") == 1300
     assert extractors.bare_quantity("e com 1,5?") == 1.5
+
+
+@pytest.mark.parametrize("message", ["me passa o contato de um vendedor", "quero falar com um atendente",
+                                     "can I talk to a sales rep?"])
+def test_asking_for_a_person_gets_the_way_to_sales_not_a_product_list(message):
+    sizing = FakeSizing()
+    a = default_assistant(sizing)
+    run_turn(a, "m8", "650 kwh em teresina bifasico")
+    reply = run_turn(a, "m8", message)
+    assert not reply["tools"]
+    assert "representante" in reply["message"] or "representative" in reply["message"]
