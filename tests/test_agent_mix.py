@@ -141,3 +141,11 @@ def test_asking_for_a_person_gets_the_way_to_sales_not_a_product_list(message):
     reply = run_turn(a, "m8", message)
     assert not reply["tools"]
     assert "representante" in reply["message"] or "representative" in reply["message"]
+
+
+def test_a_monthly_payment_in_english_after_a_sizing_is_a_financing():
+    sizing = FakeSizing()
+    a = default_assistant(sizing)
+    run_turn(a, "m9", "I'm in Recife, use 500 kWh, single phase")
+    reply = run_turn(a, "m9", "and what would the monthly payment be over 4 years?")
+    assert reply["intent"] == "simulate_financing" and "48" in reply["message"]

@@ -63,7 +63,8 @@ _DOMAIN = re.compile(
 )
 _CONSUMPTION_WORDS = re.compile(r"\b(conta de (luz|energia)|consum\w*|kwh|electric(ity)? bill|power bill|energy bill)\b")
 _FINANCE_WORDS = re.compile(
-    r"\b(financ\w*|parcel\w*|prestac\w*|installments?|loan|emprestimo|\d{1,3} ?x|\d{1,3} vezes)\b"
+    r"\b(financ\w*|parcel\w*|prestac\w*|installments?|loan|emprestimo|\d{1,3} ?x|\d{1,3} vezes|"
+    r"monthly payments?|payment plan|pagamento mensal|mensalidades?)\b"
 )
 _FINANCE_VERBS = re.compile(r"\b(financiar|financie|financia|parcelar|parcele|simul\w*|finance|quanto fica\w*)\b")
 _FINANCE_QUESTION = re.compile(
