@@ -17,9 +17,18 @@ from app.retrieval.embed import Embedder, make_embedder
 from app.retrieval.query_embed import query_embedder
 from app.retrieval.sparse import SparseEncoder
 from app.retrieval.store import VectorStore, make_vector_store
+from app.retrieval.text import expand_query, name_match, name_terms, text_signature
 from app.retrieval.types import SearchFilters, SearchMode, StoredHit
 
 MAX_K = 50
+# Fused candidates re-ranked before the top k is cut: deep enough to hold the named product's
+# other chunks when template text of other documents outranks them.
+POOL = 30
+# A hit whose document names every product term of the query weighs up to (1 + NAME_BOOST)×.
+NAME_BOOST = 2.0
+# Text that several documents of the pool share word for word (a datasheet template's notes)
+# says nothing about any one of them: its weight is multiplied by this.
+TEMPLATE_PENALTY = 0.35
 
 
 class Citation(BaseModel):
@@ -97,12 +106,55 @@ class KnowledgeSearcher:
                mode: SearchMode = "hybrid") -> list[Hit]:
         text = self.validate(query, k, mode)
         dense = self.embedder.embed_query(text) if mode != "sparse" else None
-        sparse = self.sparse.encode_query(text) if mode != "dense" else None
-        stored = self.store.query(dense=dense, sparse=sparse, limit=k, filters=filters, mode=mode)
-        return [hit_from_stored(h) for h in stored]
+        sparse = self.sparse.encode_query(expand_query(text)) if mode != "dense" else None
+        if mode != "hybrid":
+            stored = self.store.query(dense=dense, sparse=sparse, limit=k, filters=filters, mode=mode)
+            return [hit_from_stored(h) for h in stored]
+        stored = self.store.query(dense=dense, sparse=sparse, limit=max(k, POOL), filters=filters, mode=mode)
+        return rerank(text, [hit_from_stored(h) for h in stored])[:k]
 
     def close(self) -> None:
         self.store.close()
+
+
+def _names(hit: Hit) -> str | None:
+    """What names the hit's product: title, maker, model, rated power, the datasheet's file
+    name; None for a hit about no product (a rule, a credit line), whose title is a topic."""
+    meta = hit.metadata
+    if not (meta.get("manufacturer") or meta.get("model") or hit.citation.product_ids):
+        return None
+    power = meta.get("power_w")
+    parts = [hit.citation.title, str(meta.get("manufacturer") or ""), str(meta.get("model") or ""),
+             f"{power:g} W" if isinstance(power, (int, float)) else "",
+             *(key.rsplit("/", 1)[-1].rsplit(".", 1)[0] for key in hit.doc_keys if not key.startswith("catalog:"))]
+    return " ".join(parts)
+
+
+def rerank(query: str, hits: list[Hit]) -> list[Hit]:
+    """The fused candidates re-ordered for a question about a named product or document.
+
+    - A product's hit gains weight with the share of the query's *name terms* (terms that name
+      some candidate product: a maker, a model code, a rated power) that its names hold, so "tensão do
+      livoltek 10k" prefers the Livoltek GT1-10KT2 to the SAJ R5-10K-T2 whose chunk matched
+      more words.
+    - Text repeated word for word by other documents of the pool (template notes) loses weight.
+    Scores stay comparable within one answer (the fused score times the factors)."""
+    if not hits:
+        return hits
+    names = [_names(h) for h in hits]
+    wanted = name_terms(query, [n for n in names if n])
+    signatures = [text_signature(h.text) for h in hits]
+    docs_by_sig: dict[str, set[str]] = {}
+    for h, sig in zip(hits, signatures, strict=True):
+        docs_by_sig.setdefault(sig, set()).add(h.citation.source)
+    scored = []
+    for i, (h, name, sig) in enumerate(zip(hits, names, signatures, strict=True)):
+        factor = 1.0 + NAME_BOOST * name_match(wanted, name) if wanted and name else 1.0
+        if len(docs_by_sig[sig]) > 1:
+            factor *= TEMPLATE_PENALTY
+        scored.append((h.score * factor, -i, h))
+    scored.sort(key=lambda t: (t[0], t[1]), reverse=True)
+    return [h.model_copy(update={"score": s}) for s, _, h in scored]
 
 
 def make_searcher(settings: Settings) -> KnowledgeSearcher:
