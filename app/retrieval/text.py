@@ -125,13 +125,21 @@ _QUERY_WORDS = tuple((re.compile(p), words) for p, words in (
     (r"\b(tamanho|medidas?)\b", "dimensoes"), (r"\bpesa\b", "peso"),
     (r"\bwi-?fi\b", "wi-fi comunicacao"), (r"\b(arco|afci)\b", "protecao de arco afci"),
     (r"\bplacas?\b|\bpaineis\b|\bpainel\b", "modulo"),
+    # English questions about Portuguese sheets
+    (r"\bphases?\b", "fases"), (r"\bweigh\w*\b", "peso"), (r"\b(dimensions?|size)\b", "dimensoes"),
+    (r"\bcells?\b", "celulas"), (r"\boutput\b", "saida"), (r"\binput\b", "entrada"), (r"\brated\b", "nominal"),
 ))
 # terms that name no product or document (they occur in the titles of many)
 _NOT_NAMES = frozenset(fold(w) for w in """
     folha ficha dado dados modulo inversor microinversor fotovoltaico solar painel financiamento nota
     referencia hibrido trifasico monofasico bifasico grid tie on off catalogo produto potencia nominal
-    tensao corrente garantia bateria lei marco legal regra tipo linha banco
+    tensao corrente garantia bateria lei marco legal regra tipo linha banco bifacial n type eu br
+    mono tri
     """.split())
+
+
+# "nxi 5k" asks for the model written "NXI-5.0K" (indexed as "nxi-5", "0k"): the joined code
+_CODE_KILO = re.compile(r"\b([a-z]+[0-9]*)\s(\d+)k\b")
 
 
 def expand_query(text: str) -> str:
@@ -141,6 +149,7 @@ def expand_query(text: str) -> str:
     drowned the model asked for (measured); the code matches the model by prefix in :func:`name_match`."""
     folded = fold(text)
     extra = [words for pattern, words in _QUERY_WORDS if pattern.search(folded)]
+    extra += [f"{m.group(1)}-{m.group(2)}" for m in _CODE_KILO.finditer(folded) if m.group(1) not in STOPWORDS]
     return f"{text} {' '.join(extra)}" if extra else text
 
 
