@@ -124,7 +124,6 @@ _QUERY_WORDS = tuple((re.compile(p), words) for p, words in (
     (r"\bwatts?\b|\bq(?:ua)?n?to?s? w\b|\bw de saida\b", "potencia nominal"),
     (r"\b(tamanho|medidas?)\b", "dimensoes"), (r"\bpesa\b", "peso"),
     (r"\bwi-?fi\b", "wi-fi comunicacao"), (r"\b(arco|afci)\b", "protecao de arco afci"),
-    (r"\bplacas?\b|\bpaineis\b|\bpainel\b", "modulo"),
     # English questions about Portuguese sheets
     (r"\bphases?\b", "fases"), (r"\bweigh\w*\b", "peso"), (r"\b(dimensions?|size)\b", "dimensoes"),
     (r"\bcells?\b", "celulas"), (r"\boutput\b", "saida"), (r"\binput\b", "entrada"), (r"\brated\b", "nominal"),
