@@ -7,6 +7,7 @@ default), ``dense`` or ``sparse`` (for evaluation and debugging).
 
 from __future__ import annotations
 
+import math
 from typing import Any, get_args
 
 from pydantic import BaseModel, Field
@@ -17,9 +18,21 @@ from app.retrieval.embed import Embedder, make_embedder
 from app.retrieval.query_embed import query_embedder
 from app.retrieval.sparse import SparseEncoder
 from app.retrieval.store import VectorStore, make_vector_store
+from app.retrieval.text import expand_query, name_match, name_terms, text_signature
 from app.retrieval.types import SearchFilters, SearchMode, StoredHit
 
 MAX_K = 50
+# Fused candidates re-ranked before the top k is cut: deep enough to hold the named product's
+# other chunks when template text of other documents outranks them.
+POOL = 30
+# A product hit whose names miss a share m of the query's product terms weighs exp(-NAME_WEIGHT·m)×
+# (a hit about no product, a rule or a credit line, counts as missing half).
+NAME_WEIGHT = 3.0
+# A catalog entry of a product whose datasheet is also in the pool (the sheet is the fuller source)
+CATALOG_DUPLICATE = 0.5
+# Text that several documents of the pool share word for word (a datasheet template's notes)
+# says nothing about any one of them: its weight is multiplied by this.
+TEMPLATE_PENALTY = 0.35
 
 
 class Citation(BaseModel):
@@ -97,12 +110,63 @@ class KnowledgeSearcher:
                mode: SearchMode = "hybrid") -> list[Hit]:
         text = self.validate(query, k, mode)
         dense = self.embedder.embed_query(text) if mode != "sparse" else None
-        sparse = self.sparse.encode_query(text) if mode != "dense" else None
-        stored = self.store.query(dense=dense, sparse=sparse, limit=k, filters=filters, mode=mode)
-        return [hit_from_stored(h) for h in stored]
+        sparse = self.sparse.encode_query(expand_query(text)) if mode != "dense" else None
+        if mode != "hybrid":
+            stored = self.store.query(dense=dense, sparse=sparse, limit=k, filters=filters, mode=mode)
+            return [hit_from_stored(h) for h in stored]
+        stored = self.store.query(dense=dense, sparse=sparse, limit=max(k, POOL), filters=filters, mode=mode)
+        return rerank(text, [hit_from_stored(h) for h in stored])[:k]
 
     def close(self) -> None:
         self.store.close()
+
+
+def _names(hit: Hit) -> str | None:
+    """What names the hit's product: maker, model, rated power and the datasheet's file name
+    (not the title, whose other words, "cabo", "energia", name no product); None for a hit about
+    no product (a rule, a credit line)."""
+    meta = hit.metadata
+    if not (meta.get("manufacturer") or meta.get("model")):
+        return None
+    power = meta.get("power_w")
+    parts = [str(meta.get("manufacturer") or ""), str(meta.get("model") or ""),
+             f"{power:g} W" if isinstance(power, (int, float)) else "",
+             *(key.rsplit("/", 1)[-1].rsplit(".", 1)[0] for key in hit.doc_keys if not key.startswith("catalog:"))]
+    return " ".join(parts)
+
+
+def rerank(query: str, hits: list[Hit]) -> list[Hit]:
+    """The fused candidates re-ordered for a question about a named product or document.
+
+    - A product's hit loses weight with the share of the query's *name terms* (terms that name
+      some candidate product: a maker, a model code, a rated power) that its names miss, so "tensão do
+      livoltek 10k" prefers the Livoltek GT1-10KT2 to the SAJ R5-10K-T2 whose chunk matched
+      more words.
+    - Text repeated word for word about other products (template notes) loses weight, and so does a
+      catalog entry of a product whose datasheet is in the pool.
+    Scores stay comparable within one answer (the fused score times the factors)."""
+    if not hits:
+        return hits
+    names = [_names(h) for h in hits]
+    wanted = name_terms(query, [n for n in names if n])
+    signatures = [text_signature(h.text) for h in hits]
+    subjects_by_sig: dict[str, set[tuple[str, ...]]] = {}
+    for h, sig in zip(hits, signatures, strict=True):
+        subjects_by_sig.setdefault(sig, set()).add(tuple(h.citation.product_ids) or (h.citation.source,))
+    with_sheet = {p for h in hits if h.citation.doc_type == "datasheet" for p in h.citation.product_ids}
+    scored = []
+    for i, (h, name, sig) in enumerate(zip(hits, names, signatures, strict=True)):
+        factor = 1.0
+        if wanted:
+            missing = 1.0 - name_match(wanted, name) if name else 0.5
+            factor = math.exp(-NAME_WEIGHT * missing)
+        if len(subjects_by_sig[sig]) > 1:  # the same words about several products: a template
+            factor *= TEMPLATE_PENALTY
+        if h.citation.doc_type == "catalog" and with_sheet.intersection(h.citation.product_ids):
+            factor *= CATALOG_DUPLICATE
+        scored.append((h.score * factor, -i, h))
+    scored.sort(key=lambda t: (t[0], t[1]), reverse=True)
+    return [h.model_copy(update={"score": s}) for s, _, h in scored]
 
 
 def make_searcher(settings: Settings) -> KnowledgeSearcher:

@@ -114,3 +114,79 @@ def tokenize(text: str) -> list[str]:
                 tokens.append(SYNONYMS.get(stemmed, stemmed))
     tokens.extend(quantity_tokens(folded))
     return tokens
+
+
+# -- query side ---------------------------------------------------------------------------------
+# How people type a datasheet question vs the words of the sheets: added to the sparse query
+# (the typed words stay), never to documents, so the index does not change.
+_QUERY_WORDS = tuple((re.compile(p), words) for p, words in (
+    (r"\bmono\b", "monofasico"), (r"\btri\b", "trifasico"), (r"\bbi\b", "bifasico"),
+    (r"\bwatts?\b|\bq(?:ua)?n?to?s? w\b|\bw de saida\b", "potencia nominal"),
+    (r"\b(tamanho|medidas?)\b", "dimensoes"), (r"\bpesa\b", "peso"),
+    (r"\bwi-?fi\b", "wi-fi comunicacao"), (r"\b(arco|afci)\b", "protecao de arco afci"),
+    # English questions about Portuguese sheets
+    (r"\bphases?\b", "fases"), (r"\bweigh\w*\b", "peso"), (r"\b(dimensions?|size)\b", "dimensoes"),
+    (r"\bcells?\b", "celulas"), (r"\boutput\b", "saida"), (r"\binput\b", "entrada"), (r"\brated\b", "nominal"),
+))
+# terms that name no product or document (they occur in the titles of many)
+_NOT_NAMES = frozenset(fold(w) for w in """
+    folha ficha dado dados modulo inversor microinversor fotovoltaico solar painel financiamento nota
+    referencia hibrido trifasico monofasico bifasico grid tie on off catalogo produto potencia nominal
+    tensao corrente garantia bateria lei marco legal regra tipo linha banco bifacial n type eu br
+    mono tri
+    """.split())
+
+
+# "nxi 5k" asks for the model written "NXI-5.0K" (indexed as "nxi-5", "0k"): the joined code
+_CODE_KILO = re.compile(r"\b([a-z]+[0-9]*)\s(\d+)k\b")
+
+
+def expand_query(text: str) -> str:
+    """The query with the sheets' words for chat shorthand ("mono" → monofásico, "pesa" → peso).
+
+    A model code's "10k" is NOT turned into "10 kW": that term matches every 10 kW product and
+    drowned the model asked for (measured); the code matches the model by prefix in :func:`name_match`."""
+    folded = fold(text)
+    extra = [words for pattern, words in _QUERY_WORDS if pattern.search(folded)]
+    extra += [f"{m.group(1)}-{m.group(2)}" for m in _CODE_KILO.finditer(folded) if m.group(1) not in STOPWORDS]
+    return f"{text} {' '.join(extra)}" if extra else text
+
+
+def _name_tokens(text: str) -> set[str]:
+    # "NXI-5.0K-T2" is asked as "nxi 5k": a zero decimal before k goes away
+    return set(tokenize(re.sub(r"(\d)[.,]0+(?=k)", r"\1", fold(text))))
+
+
+def _code_like(term: str) -> bool:
+    return len(term) >= 2 and any(c.isdigit() for c in term) and any(c.isalpha() for c in term)
+
+
+def _term_in(term: str, tokens: set[str]) -> bool:
+    if term in tokens:
+        return True
+    return _code_like(term) and any(t.startswith(term) for t in tokens if "-" not in t)
+
+
+def name_terms(query: str, names: list[str]) -> list[str]:
+    """Query terms that name one of ``names`` (a maker, a model code, a rated power): the words
+    that tell which product or document the question is about."""
+    query_tokens = [t for t in dict.fromkeys(_name_tokens(expand_query(query))) if t not in _NOT_NAMES]
+    name_sets = [_name_tokens(n) for n in names]
+    return [t for t in query_tokens if any(_term_in(t, s) for s in name_sets)]
+
+
+def name_match(terms: list[str], name: str) -> float:
+    """Share of ``terms`` that ``name`` holds (a model-code term matches as a prefix: "10k" → "10kt2")."""
+    if not terms:
+        return 0.0
+    tokens = _name_tokens(name)
+    return sum(_term_in(t, tokens) for t in terms) / len(terms)
+
+
+def text_signature(text: str) -> str:
+    """Prose reduced to its words, so template text shared by several documents compares equal.
+    A table's signature is unique (its rows are the document's own facts)."""
+    stripped = text.lstrip("…. \n")
+    if stripped.startswith("|"):
+        return f"table:{id(text)}"
+    return " ".join(re.findall(r"[a-z]+", fold(stripped)))[:240]
