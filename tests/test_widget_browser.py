@@ -28,6 +28,14 @@ ARTIFACTS = ROOT / "var" / "test-artifacts"
 AXE = ROOT / "tests" / "widget" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SIZING_MESSAGE = "Cliente em Uberlândia/MG, 650 kWh/mês, trifásico"
+STOP_AS_SOON_AS_SENT = """async (text) => {
+  const stop = [...document.querySelectorAll("*")].map(e => e.shadowRoot).filter(Boolean)
+    .map(r => r.querySelector("button.stop")).find(Boolean);
+  const sent = Helio.send(text);
+  while (stop.hidden) await new Promise(r => setTimeout(r, 0));
+  stop.click();
+  await sent;
+}"""
 TURN_TIMEOUT_MS = 180_000
 
 RECORDER = """
@@ -318,8 +326,9 @@ def test_strict_csp_store_on_another_origin_streams_and_recovers_offline(browser
 
     # Stop: the answer is cut, the form is back, and the conversation is free at once for the next
     # message (the stopped turn released its lock on the server).
-    page.evaluate("() => { Helio.send('Cliente em Campinas/SP, 500 kWh/mês, monofásico'); }")
-    page.get_by_role("button", name="Parar").click()
+    # "Parar" is pressed as soon as it shows (the request is on its way): a sizing turn can now finish in less time
+    # than a Playwright click takes to find the button, which made this step a race.
+    page.evaluate(STOP_AS_SOON_AS_SENT, "Cliente em Campinas/SP, 500 kWh/mês, monofásico")
     page.get_by_text("(resposta interrompida)", exact=True).wait_for()
     assert page.get_by_role("button", name="Enviar").is_visible()
     seen, started = len(events(page, "message")), time.monotonic()

@@ -133,8 +133,8 @@ _NOT_NAMES = frozenset(fold(w) for w in """
     folha ficha dado dados modulo inversor microinversor fotovoltaico solar painel financiamento nota
     referencia hibrido trifasico monofasico bifasico grid tie on off catalogo produto potencia nominal
     tensao corrente garantia bateria lei marco legal regra tipo linha banco bifacial n type eu br
-    mono tri
-    """.split())
+    mono tri energia energy eletrica sistema sistemas systems grupo group
+    """.split())  # words of makers' names that also say what a question is about ("créditos de energia")
 
 
 # "nxi 5k" asks for the model written "NXI-5.0K" (indexed as "nxi-5", "0k"): the joined code
