@@ -96,5 +96,10 @@ def export_onnx(
         console.print(f"Nada a exportar: o modelo '{model}' ({settings.backend}) não é um diretório local exportável.")
         return
     for quantize in (None, "int8") if int8 or settings.quantize == "int8" else (None,):
-        path = build(model, quantize, settings.onnx_dir, force=force)
+        try:
+            path = build(model, quantize, settings.onnx_dir, force=force)
+        except OSError as exc:  # an unwritable or missing EMBEDDING__ONNX_DIR: say which, no traceback
+            console.print(f"[red]erro:[/red] não foi possível gravar o ONNX em {settings.onnx_dir or 'share/helio-onnx'}: "
+                          f"{exc.strerror or exc}. Aponte EMBEDDING__ONNX_DIR para uma pasta gravável.")
+            raise typer.Exit(2) from exc
         console.print(f"ONNX {quantize or 'fp32'}: [bold]{path}[/bold]", soft_wrap=True)

@@ -107,3 +107,21 @@ def test_export_offline_equals_torch_fp32(tmp_path, monkeypatch):
     assert int8.onnx_file.stat().st_size < fp32.onnx_file.stat().st_size / 2
     cosine = (quantised * docs).sum(1)
     assert 0.95 < float(cosine.min()) < 0.9999  # close, but not the same vectors: hence its own name
+
+
+def test_export_to_an_unwritable_folder_is_a_clear_error_not_a_traceback(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from app.core.settings import get_settings
+    from cli.ingest import app as ingest_app
+
+    blocked = tmp_path / "file"
+    blocked.write_text("x")  # a file where the folder should be
+    monkeypatch.setenv("EMBEDDING__ONNX_DIR", str(blocked / "onnx"))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(ingest_app, ["export-onnx"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2, result.output
+    assert "EMBEDDING__ONNX_DIR" in result.output and "Traceback" not in result.output
