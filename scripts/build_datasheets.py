@@ -39,13 +39,12 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: the project's packages sit next to scripts/
     sys.path.insert(0, str(ROOT))
 
 from app.core.text import format_number, parse_number  # noqa: E402
+from app.core.yamlfile import load_yaml  # noqa: E402
 from ingest.catalog.cec import CecEntry, cec_tables, match_cec_inverter, match_cec_module  # noqa: E402
 
 NI = "não informado pela fonte"
@@ -100,7 +99,7 @@ class Product:
 
 def load_products(path: Path = SOURCES) -> list[Product]:
     """The datasheets declared in ``sources.yaml``, in slug order."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path.read_text(encoding="utf-8"))
     products = [
         Product(slug=d["slug"], category=d["category"], manufacturer=d["manufacturer"], model=str(d["model"]),
                 product_name=d["product_name"], upstream=[(u["file"], u["id"]) for u in d["upstream"]],

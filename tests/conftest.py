@@ -193,3 +193,31 @@ def real_catalog(tmp_path_factory) -> IngestedCatalog:
     report = run_catalog_ingest(ROOT / "data" / "catalog", SQLiteCatalogStore(tmp / "catalog.sqlite3"),
                                 tmp / "reports", progress=lambda stage, done, total: stages.append(stage))
     return IngestedCatalog(tmp / "catalog.sqlite3", tmp / "reports", report, tuple(stages))
+
+
+@pytest.fixture
+def fresh_heap(monkeypatch):
+    """A process with nothing frozen yet (app/core/heap.py), as an API process starts; afterwards
+    nothing the test froze stays frozen, and the session's own freeze
+    (:func:`pytest_collection_finish`) is back."""
+    import gc
+
+    from app.core import heap
+
+    monkeypatch.setattr(heap, "_frozen", set())
+    session_frozen = gc.get_freeze_count() > 0
+    gc.unfreeze()
+    yield
+    gc.unfreeze()
+    if session_frozen:
+        gc.freeze()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Freeze what collection imported out of the collector's full passes, as the API does at
+    start-up (app/core/heap.py): with the whole stack imported, each full pass walked those
+    objects again (1–2 s per xdist worker over ``make test-fast``). Objects the tests create
+    are collected as before."""
+    import gc
+
+    gc.freeze()

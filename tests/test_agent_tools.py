@@ -24,6 +24,26 @@ def test_tool_schemas_come_from_signatures_and_docstrings(runner):
     assert specs["get_product"]["parameters"]["required"] == ["product_id"]
 
 
+def test_schemas_inferred_once_per_process_are_what_langchain_infers_and_each_assistant_keeps_its_own_services():
+    from langchain_core.tools import tool
+    from langchain_core.utils.function_calling import convert_to_openai_tool
+
+    from app.agent.tools import tool_functions
+
+    first, second = FakeSizing(), FakeSizing()
+    fresh = [convert_to_openai_tool(tool(fn)) for fn in tool_functions(ToolDeps(sizing=first, catalog=None,
+                                                                                searcher=None))]
+    a = ToolRunner(make_tools(ToolDeps(sizing=first, catalog=None, searcher=None)))
+    b = ToolRunner(make_tools(ToolDeps(sizing=second, catalog=None, searcher=None)))
+    assert a.specs == fresh and b.specs == fresh
+    assert a.injected["create_draft_quote"] == {"role", "sizing_id", "idempotency_key", "created_by"}
+    a.specs[0]["function"]["description"] = "mudado"  # one runner's specs are its own
+    assert b.specs == fresh
+    args = {"monthly_kwh": 650.0, "municipality": "Uberlândia", "uf": "MG", "connection": "three_phase"}
+    assert b.run("size_pv_system", args).ok
+    assert len(second.calls) == 1 and not first.calls  # the tool runs on its own assistant's services
+
+
 @pytest.mark.parametrize(
     "args",
     [

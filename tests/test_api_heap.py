@@ -9,33 +9,15 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.core import heap
 from app.core.settings import ApiSettings, CatalogSettings, Settings
 from app.main import create_app
 
-
-@pytest.fixture
-def fresh_heap(monkeypatch):
-    """No stage frozen yet in this process, and nothing left frozen afterwards."""
-    monkeypatch.setattr(heap, "_frozen", set())
-    gc.unfreeze()
-    yield
-    gc.unfreeze()
+pytestmark = pytest.mark.slow  # the whole app (create_app and its lifespan); the freeze itself: test_heap.py
 
 
 def _settings(tmp_path: Path, freeze: bool) -> Settings:
     return Settings(_env_file=None, catalog=CatalogSettings(db_path=tmp_path / "c.db", report_dir=tmp_path / "r"),
                     api=ApiSettings(gc_freeze=freeze))
-
-
-def test_freeze_moves_live_objects_out_of_the_collectors_reach_once_per_stage(fresh_heap):
-    kept = [[i] for i in range(50_000)]  # lists: always tracked by the collector
-    assert any(o is kept[0] for o in gc.get_objects())
-    assert heap.freeze_heap("a") >= len(kept)
-    assert not any(o is kept[0] for o in gc.get_objects())  # a full pass no longer visits it
-    assert heap.freeze_heap("a") == 0  # the same stage again: nothing new frozen
-    later = [[i] for i in range(10)]
-    assert any(o is later[0] for o in gc.get_objects())
 
 
 def test_the_api_freezes_its_startup_heap_before_serving(fresh_heap, tmp_path):

@@ -1,6 +1,8 @@
 """The API's hot paths (issue #10): a cached sizing and a product page already answered are
 sent from the event loop, with no worker thread and no parameter re-validation, and every
-guard still holds (a changed catalog, an auth dependency, a cache outside the process)."""
+guard still holds (a changed catalog, an auth dependency, a cache outside the process).
+The whole app on the real catalog: the integration tier. The memos these paths use are unit-tested
+in test_api_memos.py."""
 
 from __future__ import annotations
 
@@ -13,11 +15,13 @@ from fastapi.testclient import TestClient
 from app.api.compression import GzipMemo, body_etag
 from app.api.routes import products, sizing
 from app.catalog.store import SQLiteCatalogStore
-from app.core.cache import FallbackCache, MemoryCache, RedisCache
+from app.core.cache import MemoryCache
 from app.core.settings import CatalogSettings, Settings
 from app.main import create_app
 from app.sizing.models import SizingRequest
 from app.sizing.service import cache_key, lookup_json, size_json, summary_key
+
+pytestmark = pytest.mark.slow  # create_app and its lifespan on the real catalog
 
 BODY = {"site": {"municipality": "Uberlândia", "uf": "MG"}, "consumption": {"monthly_kwh": 650},
         "connection": "three_phase"}
@@ -127,11 +131,6 @@ def test_size_json_with_a_lookup_does_not_look_again(real_catalog):
     assert size_json(request, catalog, cache, 60, "summary", again) is again.found
 
 
-def test_only_a_cache_in_this_process_is_read_on_the_event_loop():
-    assert MemoryCache().in_process
-    assert not RedisCache("redis://127.0.0.1:1/0").in_process
-    assert not FallbackCache(RedisCache("redis://127.0.0.1:1/0")).in_process
-
 
 def test_a_product_page_answered_before_skips_the_parameter_pass(client, endpoint_runs):
     first = client.get(PAGE)
@@ -207,14 +206,6 @@ def test_a_listing_route_with_a_dependency_of_its_own_keeps_it(real_catalog, end
     assert len(seen) == 3 and endpoint_runs() == 3
 
 
-def test_etags_are_digested_once_per_body_and_bounded():
-    memo = GzipMemo(max_etag_bytes=100)
-    body = b"x" * 30
-    assert memo.etag(body) == body_etag(body) == memo.etag(bytes(bytearray(body)))
-    for i in range(10):
-        memo.etag(bytes([i]) * 30)
-    assert memo._etag_bytes <= 100
-
 
 def test_shortcut_answers_are_still_counted_and_carry_request_ids(client):
     from prometheus_client.parser import text_string_to_metric_families
@@ -231,14 +222,3 @@ def test_shortcut_answers_are_still_counted_and_carry_request_ids(client):
     answers = [client.get(PAGE, headers={"X-Request-ID": f"pedido-{i}"}) for i in range(4)]
     assert [r.headers["x-request-id"] for r in answers] == [f"pedido-{i}" for i in range(4)]
     assert count() - before == 4
-
-
-def test_stored_texts_are_encoded_once_and_the_memo_is_bounded():
-    from app.core.cache import _Utf8Memo, utf8
-
-    text = json.dumps({"cidade": "Uberlândia"}, ensure_ascii=False)
-    assert utf8(text) == text.encode() and utf8(text) is utf8(text)
-    memo = _Utf8Memo(max_bytes=400)
-    for i in range(20):
-        assert memo.encode(f"{i:02d}" + "é" * 40) == (f"{i:02d}" + "é" * 40).encode()
-    assert memo._size <= 400 and len(memo._items) < 20

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from app.api.services import Services
 from app.core.settings import CatalogSettings, EmbeddingSettings, QdrantSettings, Settings
 from app.main import create_app
+
+pytestmark = pytest.mark.slow  # the whole app (create_app and its lifespan) on the real catalog
 
 
 def test_lifespan_builds_one_container_that_routes_and_app_state_share(real_catalog, tmp_path):

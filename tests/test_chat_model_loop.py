@@ -257,14 +257,6 @@ def test_openai_stream_says_when_the_answer_starts_over(env):
     assert lines[-1]["helio"]["grounding_fallback"] is True
 
 
-def test_a_dead_server_degrades_and_then_is_skipped_for_a_while():
-    assistant = make_assistant(llm=OpenAICompatBackend("http://127.0.0.1:9/v1", "helio", timeout_s=2),
-                               sizing=FakeSizing())
-    replies = [collect(assistant.turn(f"dead-{i}", SIZING_MSG)) for i in range(3)]
-    assert all(r["degraded"] and "5,42 kWp" in r["message"] for r in replies)
-    assert replies[0]["llm"]["steps"] == 1 and replies[2]["llm"]["steps"] == 0  # the breaker skipped the call
-    assert "em pausa" in replies[2]["degraded_reasons"][-1]
-
 
 @pytest.mark.slow
 def test_a_stateless_openai_client_s_history_reaches_the_model(env):

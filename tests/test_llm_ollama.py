@@ -83,7 +83,7 @@ class FakeOllama(BaseHTTPRequestHandler):
 @pytest.fixture
 def ollama():
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeOllama)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.005}, daemon=True)
     thread.start()
     FakeOllama.requests, FakeOllama.script, FakeOllama.models = [], {}, ["helio:latest"]
     yield f"http://127.0.0.1:{server.server_address[1]}"

@@ -1,15 +1,17 @@
 """The ``openai`` LLM backend (any OpenAI-compatible server) against a real local HTTP server
-that speaks the chat-completions protocol (:mod:`fake_llm_servers`)."""
+that speaks the chat-completions protocol (:mod:`fake_llm_servers`), and the assistant on a dead one."""
 
 from __future__ import annotations
 
 import pytest
 
+from app.agent.assistant import collect
 from app.core.settings import LLMSettings
 from app.llm.base import LLMUnavailable
 from app.llm.factory import make_llm
 from app.llm.openai import OpenAICompatBackend
 from fake_llm_servers import openai_server
+from test_agent_support import FakeSizing, make_assistant
 
 SPEC = {"type": "function", "function": {"name": "size_pv_system", "description": "Size a PV system.",
                                          "parameters": {"type": "object",
@@ -58,3 +60,15 @@ def test_status_and_a_dead_server(server):
         dead.chat([{"role": "user", "content": "oi"}])
     with pytest.raises(LLMUnavailable):
         list(dead.stream([{"role": "user", "content": "oi"}]))
+
+
+SIZING_MSG = "Cliente em Uberlândia-MG, 650 kWh/mês, trifásico: dimensione e simule o financiamento em 60x"
+
+
+def test_a_dead_server_degrades_and_then_is_skipped_for_a_while():
+    assistant = make_assistant(llm=OpenAICompatBackend("http://127.0.0.1:9/v1", "helio", timeout_s=2),
+                               sizing=FakeSizing())
+    replies = [collect(assistant.turn(f"dead-{i}", SIZING_MSG)) for i in range(3)]
+    assert all(r["degraded"] and "5,42 kWp" in r["message"] for r in replies)
+    assert replies[0]["llm"]["steps"] == 1 and replies[2]["llm"]["steps"] == 0  # the breaker skipped the call
+    assert "em pausa" in replies[2]["degraded_reasons"][-1]

@@ -46,6 +46,16 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+_RSA_KEYS: list[rsa.RSAPrivateKey] = []
+
+
+def _rsa_key(n: int) -> rsa.RSAPrivateKey:
+    """The n-th of a few RSA keys made once per test process (each takes ~40 ms to generate)."""
+    while len(_RSA_KEYS) <= n:
+        _RSA_KEYS.append(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    return _RSA_KEYS[n]
+
+
 class Issuer:
     """A minimal OpenID provider on 127.0.0.1: discovery + JWKS, keys made in the test."""
 
@@ -77,12 +87,12 @@ class Issuer:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}/realms/ysh"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.005}, daemon=True)
         self.thread.start()
 
     def new_key(self, publish: bool = True) -> str:
         kid = uuid.uuid4().hex[:8]
-        self.private[kid] = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.private[kid] = _rsa_key(len(self.private))  # a key this issuer has not used yet
         if publish:
             self.published.append(kid)
         return kid

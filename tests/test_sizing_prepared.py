@@ -16,6 +16,7 @@ from app.specs.catalog import SpecCatalog
 from app.specs.registry import SpecRegistry, load_seed
 
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow  # the real catalog, sized with pvlib: integration tier
 
 
 @pytest.fixture

@@ -147,7 +147,7 @@ def storefront(server) -> Iterator[str]:
             pass
 
     httpd = ThreadingHTTPServer(("127.0.0.1", server["store_port"]), Handler)
-    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.005}, daemon=True).start()
     yield csp
     httpd.shutdown()
 

@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from app.agent.classifier import (
     CONTEXTS, FINANCE, GREET, KNOW, LABELS, MODEL_PATH, OFF, QUOTE, SIZE, IntentModel, cue_features, cue_names, terms,
 )
 from app.agent.slots import SLOT_GROUPS
+from app.core.yamlfile import load_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN_PATH = ROOT / "data" / "intent" / "train.yaml"
@@ -70,7 +70,7 @@ def dev_examples(path: Path = DEV_PATH) -> list[Example]:
     """The dev split's user turns with the task under way before each one."""
     from app.agent.parsing import yes_or_no
 
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path.read_text(encoding="utf-8"))
     out = []
     for conv in data["conversations"]:
         after: str | None = None
@@ -89,7 +89,7 @@ def dev_examples(path: Path = DEV_PATH) -> list[Example]:
 
 def knowledge_dev_examples(path: Path = KNOWLEDGE_DEV_PATH) -> list[Example]:
     """The knowledge QA dev split: every question (answerable or not) is a knowledge search."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path.read_text(encoding="utf-8"))
     return [Example(q["question"], KNOW, None, (), "kdev", f"kdev:{q['id']}") for q in data["questions"]]
 
 
@@ -97,7 +97,7 @@ def train_examples(path: Path = TRAIN_PATH) -> list[Example]:
     """``train.yaml``: each plain example once without context and once after another task
     (drawn with a fixed seed), so the model learns that context matters only when the words
     leave the request open; each follow-up with its own context."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path.read_text(encoding="utf-8"))
     rng = random.Random(17)
     prefix = "" if path == TRAIN_PATH else f"{path.stem}/"
     out = []

@@ -13,10 +13,9 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from app.core.settings import PROJECT_ROOT
 from app.core.text import format_brl, format_kwh, format_number, format_percent
+from app.core.yamlfile import load_yaml
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -39,7 +38,7 @@ def templates(lang: str, prompts_dir: Path = PROMPTS_DIR) -> dict[str, Any]:
 
 @cache
 def _load_templates(name: str, prompts_dir: Path) -> dict[str, Any]:
-    return yaml.safe_load((prompts_dir / f"answers.{name}.yaml").read_text(encoding="utf-8"))
+    return load_yaml((prompts_dir / f"answers.{name}.yaml").read_text(encoding="utf-8"))
 
 
 def fmt_option(key: str, value: Any, lang: str) -> str:

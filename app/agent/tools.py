@@ -15,12 +15,14 @@ and run only in sales-rep or admin sessions.
 
 from __future__ import annotations
 
+import copy
 import logging
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from langchain_core.tools import BaseTool, InjectedToolArg, tool
+from langchain_core.tools import BaseTool, InjectedToolArg, StructuredTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, ValidationError
 
@@ -219,9 +221,37 @@ def tool_functions(deps: ToolDeps) -> list[Callable[..., Any]]:
     return [size_pv_system, find_products, get_product, search_knowledge, simulate_financing, create_draft_quote]
 
 
+# The argument schema LangChain infers from a tool function's signature, by the function's
+# qualified name. The signatures are fixed in this module, so each process infers them once:
+# inferring them (a pydantic model per tool) for every assistant built cost ~15 ms a tool.
+_ARGS_SCHEMAS: dict[str, type[BaseModel]] = {}
+# What ToolRunner reads of a tool, by its argument schema: the OpenAI-style spec the model
+# sees and the injected argument names. Weak keys: a schema no tool uses any more goes too.
+_SPECS: weakref.WeakKeyDictionary[type[BaseModel], tuple[dict[str, Any], frozenset[str]]] = (
+    weakref.WeakKeyDictionary())
+
+
 def make_tools(deps: ToolDeps) -> list[BaseTool]:
-    """The LangChain adapter: one structured tool per function of :func:`tool_functions`."""
-    return [tool(fn) for fn in tool_functions(deps)]
+    """The LangChain adapter: one structured tool per function of :func:`tool_functions`
+    (what ``@tool`` makes of it, its schema inferred once per process)."""
+    tools = []
+    for fn in tool_functions(deps):
+        made = StructuredTool.from_function(fn, args_schema=_ARGS_SCHEMAS.get(fn.__qualname__))
+        _ARGS_SCHEMAS.setdefault(fn.__qualname__, made.args_schema)
+        tools.append(made)
+    return tools
+
+
+def _spec_and_injected(t: BaseTool) -> tuple[dict[str, Any], frozenset[str]]:
+    """A tool's OpenAI-style spec and the names of its injected arguments (cached per schema)."""
+    schema = t.args_schema if isinstance(t.args_schema, type) else None
+    known = _SPECS.get(schema) if schema is not None else None
+    if known is None:
+        injected = frozenset(t.get_input_schema().model_fields) - frozenset(t.tool_call_schema.model_fields)
+        known = (convert_to_openai_tool(t), injected)
+        if schema is not None:
+            _SPECS[schema] = known
+    return known
 
 
 @dataclass
@@ -248,10 +278,10 @@ class ToolRunner:
         # The services behind the tools, for look-ups a turn makes before calling one (e.g. the
         # companies a sales rep names, before create_draft_quote).
         self.deps = deps
-        self.specs = [convert_to_openai_tool(t) for t in tools]
+        known = [_spec_and_injected(t) for t in tools]
+        self.specs = [copy.deepcopy(spec) for spec, _ in known]
         # Arguments the session fills and the model never sees (role, sizing id, idempotency key).
-        self.injected = {t.name: set(t.get_input_schema().model_fields) - set(t.tool_call_schema.model_fields)
-                         for t in tools}
+        self.injected = {t.name: set(injected) for t, (_, injected) in zip(tools, known)}
 
     def names_for(self, role: str) -> list[str]:
         return [name for name in self.tools if role_may_use(role, name)]

@@ -10,8 +10,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, Field
+
+from app.core.yamlfile import load_yaml
 
 RULES_PATH = Path(__file__).with_name("plausibility.yaml")
 
@@ -45,7 +46,7 @@ class Rule(BaseModel):
 @lru_cache(maxsize=4)
 def load_rules(path: Path = RULES_PATH) -> tuple[Rule, ...]:
     """The rules in file order (read once per path)."""
-    data = yaml.safe_load(path.read_text("utf-8"))
+    data = load_yaml(path.read_text("utf-8"))
     rules = tuple(Rule.model_validate(r) for r in data["rules"])
     ids = [r.id for r in rules]
     if len(ids) != len(set(ids)):

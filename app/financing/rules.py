@@ -12,10 +12,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.errors import InvalidInput, NotFound
+from app.core.yamlfile import load_yaml
 
 CustomerType = Literal["pf", "pj"]
 DAYS_PER_MONTH = 30  # grace in days → whole months, and IOF day counts per installment
@@ -135,7 +135,7 @@ class CreditLineBook(_Rule):
 
 def _read_yaml(path: Path) -> dict:
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        data = load_yaml(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise NotFound(f"Arquivo de regras de financiamento não encontrado: {path}.",
                        hint="Confira FINANCING__CREDIT_LINES_PATH / FINANCING__IOF_RATES_PATH.") from None

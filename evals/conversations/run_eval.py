@@ -26,8 +26,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from app.agent.assistant import collect
 from app.agent.factory import build_assistant
 from app.catalog.models import Category, Phase, Product, ProductPage, ProductQuery
@@ -35,6 +33,7 @@ from app.commerce.models import QuoteStatus
 from app.commerce.states import STATUS_LABEL
 from app.core.cache import MemoryCache
 from app.core.settings import Settings, get_settings
+from app.core.yamlfile import load_yaml
 from app.quotes.models import ApprovalInfo, CreateQuoteRequest, DraftQuote, QuoteLine, QuotePreview
 from evals.fakes import FormulaSizing
 
@@ -104,7 +103,7 @@ class StaticSearcher:
 def load_conversations(folder: Path = HERE) -> list[dict[str, Any]]:
     conversations = []
     for path in sorted(folder.glob("*.yaml")):
-        for conv in yaml.safe_load(path.read_text(encoding="utf-8")):
+        for conv in load_yaml(path.read_text(encoding="utf-8")):
             conv["file"] = path.name
             conversations.append(conv)
     return conversations

@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from app.core.yamlfile import SafeLoader, load_yaml
+
 DATASETS_DIR = Path(__file__).resolve().parents[1] / "datasets"
 SPLITS = ("dev", "test")
 LANGS = ("pt", "en")
@@ -131,7 +133,7 @@ class QuestionSet:
 
 
 # -- YAML with line numbers --------------------------------------------------------------
-class _LineLoader(yaml.SafeLoader):
+class _LineLoader(SafeLoader):
     """A safe loader that records each mapping's 1-based line under ``__line__``."""
 
 
@@ -383,7 +385,7 @@ def known_document_keys(root: Path) -> set[str]:
     keys = {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
     lines = root / "financing" / "credit_lines.yaml"
     if lines.exists():
-        data = yaml.safe_load(lines.read_text(encoding="utf-8")) or {}
+        data = load_yaml(lines.read_text(encoding="utf-8")) or {}
         for entry in data.get("credit_lines", []):
             keys.add(f"financing/credit_lines.yaml#{entry['id']}")
     return keys

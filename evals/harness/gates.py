@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from app.core.yamlfile import load_yaml
 
 THRESHOLDS = Path(__file__).resolve().parents[1] / "thresholds.yaml"
 
@@ -32,7 +32,7 @@ class GateResult:
 
 
 def load_thresholds(path: Path = THRESHOLDS) -> dict[str, Any]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = load_yaml(path.read_text(encoding="utf-8")) or {}
     if not isinstance(data.get("suites"), dict):
         raise ValueError(f"{path}: 'suites' ausente (veja o cabeçalho do arquivo)")
     return data

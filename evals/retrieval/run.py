@@ -19,7 +19,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import yaml
+from app.core.yamlfile import load_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 MODES = ("dense", "sparse", "hybrid")
@@ -27,7 +27,7 @@ DEPTH = 50
 
 
 def load_queries(path: Path) -> list[dict]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path.read_text(encoding="utf-8"))
     queries = data["queries"] if isinstance(data, dict) else data
     return [q for q in queries if q.get("relevant")]
 

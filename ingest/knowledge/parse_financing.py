@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import yaml
-
 from app.core.text import format_number, format_plain
+from app.core.yamlfile import load_yaml
 from app.retrieval.text import fold
 from ingest.knowledge.documents import Block, SourceDoc, sha256_json
 
@@ -77,7 +76,7 @@ def summary(item: dict[str, Any]) -> str:
 
 def parse_credit_lines(text: str, file_key: str) -> list[SourceDoc]:
     """Documents for every item under ``credit_lines`` (or a top-level list)."""
-    data = yaml.safe_load(text)
+    data = load_yaml(text)
     items = data.get("credit_lines") if isinstance(data, dict) else data
     if not isinstance(items, list):
         raise ValueError("YAML sem a lista 'credit_lines'")

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from app.core.yamlfile import load_yaml
 from ingest.knowledge.documents import Block
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -25,7 +26,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     if not match:
         raise ValueError("front matter YAML sem o '---' de fechamento")
     try:
-        meta = yaml.safe_load(match.group(1)) or {}
+        meta = load_yaml(match.group(1)) or {}
     except yaml.YAMLError as exc:
         raise ValueError(f"front matter YAML inválido: {exc}") from exc
     if not isinstance(meta, dict):
