@@ -11,6 +11,9 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export RAGAS_DO_NOT_TRACK := true
 export TOKENIZERS_PARALLELISM := false
+# Both test targets run on two pytest-xdist workers (one per core here); worksteal keeps them busy
+# when one draws the long integration tests.
+XDIST := -n 2 --dist worksteal
 
 .PHONY: install run test test-fast test-medusa bench eval clean help
 
@@ -49,10 +52,10 @@ test: install  ## command 2: the whole test suite, every marker (starts redis-se
 	bash scripts/ensure-promtool.sh
 	bash scripts/ensure-chromium.sh
 	$(BIN)/ruff check app cli ingest evals benchmarks scripts tests
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(XDIST)
 
 test-fast: install  ## the unit tier: no service, no model, no whole app; `slow` is the integration tier
-	$(BIN)/python -m pytest -n 2 --dist worksteal -m "not slow and not llm and not redis and not promtool"
+	$(BIN)/python -m pytest $(XDIST) -m "not slow and not llm and not redis and not promtool"
 
 test-medusa: install  ## Hélio's Medusa client against a real Medusa 2.8 core (npm once; PostgreSQL + Redis from Debian)
 	bash scripts/medusa-core/medusa-core.sh install
