@@ -13,6 +13,7 @@ from app.core.text import (
     format_number,
     format_percent,
     format_plain,
+    parse_decimal,
     parse_number,
 )
 
@@ -29,6 +30,14 @@ def test_reads_numbers_as_people_write_them(raw, lang, value):
 def test_not_a_number_is_a_value_error():
     with pytest.raises(ValueError):
         parse_number("mil")
+    with pytest.raises(ValueError):
+        parse_decimal("1.234,5")  # two marks: not a plain decimal
+
+
+@pytest.mark.parametrize(("raw", "value"), [("49,5", 49.5), ("-23.55", -23.55), ("1.500", 1.5), (" 7 ", 7.0),
+                                            ("-0,29", -0.29)])
+def test_a_field_with_one_decimal_mark_reads_either_mark(raw, value):
+    assert parse_decimal(raw) == value
 
 
 def test_money_and_units_in_portuguese_and_english():

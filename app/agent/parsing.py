@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import Field
 from unidecode import unidecode
 
-from app.core.text import parse_number
+from app.core.text import parse_decimal, parse_number
 
 from app.agent import extractors
 from app.agent.places import PlaceIndex, fold
@@ -181,7 +181,7 @@ def parse_message(text: str, places: PlaceIndex | None, awaiting: tuple[str, ...
     parsed.connection = parse_connection(text)
     coords = re.search(r"(-?\d{1,2}[.,]\d+)\s*[,;/ ]\s*(-?\d{1,3}[.,]\d+)", text)
     if coords and ("lat" in text.lower() or "coord" in text.lower()):
-        parsed.lat, parsed.lon = (float(c.replace(",", ".")) for c in coords.groups())
+        parsed.lat, parsed.lon = (parse_decimal(c) for c in coords.groups())
     if places is not None:
         place = places.find(text, near_uf)
         if place is not None:

@@ -39,6 +39,13 @@ def fold_words(text: str) -> str:
     return _NON_ALNUM.sub(" ", fold(text)).strip()
 
 
+def parse_decimal(raw: str) -> float:
+    """A number whose one mark, if any, is the decimal mark, "," or "." ("49,5", "-23.55"): datasheet
+    and CSV fields, coordinates, values a parser's pattern already matched. Unlike
+    :func:`parse_number`, "1.500" here is one and a half. ``ValueError`` when it is not one."""
+    return float(raw.strip().replace(",", "."))
+
+
 def parse_number(raw: str, lang: str = "pt") -> float:
     """Read a written number; ``ValueError`` when it is not one.
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.catalog.rules import rule
+from app.core.text import format_plain, parse_decimal
 from app.specs.models import CATEGORIES, CSV_COLUMNS, INVERTER_FIELDS, MODULE_FIELDS, SOURCE_KINDS, SpecRow, SpecSource
 
 # field → (min, max, unit) of a plausible value
@@ -68,17 +69,10 @@ class RowError:
 
 
 def _number(raw: str) -> float:
-    s = raw.strip().replace(" ", "")
-    if "," in s and "." not in s:
-        s = s.replace(",", ".")
-    v = float(s)
+    v = parse_decimal(raw.replace(" ", ""))
     if not math.isfinite(v):
         raise ValueError
     return v
-
-
-def _fmt(v: float) -> str:
-    return f"{v:g}".replace(".", ",")
 
 
 def row_from_dict(data: dict[str, Any], line: int) -> tuple[SpecRow | None, list[RowError]]:
@@ -129,14 +123,14 @@ def row_from_dict(data: dict[str, Any], line: int) -> tuple[SpecRow | None, list
             continue
         lo, hi, unit = _range(name)
         if name == "beta_voc_pct_per_c" and v >= 0:
-            err(name, f"β_Voc = {_fmt(v)} %/°C: deve ser negativo (a tensão cai com a temperatura)")
+            err(name, f"β_Voc = {format_plain(v)} %/°C: deve ser negativo (a tensão cai com a temperatura)")
             continue
         if not lo <= v <= hi:
-            err(name, f"{_fmt(v)} {unit} fora da faixa plausível {_fmt(lo)}–{_fmt(hi)} {unit}".replace("  ", " "))
+            err(name, f"{format_plain(v)} {unit} fora da faixa plausível {format_plain(lo)}–{format_plain(hi)} {unit}".replace("  ", " "))
             continue
         if name in INT_FIELDS:
             if not float(v).is_integer():
-                err(name, f"{_fmt(v)} deve ser um número inteiro")
+                err(name, f"{format_plain(v)} deve ser um número inteiro")
                 continue
             v = int(v)
         values[name] = v
@@ -146,13 +140,13 @@ def row_from_dict(data: dict[str, Any], line: int) -> tuple[SpecRow | None, list
         if g("pmax_w") is None:
             err("pmax_w", "obrigatório (potência STC do modelo)")
         if g("voc_v") is not None and g("vmp_v") is not None and not g("voc_v") > g("vmp_v"):
-            err("vmp_v", f"Vmp {_fmt(g('vmp_v'))} V deve ser menor que Voc {_fmt(g('voc_v'))} V")
+            err("vmp_v", f"Vmp {format_plain(g('vmp_v'))} V deve ser menor que Voc {format_plain(g('voc_v'))} V")
         if g("isc_a") is not None and g("imp_a") is not None and not g("isc_a") > g("imp_a"):
-            err("imp_a", f"Imp {_fmt(g('imp_a'))} A deve ser menor que Isc {_fmt(g('isc_a'))} A")
+            err("imp_a", f"Imp {format_plain(g('imp_a'))} A deve ser menor que Isc {format_plain(g('isc_a'))} A")
         if all(g(k) is not None for k in ("pmax_w", "vmp_v", "imp_a")):
             product = g("vmp_v") * g("imp_a")
             if abs(product - g("pmax_w")) > 0.03 * g("pmax_w"):
-                err("pmax_w", f"Vmp × Imp = {product:.0f} W não bate com Pmax {_fmt(g('pmax_w'))} W (tolerância 3 %)")
+                err("pmax_w", f"Vmp × Imp = {product:.0f} W não bate com Pmax {format_plain(g('pmax_w'))} W (tolerância 3 %)")
         if g("length_mm") is not None and g("width_mm") is not None and g("width_mm") > g("length_mm"):
             err("width_mm", "largura maior que o comprimento: colunas trocadas?")
     else:
@@ -160,17 +154,17 @@ def row_from_dict(data: dict[str, Any], line: int) -> tuple[SpecRow | None, list
             err("ac_power_w", "obrigatório (potência CA nominal)")
         vmax, lo, hi = g("max_dc_voltage_v"), g("mppt_min_v"), g("mppt_max_v")
         if lo is not None and hi is not None and not lo < hi:
-            err("mppt_min_v", f"MPPT mínimo {_fmt(lo)} V deve ser menor que o máximo {_fmt(hi)} V")
+            err("mppt_min_v", f"MPPT mínimo {format_plain(lo)} V deve ser menor que o máximo {format_plain(hi)} V")
         if vmax is not None and hi is not None and hi > vmax:
-            err("mppt_max_v", f"MPPT máximo {_fmt(hi)} V acima da tensão CC máxima {_fmt(vmax)} V")
+            err("mppt_max_v", f"MPPT máximo {format_plain(hi)} V acima da tensão CC máxima {format_plain(vmax)} V")
         if vmax is not None and g("startup_v") is not None and g("startup_v") > vmax:
-            err("startup_v", f"tensão de partida {_fmt(g('startup_v'))} V acima da máxima {_fmt(vmax)} V")
+            err("startup_v", f"tensão de partida {format_plain(g('startup_v'))} V acima da máxima {format_plain(vmax)} V")
         imax, isc = g("max_input_current_per_mppt_a"), g("max_isc_per_mppt_a")
         if imax is not None and isc is not None and isc < imax:
-            err("max_isc_per_mppt_a", f"corrente de curto {_fmt(isc)} A menor que a de operação {_fmt(imax)} A")
+            err("max_isc_per_mppt_a", f"corrente de curto {format_plain(isc)} A menor que a de operação {format_plain(imax)} A")
         if category == "microinverter" and vmax is not None and vmax > MICRO_MAX_DC_V:
-            err("max_dc_voltage_v", f"{_fmt(vmax)} V é tensão de inversor string, não de microinversor "
-                                    f"(máx. {_fmt(MICRO_MAX_DC_V)} V)")
+            err("max_dc_voltage_v", f"{format_plain(vmax)} V é tensão de inversor string, não de microinversor "
+                                    f"(máx. {format_plain(MICRO_MAX_DC_V)} V)")
     if errors:
         return None, errors
     source = SpecSource(title=text("source_title"), url=text("source_url") or None, date=text("source_date"),

@@ -24,8 +24,9 @@ from typing import Any
 from unidecode import unidecode
 
 # Numbers grounded: one check, shared with the model-led turn's guard.
-from app.sizing.models import INPUT_LIMITS
 from app.agent.grounding import number_candidates, numbers_in, ungrounded_numbers  # noqa: F401
+from app.core.text import parse_decimal
+from app.sizing.models import INPUT_LIMITS
 
 REL_TOL = 0.01
 NONE = "(nenhuma)"
@@ -54,7 +55,7 @@ def same_value(expected: Any, got: Any) -> bool:
     if e is not None:
         if g is None and isinstance(got, str):
             try:
-                g = float(got.replace(",", "."))
+                g = parse_decimal(got)
             except ValueError:
                 return False
         return g is not None and math.isclose(e, g, rel_tol=REL_TOL, abs_tol=1e-9)

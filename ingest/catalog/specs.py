@@ -10,22 +10,18 @@ import math
 import re
 
 from app.catalog.models import Phase
-from app.core.text import fold
+from app.core.text import fold, parse_decimal
 
 _NUM = r"(\d+(?:[.,]\d+)?)"
 _AC_VOLTAGES_V = (110, 115, 120, 127, 220, 230, 240, 380, 400)
 _BATTERY_BUS_V = (12, 24, 36, 48, 51.2, 96)
 
 
-def _num(s: str) -> float:
-    return float(s.replace(",", "."))
-
-
 def _watts(number: str, kilo: str) -> float:
     """"3.500" W is three thousand five hundred (Brazilian thousands dot); "3.5" kW is 3500 W."""
     if not kilo and re.fullmatch(r"\d{1,3}(\.\d{3})+", number):
         return float(number.replace(".", ""))
-    return _num(number) * (1000.0 if kilo else 1.0)
+    return parse_decimal(number) * (1000.0 if kilo else 1.0)
 
 
 # Powers that are not the nominal one: surge ("P. Surto: 3.500W"), peak, PV array maximum.
@@ -58,7 +54,7 @@ def parse_peak_power_w(text: str) -> float | None:
     m = re.search(r"(?<![\w.,])" + _NUM + r"\s*(k?)wp\b", fold(text))
     if not m:
         return None
-    return _num(m.group(1)) * (1000.0 if m.group(2) else 1.0)
+    return parse_decimal(m.group(1)) * (1000.0 if m.group(2) else 1.0)
 
 
 def parse_phase(text: str) -> Phase | None:
@@ -85,7 +81,7 @@ def parse_voltages_v(text: str) -> tuple[float | None, float | None]:
         return float(m.group(1)), float(m.group(2))
     ac = dc = None
     for v in re.findall(r"(?<![\w.,/-])" + _NUM + r"\s*v\b", f):
-        val = _num(v)
+        val = parse_decimal(v)
         if ac is None and val in _AC_VOLTAGES_V:
             ac = val
         elif dc is None and val in _BATTERY_BUS_V:
@@ -105,7 +101,7 @@ def parse_module_efficiency_pct(text: str) -> float | None:
     m = re.search(_NUM + r"\s*%\s*ef\b", f) or re.search(r"\bef\.?\s*" + _NUM + r"\s*%", f)
     if not m:
         return None
-    value = _num(m.group(1))
+    value = parse_decimal(m.group(1))
     return value if 10.0 <= value <= 30.0 else None
 
 
@@ -130,7 +126,7 @@ def parse_module_technology(text: str) -> tuple[str | None, bool | None]:
 def parse_battery_kwh(text: str) -> float | None:
     """Usable/nominal energy written as "5kWh", "3.2KWH", "LP 5.1KWH" [kWh]."""
     m = re.search(r"(?<![\w.,])" + _NUM + r"\s*kwh\b", fold(text))
-    return _num(m.group(1)) if m else None
+    return parse_decimal(m.group(1)) if m else None
 
 
 def parse_modules_supported(text: str) -> int | None:

@@ -20,6 +20,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+from app.core.text import parse_decimal
 from app.specs.match import alnum
 from app.specs.models import SpecRow
 from app.specs.registry import SEED_FILES, SpecRegistry
@@ -32,7 +33,7 @@ COMPILATION_TITLE = "{brand} {model}: folha de dados do fabricante, valores da c
 
 def _num(v: str) -> float | None:
     try:
-        return float(v.replace(",", "."))
+        return parse_decimal(v)
     except (AttributeError, ValueError):
         return None
 
