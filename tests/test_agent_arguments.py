@@ -8,8 +8,6 @@ whole turns through the assistant over the ingested catalog export and the real 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from app.agent.extractors import MAX_MONTHLY_KWH, distributor, distributor_for_uf
@@ -21,10 +19,7 @@ from app.catalog.store import SQLiteCatalogStore
 from app.core.settings import Settings
 from app.core.text import format_brl
 from app.sizing import models as sizing_models
-from ingest.catalog.pipeline import run_catalog_ingest
 from test_agent_support import make_assistant, run_turn
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -118,10 +113,8 @@ def test_a_client_is_a_name_or_a_cnpj_never_words_of_the_message():
 # -- whole turns: real catalog export, real engine, real places -----------------------------
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory) -> SQLiteCatalogStore:
-    tmp = tmp_path_factory.mktemp("real-catalog-arguments")
-    run_catalog_ingest(ROOT / "data" / "catalog", SQLiteCatalogStore(tmp / "catalog.sqlite3"), tmp / "reports")
-    return SQLiteCatalogStore(tmp / "catalog.sqlite3")
+def store(real_catalog, tmp_path_factory) -> SQLiteCatalogStore:
+    return SQLiteCatalogStore(real_catalog.copy(tmp_path_factory.mktemp("real-catalog-arguments")))
 
 
 @pytest.fixture(scope="module")

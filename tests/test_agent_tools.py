@@ -89,7 +89,6 @@ def test_searcher_hits_become_citations():
     assert normalize_hit({"text": "x", "score": 1, "citation": "Manual"}).citation["title"] == "Manual"
 
 
-
 def test_search_knowledge_returns_typed_passages_and_the_same_json():
     """The handlers read attributes; the model, cards, eval records and MCP get the JSON they always had."""
     from app.retrieval import search as retrieval
@@ -106,18 +105,14 @@ def test_search_knowledge_returns_typed_passages_and_the_same_json():
     assert list(outcome.data["hits"][0]) == ["text", "score", "citation"]
 
 @pytest.mark.slow
-def test_real_engine_and_catalog_through_the_assistant(tmp_path):
-    """The adapter against the real engine on the real catalog, ingested here."""
-    from pathlib import Path
-
+def test_real_engine_and_catalog_through_the_assistant(tmp_path, real_catalog):
+    """The adapter against the real engine on the real catalog (the session's ingest, copied)."""
     from test_agent_support import ScriptedLLM, make_assistant, run_turn
 
     from app.agent.ports import EngineSizing
     from app.catalog.store import SQLiteCatalogStore
-    from ingest.catalog.pipeline import run_catalog_ingest
 
-    catalog = SQLiteCatalogStore(tmp_path / "catalog.sqlite3")
-    run_catalog_ingest(Path(__file__).resolve().parents[1] / "data" / "catalog", catalog, tmp_path / "reports")
+    catalog = SQLiteCatalogStore(real_catalog.copy(tmp_path / "catalog"))
     a = make_assistant(llm=ScriptedLLM(down=True), sizing=EngineSizing(catalog), catalog=catalog)
     reply = run_turn(a, "real-1", "Cliente em Belo Horizonte/MG, 650 kWh por mês, trifásico")
     results = [t for t in reply["tools"] if t["event"] == "tool_result"]

@@ -16,17 +16,14 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from app.core.settings import AuthSettings, CatalogSettings, RedisSettings, Settings
 
-ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
 
-def _app(tmp: Path):
+def _app(tmp: Path, real_catalog):
     from app.catalog.store import SQLiteCatalogStore
     from app.main import create_app
-    from ingest.catalog import pipeline
 
-    store = SQLiteCatalogStore(tmp / "catalog.sqlite3")
-    pipeline.run_catalog_ingest(ROOT / "data" / "catalog", store, tmp / "reports")
+    store = SQLiteCatalogStore(real_catalog.copy(tmp))
     # dev_open: requests without a key act as an admin, so generated cases reach the handlers
     return create_app(Settings(_env_file=None, env="dev", catalog=CatalogSettings(db_path=store.path, report_dir=tmp),
                                redis=RedisSettings(url=None),
@@ -34,8 +31,8 @@ def _app(tmp: Path):
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory):
-    app = _app(tmp_path_factory.mktemp("schema"))
+def api(tmp_path_factory, real_catalog):
+    app = _app(tmp_path_factory.mktemp("schema"), real_catalog)
     with TestClient(app):  # runs the lifespan: stores, assistant
         yield app
 

@@ -4,7 +4,6 @@ or an API parameter, whatever the credit-line rules' notes say."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -14,7 +13,6 @@ from app.financing.rules import cached_book
 from app.financing.simulate import FinancingRequest, simulate_financing
 from app.proposal.render import customer_text
 
-ROOT = Path(__file__).resolve().parents[1]
 INTERNAL = re.compile(r"\.(md|ya?ml|py|json|csv)\b|\w+_\w+\[")
 
 
@@ -42,15 +40,13 @@ ENGLISH_OR_INTERNAL = re.compile(r"synthetic|calibrated|stations|weather file|cl
 
 
 @pytest.mark.slow
-def test_premises_are_portuguese_and_carry_the_results_figures(tmp_path):
+def test_premises_are_portuguese_and_carry_the_results_figures(tmp_path, real_catalog):
     from app.catalog.store import SQLiteCatalogStore
     from app.proposal.premises import customer_premises
     from app.sizing.engine import size_system
     from app.sizing.models import ConsumptionInput, SiteInput, SizingRequest
-    from ingest.catalog import pipeline
 
-    store = SQLiteCatalogStore(tmp_path / "catalog.sqlite3")
-    pipeline.run_catalog_ingest(ROOT / "data" / "catalog", store, tmp_path / "reports")
+    store = SQLiteCatalogStore(real_catalog.copy(tmp_path))
     r = size_system(SizingRequest(site=SiteInput(municipality="Uberlândia", uf="MG"),
                                   consumption=ConsumptionInput(monthly_kwh=650), connection="three_phase"), store)
     assert any(ENGLISH_OR_INTERNAL.search(a) for a in r.assumptions), "the engine's lines are for integrators"

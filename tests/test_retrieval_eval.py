@@ -16,15 +16,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.slow
-def test_hybrid_retrieval_meets_the_quality_bar(tmp_path):
+def test_hybrid_retrieval_meets_the_quality_bar(tmp_path, real_catalog):
     env = os.environ | {
-        "CATALOG__DB_PATH": str(tmp_path / "catalog.sqlite3"),
+        "CATALOG__DB_PATH": str(real_catalog.copy(tmp_path)),  # the session's ingest of the export
         "CATALOG__REPORT_DIR": str(tmp_path / "reports"),
         "QDRANT__EDGE_PATH": str(tmp_path / "qdrant-edge"),
         "QDRANT__PATH": str(tmp_path / "qdrant"),
     }
-    helio = [sys.executable, "-m", "cli"]
-    subprocess.run(helio + ["ingest", "catalog"], cwd=ROOT, env=env, check=True, capture_output=True)
     out = tmp_path / "eval.json"
     run = subprocess.run([sys.executable, "-m", "evals.retrieval.run", "--ingest", "--out", str(out)],
                          cwd=ROOT, env=env, capture_output=True, text=True)

@@ -3,8 +3,6 @@ request, stored bytes served as they are, ETag/304 and gzip."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from fastapi.testclient import TestClient
 
@@ -14,7 +12,6 @@ from app.main import create_app
 from app.sizing import service
 from app.sizing.models import SizingResult
 
-ROOT = Path(__file__).resolve().parents[1]
 BODY = {"site": {"municipality": "Uberlândia", "uf": "MG"}, "consumption": {"monthly_kwh": 650},
         "connection": "three_phase"}
 
@@ -22,13 +19,11 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
+def client(tmp_path_factory, real_catalog):
     from app.catalog.store import SQLiteCatalogStore
-    from ingest.catalog import pipeline
 
     tmp = tmp_path_factory.mktemp("catalog")
-    store = SQLiteCatalogStore(tmp / "catalog.sqlite3")
-    pipeline.run_catalog_ingest(ROOT / "data" / "catalog", store, tmp / "reports")
+    store = SQLiteCatalogStore(real_catalog.copy(tmp))
     settings = Settings(_env_file=None, catalog=CatalogSettings(db_path=store.path, report_dir=tmp),
                         redis=RedisSettings(url=None))
     with TestClient(create_app(settings)) as c:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,7 +13,6 @@ from app.core.settings import CatalogSettings, RedisSettings, Settings, get_sett
 from app.main import create_app
 from tests.test_weather import _corrupt, inmet_epw
 
-ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.slow
 
@@ -22,14 +20,10 @@ REQUEST = {"consumption": {"monthly_kwh": 500}, "connection": "single_phase"}
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
+def store(tmp_path_factory, real_catalog):
     from app.catalog import store as store_mod
-    from ingest.catalog import pipeline
 
-    tmp = tmp_path_factory.mktemp("catalog")
-    s = store_mod.SQLiteCatalogStore(tmp / "catalog.sqlite3")
-    pipeline.run_catalog_ingest(ROOT / "data" / "catalog", s, tmp / "reports")
-    return s
+    return store_mod.SQLiteCatalogStore(real_catalog.copy(tmp_path_factory.mktemp("catalog")))
 
 
 @pytest.fixture(scope="module")

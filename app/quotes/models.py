@@ -19,6 +19,13 @@ class QuoteItemIn(BaseModel):
 _ONE_OF = "informe company_id (empresa) ou customer (pessoa física), um dos dois"
 
 
+# The patterns below are read by two regex dialects that disagree on ``\s`` and ``\d``: the OpenAPI
+# document's (ECMA-262: U+FEFF is a space, U+0085 is not, \d is ASCII) and the validator's (pydantic's
+# Rust regex: Unicode White_Space, with U+0085 and without U+FEFF; \d is any Unicode digit). Written
+# with both spaces named and [0-9] for digits, the document and the validator accept the same strings.
+_SPACE = r"\s\x85\ufeff"
+
+
 class CustomerIn(BaseModel):
     """A person (pessoa física) who buys without a company: the name and at least one of CPF,
     e-mail or phone. Created in the commerce backend with the quote, or reused when one with
@@ -27,12 +34,13 @@ class CustomerIn(BaseModel):
     model_config = ConfigDict(json_schema_extra={"anyOf": [{"required": ["cpf"]}, {"required": ["email"]},
                                                            {"required": ["phone"]}]})
 
-    name: str = Field(min_length=2, max_length=200, pattern=r"\S", description="nome completo")
+    name: str = Field(min_length=2, max_length=200, pattern=rf"[^{_SPACE}]", description="nome completo")
     # typed ``str`` with no default in the schema: absent means not given (null is not a value here)
-    cpf: str = Field(None, pattern=r"^\d{3}\.?\d{3}\.?\d{3}-?\d{2}$",  # type: ignore[assignment]
+    cpf: str = Field(None, pattern=r"^[0-9]{3}\.?[0-9]{3}\.?[0-9]{3}-?[0-9]{2}$",  # type: ignore[assignment]
                      description="CPF, com ou sem pontuação; os dígitos verificadores são conferidos")
-    email: str = Field(None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")  # type: ignore[assignment]
-    phone: str = Field(None, max_length=20, pattern=r"^\+?[\d\s().-]{8,20}$",  # type: ignore[assignment]
+    email: str = Field(None, max_length=200,  # type: ignore[assignment]
+                       pattern=rf"^[^@{_SPACE}]+@[^@{_SPACE}]+\.[^@{_SPACE}]+$")
+    phone: str = Field(None, max_length=20, pattern=r"^\+?[0-9 ().-]{8,20}$",  # type: ignore[assignment]
                        description="telefone com DDD")
 
     @model_validator(mode="after")
