@@ -15,6 +15,7 @@ from app.retrieval.types import SearchFilters
 from evals.retrieval.metrics import document_ranking, mrr_at_k, ndcg_at_k, recall_at_k
 from ingest.knowledge.chunk import Chunker
 from ingest.knowledge.documents import Block, SourceDoc
+from ingest.knowledge.parse_financing import parse_credit_lines
 from ingest.knowledge.parse_markdown import parse_markdown
 from ingest.knowledge.parse_pdf import PdfError, parse_pdf
 from ingest.knowledge.specs import extract_specs
@@ -59,6 +60,22 @@ def test_markdown_keeps_heading_path_and_whole_tables():
     tables = [b for b in blocks if b.kind == "table"]
     assert [t.section for t in tables] == ["Entrada CC / MPPT", "Saída CA"]
     assert tables[0].text.count("\n") == 5  # header, separator and 4 rows in one block
+
+
+def test_credit_line_amounts_read_as_reais_and_rates_as_written():
+    text = """credit_lines:
+  - id: x-solar
+    lender: Banco X
+    line_name: Solar
+    rate_monthly_pct: 1.49
+    term_months: {min: 12, max: 96}
+    amount_brl: {min: 5000, max: 100000}
+"""
+    doc = parse_credit_lines(text, "financing/x.yaml")[0]
+    summary, table = (b.text for b in doc.blocks)
+    assert summary == "Banco X — Solar: taxa 1,49 % a.m., prazo até 96 meses, valor até R$ 100.000,00."
+    assert "| Valor financiável (R$) | mínimo: R$ 5.000,00; máximo: R$ 100.000,00 |" in table
+    assert "| Prazo (meses, term) | mínimo: 12; máximo: 96 |" in table  # months are not money
 
 
 def test_pdf_blocks_carry_page_and_section():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from app.core.text import format_number, format_plain
+from app.core.text import format_brl, format_plain
 from app.core.yamlfile import load_yaml
 from app.retrieval.text import fold
 from ingest.knowledge.documents import Block, SourceDoc, sha256_json
@@ -40,18 +40,23 @@ def lender_id(item: dict[str, Any]) -> str | None:
     return None
 
 
-def _value(v: Any) -> str:
+MONEY = {"amount_brl"}  # fields whose numbers are reais: written "R$ 100.000,00", not "100000"
+
+
+def _value(v: Any, money: bool = False) -> str:
     if v is None:
         return "não informado"
     if isinstance(v, bool):
         return "sim" if v else "não"
+    if money and isinstance(v, (int, float)):
+        return format_brl(v)
     if isinstance(v, float):
         return format_plain(v)
     if isinstance(v, dict):
-        parts = [f"{LABELS.get(k, k)}: {_value(x)}" for k, x in v.items() if x is not None or k != "note"]
+        parts = [f"{LABELS.get(k, k)}: {_value(x, money)}" for k, x in v.items() if x is not None or k != "note"]
         return "; ".join(parts)
     if isinstance(v, list):
-        return ", ".join(_value(x) for x in v)
+        return ", ".join(_value(x, money) for x in v)
     return str(v)
 
 
@@ -70,7 +75,7 @@ def summary(item: dict[str, Any]) -> str:
         parts.append(f"carência de até {g}")
     amount = item.get("amount_brl") or {}
     if isinstance(amount, dict) and amount.get("max"):
-        parts.append(f"valor até R$ {format_number(amount['max'])}")
+        parts.append(f"valor até {format_brl(amount['max'])}")
     return " ".join(parts[:1]) + " " + ", ".join(parts[1:]) + "."
 
 
@@ -85,12 +90,14 @@ def parse_credit_lines(text: str, file_key: str) -> list[SourceDoc]:
         if not isinstance(item, dict):
             raise ValueError(f"item {i} de credit_lines não é um mapeamento")
         item_id = str(item.get("id") or i)
-        rows = [f"| {LABELS.get(k, k)} | {_value(v)} |" for k, v in item.items() if k not in SKIP]
+        rows = [f"| {LABELS.get(k, k)} | {_value(v, k in MONEY)} |" for k, v in item.items() if k not in SKIP]
         blocks = [Block(summary(item)), Block("| Campo | Valor |\n|---|---|\n" + "\n".join(rows), kind="table")]
         title = f"{item.get('lender', '')} — {item.get('line_name', item_id)}".strip(" —")
         key = f"{file_key}#{item_id}"
         docs.append(SourceDoc(
-            source=key, doc_type="financing", title=title, blocks=blocks, source_hash=sha256_json(item),
+            # the hash covers the rendered text too: a change in how a line is written re-indexes it
+            source=key, doc_type="financing", title=title, blocks=blocks,
+            source_hash=sha256_json({"item": item, "text": [b.text for b in blocks]}),
             doc_keys=[key], meta={"lender": lender_id(item), "lender_name": item.get("lender"), "doc": item.get("doc")},
         ))
     return docs
