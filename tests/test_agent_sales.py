@@ -21,6 +21,11 @@ from test_agent_support import FakeSearcher, FakeSizing, ScriptedLLM, make_assis
         ("finance R$ 30,000 over 48 months", 30_000, 48),
         ("e em 48x?", None, 48),
         ("R$ 1,5 milhão em 10 anos", 1_500_000, 120),
+        ("financiar 50000 em 120", 50_000, 120),  # a usual term after "em", no unit
+        ("e em 96?", None, 96),
+        ("em 60 dias", None, None),  # days: not a term
+        ("financia em 61?", None, None),  # not a term lenders offer
+        ("sistema para 100 kWh", None, None),
     ],
 )
 def test_financing_amount_and_term(text, amount, term):

@@ -239,6 +239,11 @@ _TERM_RE = re.compile(
     r"(\d{1,3})\s*(?:x|vezes|parcelas|prestacoes|pagamentos|meses|mes|months?|installments?|payments?)\b"
 )
 _YEARS_RE = re.compile(r"(\d{1,2})\s*(?:anos?|years?)\b")
+# "financia em 60?": a bare number after em/para/in is a term only when it is one lenders offer
+# and no unit follows it (days of grace, an amount in mil, kWh...).
+_BARE_TERM_RE = re.compile(r"\b(?:em|para|in|over)\s+(\d{2,3})\b(?!\s*(?:[.,]\d|mil\b|k\b|reais|r\$|dias?|days?|"
+                           r"horas?|hours?|k?wh|kwp|kw\b|w\b|%|m2|m²))")
+_USUAL_TERMS = frozenset({12, 18, 24, 30, 36, 48, 60, 72, 84, 96, 108, 120, 144, 180})
 _NOT_MONEY_AFTER = re.compile(r"\s*(x\b|vezes|parcelas|prestac|meses|mes\b|anos?\b|months?|years?|installments?|"
                               r"k?wh|kwp|w\b|kw\b|%)")
 _DOWN_BEFORE = re.compile(r"(entrada|sinal|down ?payment)\D{0,12}$")
@@ -252,7 +257,8 @@ def parse_financing(text: str, lang: str = "pt", bare_amount: bool = False) -> F
     "R$ 30 mil em 60x" → 30 000 in 60; "30.000 reais em 48 meses"; "5 anos" → 60 months;
     "entrada de R$ 5.000" → down payment; "carência de 3 meses" → grace. A number without
     "R$"/"reais"/"mil" counts as an amount only from 1 000 up (or, with ``bare_amount``,
-    when it is the whole reply to "qual valor?").
+    when it is the whole reply to "qual valor?"); "financia em 60?" → 60 months (a usual term
+    after em/para, no unit).
     """
     low = unidecode(text).lower()
     ask = FinancingAsk()
@@ -263,7 +269,8 @@ def parse_financing(text: str, lang: str = "pt", bare_amount: bool = False) -> F
         else:
             terms.append(int(m.group(1)))
     years = [int(m.group(1)) * 12 for m in _YEARS_RE.finditer(low)]
-    ask.term_months = (terms or years or [None])[0]
+    bare = [int(m.group(1)) for m in _BARE_TERM_RE.finditer(low) if int(m.group(1)) in _USUAL_TERMS]
+    ask.term_months = (terms or years or bare or [None])[0]
     unmarked: list[float] = []
     for m in _MONEY_RE.finditer(low):
         try:
