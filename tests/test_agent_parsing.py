@@ -56,6 +56,9 @@ def test_reads_money_energy_and_phase(text, expected, places):
         ("sou de Natal, RN", "Natal", "RN"),
         ("My client is in Recife", "Recife", "PE"),
         ("Bom Jesus, RS", "Bom Jesus", "RS"),
+        ("santa maria rs", "Santa Maria", "RS"),  # a lower-case UF sigla after the name, no "em"
+        ("santa maria - rs", "Santa Maria", "RS"),
+        ("estrela rs", "Estrela", "RS"),  # an everyday word that is a town, with its UF
     ],
 )
 def test_finds_municipality(text, city, uf, places):
@@ -67,6 +70,8 @@ def test_finds_municipality(text, city, uf, places):
 def test_everyday_words_are_not_cities(places):
     parsed = parse_message("minha conta de luz veio alta", places)
     assert parsed.municipality is None
+    # Laje is a town in BA, not in RS: before a UF where it does not exist it stays a roof word
+    assert parse_message("telhado de laje rs", places).municipality is None
 
 
 def test_homonym_city_without_uf_is_ambiguous(places):

@@ -33,6 +33,9 @@ _COMMON_WORDS = {
 # Words of the trade (a roof, a panel, a current) that are also municipality names: never a place
 # unless capitalised or followed by the UF ("em laje" is on a slab even in a conversation about BA).
 _TRADE_WORDS = {"laje", "telha", "painel", "placas", "corrente", "modelo"}
+# UF siglas that are also everyday words ("se", "to", "pe"...): in lower case after a name they
+# count as a UF only after a place cue ("em", "cidade de"); the others ("rs", "sp", "mg"...) always.
+_WORD_UFS = {"ac", "al", "am", "ap", "ce", "es", "go", "ma", "pa", "pe", "pi", "ro", "se", "to"}
 _COMMON_WORDS |= _TRADE_WORDS
 
 # Informal names a buyer types; value is (municipality, UF).
@@ -162,15 +165,16 @@ class PlaceIndex:
                 common = size == 1 and (key in _COMMON_WORDS or len(key) <= 3) and not alias
                 capitalised = all(w[0].isupper() for w in words[start : start + size])
                 end_char = spans[start + size - 1][1]
-                after = text[end_char : end_char + 4]
+                after = text[end_char : end_char + 6]  # " - rs", "/rs", " (RS)"
                 uf_after = re.match(r"\s*[-/,(]?\s*([A-Za-z]{2})(?![A-Za-z])", after)
                 if uf_after and (uf_after.group(1).upper() not in {m.uf for m in matches}
-                                 or (uf_after.group(1).islower() and not cue)):
+                                 or (uf_after.group(1).islower() and not cue
+                                     and uf_after.group(1) in _WORD_UFS)):
                     uf_after = None  # a UF sigla after the name, and one where that name exists
                 capital_after_em = bool(re.search(r"(^|\s)(em|in|cidade de|municipio de)$", before)) and any(
                     m.capital or (m.uf == near_uf and key not in _TRADE_WORDS) for m in matches)
-                if common and not capitalised and not (cue and uf_after) and not capital_after_em:
-                    continue  # "telhado de laje", but "casa em estrela rs" is Estrela/RS, "em natal" Natal/RN
+                if common and not capitalised and not uf_after and not capital_after_em:
+                    continue  # "telhado de laje", but "estrela rs" is Estrela/RS, "em natal" Natal/RN
                 if uf_after:
                     matches = [m for m in matches if m.uf == uf_after.group(1).upper()]
                 elif common and not capitalised and capital_after_em and near_uf in {m.uf for m in matches}:
