@@ -59,6 +59,8 @@ def test_reads_money_energy_and_phase(text, expected, places):
         ("santa maria rs", "Santa Maria", "RS"),  # a lower-case UF sigla after the name, no "em"
         ("santa maria - rs", "Santa Maria", "RS"),
         ("estrela rs", "Estrela", "RS"),  # an everyday word that is a town, with its UF
+        ("cliente em sjc, 500 kwh", "São José dos Campos", "SP"),  # the abbreviations people write
+        ("obra em sjrp", "São José do Rio Preto", "SP"),
     ],
 )
 def test_finds_municipality(text, city, uf, places):
