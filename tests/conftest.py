@@ -195,22 +195,40 @@ def real_catalog(tmp_path_factory) -> IngestedCatalog:
     return IngestedCatalog(tmp / "catalog.sqlite3", tmp / "reports", report, tuple(stages))
 
 
+@pytest.fixture(scope="session")
+def places():
+    """The municipality index the agent reads places with (data/municipios, part of the repository)."""
+    from app.agent.places import load_places
+    from app.core.settings import Settings
+
+    index = load_places(Settings(_env_file=None).data_dir)
+    assert index is not None, "data/municipios ausente: a lista de municípios faz parte do repositório"
+    return index
+
+
 @pytest.fixture
-def fresh_heap(monkeypatch):
-    """A process with nothing frozen yet (app/core/heap.py), as an API process starts; afterwards
-    nothing the test froze stays frozen, and the session's own freeze
-    (:func:`pytest_collection_finish`) is back."""
+def no_stage_frozen(monkeypatch):
+    """No stage of app/core/heap.py frozen yet in this process; afterwards nothing the test froze
+    stays frozen beyond the session's own freeze (:func:`pytest_collection_finish`)."""
     import gc
 
     from app.core import heap
 
     monkeypatch.setattr(heap, "_frozen", set())
     session_frozen = gc.get_freeze_count() > 0
-    gc.unfreeze()
     yield
     gc.unfreeze()
     if session_frozen:
         gc.freeze()
+
+
+@pytest.fixture
+def fresh_heap(no_stage_frozen):
+    """Nothing frozen at all, as an API process starts (the session's freeze is lifted too, and
+    back afterwards)."""
+    import gc
+
+    gc.unfreeze()
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -12,21 +12,12 @@ import pytest
 
 from app.agent.extractors import MAX_MONTHLY_KWH, distributor, distributor_for_uf
 from app.agent.parsing import parse_client, parse_company, parse_message, product_filters
-from app.agent.places import load_places
 from app.agent.ports import EngineSizing
 from app.catalog.models import ProductQuery
 from app.catalog.store import SQLiteCatalogStore
-from app.core.settings import Settings
 from app.core.text import format_brl
 from app.sizing import models as sizing_models
 from test_agent_support import make_assistant, run_turn
-
-
-@pytest.fixture(scope="module")
-def places():
-    index = load_places(Settings().data_dir)
-    assert index is not None
-    return index
 
 
 # -- reading one message (real municipality list) ------------------------------------------

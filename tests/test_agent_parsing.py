@@ -5,15 +5,6 @@ from __future__ import annotations
 import pytest
 
 from app.agent.parsing import detect_language, number_in_text, parse_message, parse_number
-from app.agent.places import load_places
-from app.core.settings import Settings
-
-
-@pytest.fixture(scope="module")
-def places():
-    index = load_places(Settings().data_dir)
-    assert index is not None, "data/municipios ausente: a lista de municípios faz parte do repositório"
-    return index
 
 
 @pytest.mark.parametrize(

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-from test_agent_support import FakeSizing, ScriptedLLM, make_assistant, run_turn
-
-
-def default_assistant(**kw):
-    a = make_assistant(**kw)
-    a.consult_model = False  # the shipped default (CHAT__ROUTE_WITH_MODEL=false)
-    return a
+from test_agent_support import FakeSizing, ScriptedLLM, default_assistant, run_turn
 
 
 def called(reply):

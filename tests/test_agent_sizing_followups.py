@@ -9,22 +9,7 @@ import pytest
 
 from app.agent import extractors
 from app.agent.parsing import parse_message
-from app.agent.places import load_places
-from app.core.settings import Settings
-from test_agent_support import FakeSizing, make_assistant, run_turn
-
-
-@pytest.fixture(scope="module")
-def places():
-    index = load_places(Settings(_env_file=None).data_dir)
-    assert index is not None
-    return index
-
-
-def default_assistant(sizing):
-    a = make_assistant(sizing=sizing)
-    a.consult_model = False  # the shipped default: no LLM consulted
-    return a
+from test_agent_support import FakeSizing, default_assistant, run_turn
 
 
 def test_a_bare_number_replaces_the_quantity_the_conversation_holds():

@@ -129,6 +129,14 @@ def make_assistant(
     return assistant
 
 
+def default_assistant(sizing: Any = None, searcher: Any = None, **kw: Any):
+    """The assistant as shipped: rules and the trained decision, no LLM consulted
+    (CHAT__ROUTE_WITH_MODEL=false)."""
+    assistant = make_assistant(sizing=sizing, searcher=searcher, **kw)
+    assistant.consult_model = False
+    return assistant
+
+
 def make_app(assistant: Any, settings: Settings | None = None) -> FastAPI:
     """A small app with the chat routers, as the lead's create_app wires them. Chat needs the
     auth dependency's settings: anonymous = public widget session (``AUTH__PUBLIC_CHAT``)."""

@@ -77,7 +77,8 @@ def test_the_frozen_test_split_meets_the_gates(stack_var, tmp_path):
 @pytest.mark.slow
 def test_a_gate_above_todays_value_fails_the_run(stack_var, tmp_path):
     limits = yaml.safe_load((ROOT / "evals" / "thresholds.yaml").read_text())
-    # a higher-is-better metric whose gate (today's value) is below 1: raised, as if a rule had just been broken
+    # a higher-is-better metric whose gate (today's value) is under 0.95, raised by 0.05 (still a
+    # reachable score), as if a rule had just been broken
     metric, spec = next((name, spec) for name, spec in limits["suites"]["conversations"].items()
                         if spec.get("direction", "min") == "min" and spec["gate"]["test"] < 0.95)
     spec["gate"]["test"] = spec["gate"]["test"] + 0.05

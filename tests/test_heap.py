@@ -1,24 +1,12 @@
-"""Freezing the heap out of the garbage collector's full passes (app/core/heap.py), once per stage."""
+"""Freezing the heap out of the garbage collector's full passes (app/core/heap.py), once per stage.
+What the test session froze (conftest) stays frozen here: the function only has to move what
+is not, and the objects it walks are then few."""
 
 from __future__ import annotations
 
 import gc
 
-import pytest
-
 from app.core import heap
-
-
-@pytest.fixture
-def no_stage_frozen(monkeypatch):
-    """No stage of app/core/heap.py frozen yet. What the test session froze (conftest) stays
-    frozen: the function only has to move what is not, and the objects it walks are then few."""
-    monkeypatch.setattr(heap, "_frozen", set())
-    session_frozen = gc.get_freeze_count() > 0
-    yield
-    gc.unfreeze()
-    if session_frozen:
-        gc.freeze()
 
 
 def test_freeze_moves_live_objects_out_of_the_collectors_reach_once_per_stage(no_stage_frozen):

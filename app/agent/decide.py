@@ -23,8 +23,7 @@ from typing import Any
 
 from app.agent.intent import FINANCE, FIND, GET, GREET, KNOW, OFF, QUOTE, RuleIntent, SIZE, TOOLS, classify, product_filters
 from app.agent.classifier import IntentModel, Prediction, shipped_model
-from app.agent.handlers.talk import SALES_CONTACT
-from app.agent.extractors import asks_maker_of, generation_question, plain_units
+from app.agent.extractors import asks_for_sales_contact, asks_maker_of, generation_question, plain_units
 from app.agent.parsing import Parsed, parse_client, parse_company, parse_financing
 from app.agent.places import fold
 from app.agent.slots import SLOT_GROUPS
@@ -154,7 +153,7 @@ def decide(message: str, parsed: Parsed, state: ConversationState, *,
     if state.last_intent is None and _BARE_PRICE.match(fold(message)):
         # "quanto custa?" as the first words: the price of a system, which starts with its questions
         return done(SIZE, True, "rules")
-    if SALES_CONTACT.search(fold(message)):
+    if asks_for_sales_contact(message):
         return Decision(GREET, True, {}, "rules", rules=rules)  # the way to a person, not a catalog search
     if not re.search(r"\w", message):
         # "?", "??", "..." : nothing was asked; never re-run the last task on it.

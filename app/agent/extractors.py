@@ -205,6 +205,18 @@ def asks_maker_of(text: str) -> str | None:
     return "module" if part.group(1).startswith(("modul", "placa", "paine", "panel")) else "inverter"
 
 
+# "me passa o contato de um vendedor", "quero falar com um atendente", "can I talk to a sales rep?"
+_SALES_CONTACT = re.compile(
+    r"\b(contato|telefone|fone|whats\w*|zap|falar com|fala com|conversar com|ligar pra|ligar para|talk to|speak to|"
+    r"speak with|contact|reach)\b.{0,30}\b(vendedor\w*|representante\w*|atendente\w*|humano|uma pessoa|consultor\w*|"
+    r"comercial|equipe de vendas|sales\w*|someone|a person|human|seller)\b")
+
+
+def asks_for_sales_contact(text: str) -> bool:
+    """The message asks for a person at YSH sales (answered with the way to them, not a search)."""
+    return bool(_SALES_CONTACT.search(fold(text)))
+
+
 def battery_context(text: str) -> bool:
     return bool(_BATTERY.search(fold(text)))
 

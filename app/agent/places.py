@@ -149,7 +149,8 @@ class PlaceIndex:
                 key = " ".join(folded[start : start + size])
                 before = " ".join(folded[max(0, start - 2) : start])
                 cue = bool(re.search(r"(^|\s)(em|no|na|in|at|pra|para|perto de|cidade de|municipio de|regiao de|"
-                                     r"sou de|sou da|sou do|aqui de|daqui de|moro de|from)$", before)) or start == 0 and len(words) == size
+                                     r"sou de|sou da|sou do|aqui de|daqui de|moro de|from)$", before)
+                           ) or start == 0 and len(words) == size
                 if key in _ALIASES:
                     if size == 1 and key == "rio" and not (words[start][0].isupper() or cue):
                         continue

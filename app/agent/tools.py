@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -225,10 +224,9 @@ def tool_functions(deps: ToolDeps) -> list[Callable[..., Any]]:
 # qualified name. The signatures are fixed in this module, so each process infers them once:
 # inferring them (a pydantic model per tool) for every assistant built cost ~15 ms a tool.
 _ARGS_SCHEMAS: dict[str, type[BaseModel]] = {}
-# What ToolRunner reads of a tool, by its argument schema: the OpenAI-style spec the model
-# sees and the injected argument names. Weak keys: a schema no tool uses any more goes too.
-_SPECS: weakref.WeakKeyDictionary[type[BaseModel], tuple[dict[str, Any], frozenset[str]]] = (
-    weakref.WeakKeyDictionary())
+# What ToolRunner reads of a tool: the OpenAI-style spec the model sees and the injected argument
+# names, by what they are made of (its name, description and argument schema).
+_SPECS: dict[tuple[str, str, type[BaseModel]], tuple[dict[str, Any], frozenset[str]]] = {}
 
 
 def make_tools(deps: ToolDeps) -> list[BaseTool]:
@@ -243,14 +241,14 @@ def make_tools(deps: ToolDeps) -> list[BaseTool]:
 
 
 def _spec_and_injected(t: BaseTool) -> tuple[dict[str, Any], frozenset[str]]:
-    """A tool's OpenAI-style spec and the names of its injected arguments (cached per schema)."""
-    schema = t.args_schema if isinstance(t.args_schema, type) else None
-    known = _SPECS.get(schema) if schema is not None else None
+    """A tool's OpenAI-style spec and the names of its injected arguments (cached for a class schema)."""
+    key = (t.name, t.description, t.args_schema) if isinstance(t.args_schema, type) else None
+    known = _SPECS.get(key) if key else None
     if known is None:
         injected = frozenset(t.get_input_schema().model_fields) - frozenset(t.tool_call_schema.model_fields)
         known = (convert_to_openai_tool(t), injected)
-        if schema is not None:
-            _SPECS[schema] = known
+        if key:
+            _SPECS[key] = known
     return known
 
 

@@ -126,7 +126,8 @@ def row_from_dict(data: dict[str, Any], line: int) -> tuple[SpecRow | None, list
             err(name, f"β_Voc = {format_plain(v)} %/°C: deve ser negativo (a tensão cai com a temperatura)")
             continue
         if not lo <= v <= hi:
-            err(name, f"{format_plain(v)} {unit} fora da faixa plausível {format_plain(lo)}–{format_plain(hi)} {unit}".replace("  ", " "))
+            err(name, f"{format_plain(v)} {unit} fora da faixa plausível {format_plain(lo)}–{format_plain(hi)} "
+                      f"{unit}".replace("  ", " "))
             continue
         if name in INT_FIELDS:
             if not float(v).is_integer():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from app.agent.extractors import asks_for_sales_contact
 from app.agent.handlers.base import Agent, Step
 from app.agent.intent import RuleIntent
 from app.agent.places import fold
@@ -20,16 +21,9 @@ _NUDGE = re.compile(r"^\W*(ok+|okay|blz|beleza|certo|entendi|ta|ah ta|hum+|hm+|e
                     r"and\??|so\??|got it|i see)?\W*$")
 
 
-# "me passa o contato de um vendedor", "quero falar com um atendente", "can I talk to a sales rep?"
-SALES_CONTACT = re.compile(
-    r"\b(contato|telefone|fone|whats\w*|zap|falar com|fala com|conversar com|ligar pra|ligar para|talk to|speak to|"
-    r"speak with|contact|reach)\b.{0,30}\b(vendedor\w*|representante\w*|atendente\w*|humano|uma pessoa|consultor\w*|"
-    r"comercial|equipe de vendas|sales\w*|someone|a person|human|seller)\b")
-
-
 def greet(agent: Agent, ctx: TurnContext, rules: RuleIntent | None) -> Step:
     folded = fold(ctx.message)
-    if SALES_CONTACT.search(folded):
+    if asks_for_sales_contact(ctx.message):
         return Reply().say("sales_contact")
     if _THANKS.search(folded) and not _HELLO.search(folded):
         return Reply().say("thanks")
